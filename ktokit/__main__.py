@@ -1,0 +1,5 @@
+import sys
+
+from ktokit.cli import main
+
+sys.exit(main())
