@@ -1,0 +1,55 @@
+"""The thin layer between the kit and the Hugging Face Hub: find the token, push a dataset with its card.
+
+The token comes from `HF_TOKEN` or the login cache (`hf auth login`), the places huggingface_hub
+itself looks; it is passed on, never printed or written anywhere.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ktokit.errors import KitError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
+
+
+def hf_token() -> str | None:
+    """The Hugging Face token from `HF_TOKEN` or the login cache; None when there is none."""
+    from huggingface_hub import get_token
+
+    return get_token() or None
+
+
+def require_hf_token(why: str) -> str:
+    """The token, or one KitError line saying what needed it and how to provide it."""
+    token = hf_token()
+    if not token:
+        raise KitError(f"{why} needs a Hugging Face token: {LOGIN_HINT}")
+    return token
+
+
+def push_dataset(dataset: Dataset, repo_id: str, card: str, *, private: bool, token: str) -> str:
+    """Push `dataset` to `repo_id` and replace the generated README body with `card`; returns the URL.
+
+    `push_to_hub` writes a card whose YAML header describes the data files; we keep that header
+    (the Hub viewer needs it) and put our own text and metadata in it.
+    """
+    from huggingface_hub import DatasetCard
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        dataset.push_to_hub(repo_id, private=private, token=token)
+        hub_card = DatasetCard.load(repo_id, repo_type="dataset", token=token)
+        ours = DatasetCard(card)
+        for key, value in ours.data.to_dict().items():
+            setattr(hub_card.data, key, value)
+        hub_card.text = ours.text
+        hub_card.push_to_hub(repo_id, repo_type="dataset", token=token)
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise KitError(f"pushing to {repo_id} failed (HTTP {status}): check the repo name and that your "
+                       "token has write access") from None
+    return f"https://huggingface.co/datasets/{repo_id}"

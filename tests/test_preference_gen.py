@@ -1,0 +1,240 @@
+"""preference_gen.py: tiny local models through distilabel's transformers path, and a local test double
+of the OpenAI chat-completions API (tests/openai_double.py) for retries, failures, cleaning and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openai_double import OpenAIDouble
+
+from ktokit.errors import KitError
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from preference_gen import GenerationArguments, main  # noqa: E402
+
+PROMPTS = [f"Write a haiku about {topic}." for topic in (
+    "the sea", "autumn rain", "a cat", "mountain peaks", "snow", "a city night", "the moon", "spring",
+    "old friends", "a river", "bread", "wind")]
+EXAMPLES = ["An old silent pond\nA frog jumps into the pond\nSplash! Silence again",
+            "Over the wintry\nforest, winds howl in rage\nwith no leaves to blow",
+            "Light of the moon\nmoves west, flowers' shadows\ncreep eastward"]
+COLUMNS = ["input", "generation_model", "generation_prompt", "raw_generation_responses", "generations",
+           "language", "form_checks", "requests"]
+# distilabel 1.5.3 on pydantic 2.11+ warns on every runtime-parameter lookup (tens of thousands per test).
+pytestmark = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
+TINY_RECIPE = "{steps: 3, hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, num_kv_heads: 1, vocab_size: 400, batch_size: 4}"
+
+
+@pytest.fixture(scope="session")
+def languages(tmp_path_factory) -> Path:
+    """A small English pack (the shipped pack.yaml, 12 prompts) so tests do not depend on the real prompt files."""
+    root = tmp_path_factory.mktemp("languages")
+    (root / "en").mkdir()
+    (root / "en" / "pack.yaml").write_text((ROOT / "languages" / "en" / "pack.yaml").read_text(encoding="utf-8"))
+    (root / "en" / "prompts.txt").write_text("\n".join(PROMPTS) + "\n")
+    (root / "en" / "examples.txt").write_text("\n\n".join(EXAMPLES) + "\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def kit_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("kit-home")
+
+
+@pytest.fixture
+def env(languages, kit_home, tmp_path, monkeypatch) -> dict[str, str]:
+    """No Hugging Face token anywhere, the test pack, a private tiny-model cache."""
+    monkeypatch.setenv("KTOKIT_LANGUAGES", str(languages))
+    monkeypatch.setenv("KTOKIT_HOME", str(kit_home))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return dict(os.environ)
+
+
+def model_set(path: Path, base_url: str, *, models: int = 3, **extra: object) -> Path:
+    settings = {"backend": "openai", "base_url": base_url, "concurrency": 4, "batch_size": 4, "max_retries": 2,
+                "generation": {"max_new_tokens": 64}, **extra}
+    lines = [f"{k}: {json.dumps(v)}" for k, v in settings.items()]
+    lines += ["models:", *(f"  - model: org/model-{chr(97 + i)}" for i in range(models))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(language: str = "en", **kwargs: object) -> None:
+    main(GenerationArguments(language=language, **kwargs))
+
+
+def rows_of(output: Path) -> list[dict]:
+    return [json.loads(line) for line in (output / "generations.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_tiny_local_models_make_rows_with_the_recipe_columns(env, tmp_path, capsys):
+    from datasets import load_from_disk
+
+    models = tmp_path / "tiny.yaml"
+    models.write_text(f"backend: transformers\nbatch_size: 4\ngeneration: {{max_new_tokens: 12}}\n"
+                      f"tiny_recipe: {TINY_RECIPE}\nmodels:\n"
+                      "  - {name: tiny-seed0, model: tiny, seed: 0}\n  - {name: tiny-seed1, model: tiny, seed: 1}\n")
+    run(models=str(models), sample=5, output="out")
+    dataset = load_from_disk("out")
+    assert dataset.column_names == COLUMNS
+    assert dataset["input"] == PROMPTS[:5]
+    assert set(dataset["language"]) == {"en"}
+    for row in dataset:
+        assert {r["model"] for r in row["requests"]} == {"tiny-seed0", "tiny-seed1"}
+        n = len(row["generations"])
+        assert len(row["generation_model"]) == len(row["generation_prompt"]) == len(row["form_checks"]) == n
+        # the local model saw the pack's chat template, system prompt included
+        assert all(p.startswith("<|system|>\nYou are a poet") and row["input"] in p for p in row["generation_prompt"])
+        assert all(c["verdict"] in ("pass", "fail") for c in row["form_checks"])
+    out = capsys.readouterr().out
+    assert "tiny-seed0" in out and "form pass" in out
+    assert rows_of(Path("out")) == dataset.to_list()
+
+
+def test_http_models_retry_count_failures_clean_and_keep_order(env, tmp_path, capsys):
+    with OpenAIDouble(rate_limit_first=1, fail_prompts=("bread",), preamble=True) as api:
+        run(models=str(model_set(tmp_path / "m.yaml", api.base_url, max_retries=1)), output="out")
+        log = list(api.log)
+    rows = rows_of(Path("out"))
+    assert [r["input"] for r in rows] == PROMPTS  # pack order, whatever order answers came back in
+    bread = next(r for r in rows if "bread" in r["input"])
+    assert bread["generations"] == [] and {q["error"][:8] for q in bread["requests"]} == {"HTTP 500"}
+    for row in (r for r in rows if r is not bread):
+        assert all(q["retries"] == 1 for q in row["requests"])  # one 429, then success
+        assert all(raw.startswith("Sure! Here's a haiku") for raw in row["raw_generation_responses"])
+        for text in row["generations"]:
+            assert len(text.split("\n")) == 3 and "Sure" not in text and "Title" not in text and "captures" not in text
+    # every prompt was asked of every model: 429 once then 200, or 500 twice (max_retries=1) for bread
+    assert sum(1 for _, p, s in log if s == 200) == 11 * 3
+    assert sum(1 for _, p, s in log if s == 500 and "bread" in p) == 3 * 2
+    summary = capsys.readouterr().out
+    line = next(line for line in summary.splitlines() if line.startswith("org/model-a"))
+    assert line.split()[1:4] == ["12", "1", "12"]  # requests, failures, retries (11 after a 429, 1 after a 500)
+    assert "most failures were 'HTTP 500'" in summary
+
+
+def test_identical_answers_kept_once_and_timeouts_counted(env, tmp_path):
+    with OpenAIDouble(same_answer=True) as api:
+        run(models=str(model_set(tmp_path / "m.yaml", api.base_url)), sample=3, output="same")
+    for row in rows_of(Path("same")):
+        assert row["generation_model"] == ["org/model-a"]
+        assert [q["duplicate_of"] for q in row["requests"]] == ["", "org/model-a", "org/model-a"]
+    with OpenAIDouble(latency=1.0) as api:
+        run(models=str(model_set(tmp_path / "t.yaml", api.base_url, models=1, timeout=0.2, max_retries=0)),
+            sample=2, output="slow")
+    rows = rows_of(Path("slow"))
+    assert [r["generations"] for r in rows] == [[], []]
+    assert all(r["requests"][0]["error"].startswith("timeout") for r in rows)
+
+
+def test_distilabel_runner_gives_the_same_rows(env, tmp_path):
+    with OpenAIDouble() as api:
+        models = str(model_set(tmp_path / "m.yaml", api.base_url, models=2))
+        run(models=models, sample=6, output="local")
+        run(models=models, sample=6, output="distilabel", runner="distilabel")
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "requests"} for r in rows]  # noqa: E731
+    assert strip(rows_of(Path("distilabel"))) == strip(rows_of(Path("local")))
+
+
+def test_a_killed_run_resumes_without_generating_a_prompt_twice(env, tmp_path):
+    api = OpenAIDouble(latency=0.25).start()
+    models = model_set(tmp_path / "m.yaml", api.base_url, models=2, concurrency=1, batch_size=2)
+    command = [sys.executable, str(ROOT / "preference_gen.py"), "--language", "en", "--models", str(models),
+               "--output", "out"]
+    proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    checkpoint = tmp_path / "out" / "checkpoint.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (checkpoint.is_file() and checkpoint.read_text().count("\n") >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = [json.loads(line)["input"] for line in checkpoint.read_text().splitlines()]
+    assert 2 <= len(first) < len(PROMPTS), "the run should have been stopped half way"
+    api.latency, asked_before = 0.0, len(api.log)
+    rerun = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    api.stop()
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{len(first)} done earlier and skipped" in rerun.stdout
+    asked_again = {prompt for _, prompt, _ in api.log[asked_before:]}
+    assert not asked_again & set(first)
+    rows = rows_of(tmp_path / "out")
+    assert [r["input"] for r in rows] == PROMPTS
+    assert all(len(r["generations"]) >= 1 for r in rows)
+
+
+def test_dry_run_without_token_goes_offline_and_says_so(env, capsys):
+    run(dry_run=True, sample=4)
+    out = capsys.readouterr().out
+    assert "no Hugging Face token found: running offline" in out
+    assert "requests:  8 (4 prompts x 2 models)" in out and "outputs/en/generations" in out
+    assert not Path("outputs").exists()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"language": "xx"}, "no language pack 'xx'"),
+    ({"models": "missing.yaml"}, "cannot read model set missing.yaml"),
+    ({"models": "default"}, "runs on HF Inference Providers and needs a Hugging Face token"),
+    ({"sample": 0}, "--sample must be at least 1"),
+])
+def test_bad_input_is_one_clear_error(env, kwargs, message):
+    with pytest.raises(KitError, match=message.replace(".", r"\.")) as error:
+        run(**{"language": "en", "dry_run": True, **kwargs})
+    assert "\n" not in str(error.value)
+
+
+def test_bad_model_sets_are_named(env, tmp_path):
+    from ktokit.generation import load_model_set
+
+    cases = {
+        "backend: nope\nmodels: [org/m]\n": "needs 'backend'",
+        "backend: openai\nmodels: [org/m]\n": "needs 'base_url'",
+        "backend: openai\nbase_url: http://x\ngeneration: {beams: 2}\nmodels: [org/m]\n": "beams not supported",
+        "models: []\n": "non-empty 'models:'",
+        "backend: openai\nbase_url: http://x\nconcurrency: 0\nmodels: [org/m]\n": "must be >= 1",
+        "models: [{model: tiny, colour: red}]\n": "unknown key",
+        "models: [: bad\n": "not valid YAML",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        path = tmp_path / f"set{i}.yaml"
+        path.write_text(text)
+        with pytest.raises(KitError, match=message):
+            load_model_set(path)
+    shipped = {p.stem: load_model_set(p) for p in (ROOT / "model_sets").glob("*.yaml")}
+    assert len(shipped["default"].models) == 3 and shipped["default"].needs_hf_token
+    assert {m.seed for m in shipped["offline"].models} == {0, 1} and not shipped["offline"].needs_hf_token
+
+
+def test_the_command_line_prints_one_line_on_bad_input(env, tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "preference_gen.py"), "--language", "xx"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no language pack 'xx'")
+    assert "Traceback" not in result.stderr
+
+
+def test_another_runs_output_is_not_mixed_in(env, tmp_path):
+    with OpenAIDouble() as api:
+        run(models=str(model_set(tmp_path / "a.yaml", api.base_url, models=1)), sample=1, output="out")
+        with pytest.raises(KitError, match="holds generations of another run"):
+            run(models=str(model_set(tmp_path / "b.yaml", api.base_url, models=2)), sample=1, output="out")
+
+
+def test_dataset_card_names_models_counts_and_reuse(env, tmp_path):
+    with OpenAIDouble() as api:
+        run(models=str(model_set(tmp_path / "m.yaml", api.base_url, models=2)), sample=3, output="out")
+    card = (Path("out") / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nlanguage:\n- en\n")
+    assert "`org/model-a`" in card and "`org/model-b`" in card and "max_new_tokens=64" in card
+    assert "- prompts: 3" in card and "load_from_disk" in card and "create_task.py --language en" in card
