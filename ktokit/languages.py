@@ -58,6 +58,8 @@ class Annotation:
     label_good: str
     label_bad: str
     comment: str = ""
+    prompt_title: str = ""
+    completion_title: str = ""
 
 
 @dataclass
@@ -153,6 +155,8 @@ def load_pack(code_or_path: str | Path) -> LanguagePack:
             label_good=str(labels.get("good") or ""),
             label_bad=str(labels.get("bad") or ""),
             comment=str(ann.get("comment") or ""),
+            prompt_title=str(ann.get("prompt_title") or ""),
+            completion_title=str(ann.get("completion_title") or ""),
         ),
         form=FormRule(
             lines=form.get("lines") or (len(pattern) if pattern else None),
@@ -185,6 +189,8 @@ def pack_problems(pack: LanguagePack) -> list[str]:
         "annotation.question": pack.annotation.question,
         "annotation.labels.good": pack.annotation.label_good,
         "annotation.labels.bad": pack.annotation.label_bad,
+        "annotation.prompt_title": pack.annotation.prompt_title,
+        "annotation.completion_title": pack.annotation.completion_title,
     }
     for name, value in fields.items():
         if not value.strip() or TODO in value:

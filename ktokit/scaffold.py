@@ -32,6 +32,8 @@ annotation:
     good: "👍 TODO"
     bad: "👎 TODO"
   comment: "TODO: label of the optional comment box"
+  prompt_title: "TODO: title shown above the prompt"
+  completion_title: "TODO: title shown above the model's answer"
   guidelines: |
     TODO: guidelines in Markdown: what a good answer is, when to give 👍 and 👎.
 

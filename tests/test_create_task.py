@@ -1,0 +1,318 @@
+"""create_task.py and ktokit.annotation against a real local Argilla server (started once per session).
+
+The server is configured like the Space: it reads the rendered `.oauth.yaml` (HF sign-in to the
+language's workspace) with a dummy client id, so the same server also proves the Space files work.
+"""
+
+import dataclasses
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ktokit.annotation import (
+    BAD,
+    GOOD,
+    build_records,
+    load_generations,
+    record_id,
+    shuffle_records,
+    task_template,
+)
+from ktokit.errors import KitError
+from ktokit.languages import FormRule, load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG = "ja"  # a pack in a non-Latin script: any English left in the task shows
+OAUTH_CLIENT_ID = "dummy-client-id-for-tests"
+
+
+# ---- shared helpers (imported by test_spaces.py and test_annotation_browser.py) -------------------
+
+
+def shared_kit_server(tmp_path_factory):
+    """Generator for a session fixture: one local server for this file's tests and the other two."""
+    from ktokit import spaces
+    from ktokit.argilla_local import manager
+
+    data_dir = tmp_path_factory.getbasetemp() / "kit-argilla"
+    said: list[str] = []
+    if not (data_dir / "credentials.json").exists():
+        pack = load_pack(LANG)
+        values = spaces.render_values(pack, LANG, f"haiku-{LANG}", 2, "none")
+        spaces.render_space(values, data_dir / "space")
+        # the server reads .oauth.yaml from its working dir (the data dir), as the image does from /home/argilla
+        (data_dir / ".oauth.yaml").write_text((data_dir / "space" / ".oauth.yaml").read_text())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OAUTH2_HUGGINGFACE_CLIENT_ID", OAUTH_CLIENT_ID)
+        mp.setenv("OAUTH2_HUGGINGFACE_CLIENT_SECRET", "dummy-secret")
+        creds = manager.ensure_running(data_dir, port=manager.free_port())
+    yield {"data_dir": data_dir, **creds}
+    manager.down(data_dir, say=said.append)
+
+
+def make_generations(path: Path, language: str, n_prompts: int, start: int = 0) -> Path:
+    """A generations dataset in preference_gen.py's layout: per prompt a good, a broken and a failed answer."""
+    from datasets import Dataset
+
+    pack = load_pack(language)
+    rows = []
+    for i in range(start, start + n_prompts):
+        good = pack.examples[i % len(pack.examples)]
+        broken = "\n".join(good.splitlines()[:2])  # two lines: fails the form check
+        rows.append({
+            "input": pack.prompts[i], "generation_model": ["tiny-a", "tiny-b", "tiny-c"],
+            "generation_prompt": [pack.prompts[i]] * 3, "raw_generation_responses": [good, broken, None],
+            "generations": [good, broken, None], "language": language,
+        })
+    Dataset.from_list(rows).save_to_disk(str(path))
+    with open(path / "generations.jsonl", "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def run_create_task(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "create_task.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def sign_in(api_url: str, username: str, password: str) -> httpx.Client:
+    """A user as the UI sees them: a bearer token from /api/v1/token."""
+    token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})
+    token.raise_for_status()
+    return httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+                        timeout=60)
+
+
+@pytest.fixture(scope="session")
+def kit_server(tmp_path_factory):
+    yield from shared_kit_server(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def client(kit_server):
+    import argilla as rg
+
+    return rg.Argilla(api_url=kit_server["api_url"], api_key=kit_server["api_key"], timeout=120)
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    path = tmp_path / "config"
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(path))
+    return path
+
+
+# ---- the template and the records (no server) ----------------------------------------------------
+
+
+def test_template_comes_from_the_pack_in_its_language():
+    pack = load_pack(LANG)
+    template = task_template(pack)
+    assert (template.dataset, template.workspace, template.min_submitted) == ("haiku-ja", "ja", 2)
+    assert template.labels() == {GOOD: "👍 よい", BAD: "👎 よくない"}
+    assert pack.annotation.guidelines.strip() in template.guidelines
+    assert pack.annotation.dataset_title in template.guidelines
+    assert [q["name"] for q in template.questions] == ["label", "comment"]
+    assert template.questions[1]["required"] is False
+    assert {m["name"] for m in template.metadata} == {"model", "language", "form_verdict", "form_score", "lines"}
+    assert task_template(pack, min_submitted=3, dataset="x", workspace="w").to_dict()["min_submitted"] == 3
+    with pytest.raises(KitError, match="min_submitted"):
+        task_template(pack, min_submitted=0)
+    empty = dataclasses.replace(pack, annotation=dataclasses.replace(pack.annotation, question=""))
+    with pytest.raises(KitError, match="annotation.question"):
+        task_template(empty)
+
+
+def test_records_have_content_ids_suggestions_and_metadata(tmp_path):
+    pack = load_pack(LANG)
+    rows = load_generations(make_generations(tmp_path / "gen", LANG, 4))
+    rows.append(dict(rows[0], generation_model=["tiny-d", "tiny-e", "tiny-f"]))  # same texts, other models
+    records = build_records(rows, pack)
+    assert len(records) == 8  # 4 prompts x (good, broken); failed (None) generations dropped; repeats merged
+    ids = [r["id"] for r in records]
+    assert len(set(ids)) == 8 and all(i.startswith("ja-") for i in ids)
+    first = records[0]
+    assert first["id"] == record_id("ja", first["fields"]["prompt"], first["fields"]["completion"])
+    assert first["metadata"]["model"] == ["tiny-a", "tiny-d"]
+    good = [r for r in records if r["metadata"]["form_verdict"] == "pass"]
+    bad = [r for r in records if r["metadata"]["form_verdict"] == "fail"]
+    assert len(good) == len(bad) == 4
+    assert all(r["suggestion"]["value"] == GOOD and r["suggestion"]["score"] == 1.0 for r in good)
+    assert all(r["suggestion"]["value"] == BAD and 0 <= r["suggestion"]["score"] <= 1 for r in bad)
+    assert all(r["metadata"]["lines"] == 2 for r in bad)
+    assert good[0]["suggestion"]["agent"] == "ktokit-form-check/ja/5-7-5"
+    free = dataclasses.replace(pack, form=FormRule())
+    assert all(r["suggestion"] is None for r in build_records(rows, free))  # no rule: nothing to suggest
+
+    shuffled = shuffle_records(records, seed=1)
+    assert shuffled == shuffle_records(list(reversed(records)), seed=1)  # input order does not matter
+    assert [r["id"] for r in shuffled] != sorted(ids) and sorted(r["id"] for r in shuffled) == sorted(ids)
+    models = [r["metadata"]["model"][0] for r in shuffle_records(build_records(rows[:4], pack), 0)]
+    assert models != sorted(models)  # one model's answers don't all come in a row
+
+
+def test_generations_input_errors(tmp_path):
+    with pytest.raises(KitError, match="preference_gen.py"):
+        load_generations(tmp_path / "missing")
+    bad = tmp_path / "g.jsonl"
+    bad.write_text('{"input": "x"}\n')
+    with pytest.raises(KitError, match="missing column"):
+        load_generations(bad)
+    bad.write_text("{not json\n")
+    with pytest.raises(KitError, match=r"g.jsonl:1: not valid JSON"):
+        load_generations(bad)
+    jsonl = make_generations(tmp_path / "gen", LANG, 2) / "generations.jsonl"
+    assert len(load_generations(jsonl)) == 2
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    gen = make_generations(tmp_path / "gen", LANG, 2)
+    for args, needle in [
+        (["--language", "xx", "--generations", str(gen), "--dry-run"], "no language pack 'xx'"),
+        (["--language", LANG, "--generations", str(tmp_path / "nope"), "--dry-run"], "no generations at"),
+        (["--language", LANG, "--generations", str(gen), "--local", "--space", "a/b"], "choose one target"),
+        (["--language", LANG, "--generations", str(gen), "--storage", "small", "--dry-run"], "storage buckets"),
+        (["--language", LANG, "--generations", str(gen), "--space", "not a repo", "--dry-run"], "ORG/NAME"),
+    ]:
+        proc = run_create_task(*args)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("error: ") and needle in proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+# ---- against the server ---------------------------------------------------------------------------
+
+
+def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, config_dir):
+    gen = make_generations(tmp_path / "gen", LANG, 5)
+    args = ["--language", LANG, "--generations", str(gen), "--local", "--argilla_dir", str(kit_server["data_dir"]),
+            "--dataset_name", "haiku-ja-cli"]
+    proc = run_create_task(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert "10 records added, 0 already there; 10 in the dataset" in proc.stdout
+    url = next(line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("annotate at"))
+    assert url.startswith(kit_server["api_url"] + "/dataset/") and url.endswith("/annotation-mode")
+    assert httpx.get(url).status_code == 200  # the UI serves the page
+    assert kit_server["api_key"] not in proc.stdout + proc.stderr
+
+    dataset = client.datasets(name="haiku-ja-cli", workspace=LANG)
+    pack = load_pack(LANG)
+    settings = dataset.settings
+    assert [f.name for f in settings.fields] == ["prompt", "completion"]
+    label = settings.questions["label"]
+    assert label.labels == ["good", "bad"] and label.title == pack.annotation.question
+    assert settings.questions["comment"].title == pack.annotation.comment
+    assert pack.annotation.guidelines.strip() in settings.guidelines
+    assert settings.distribution.min_submitted == 2
+    assert {m.name for m in settings.metadata} == {"model", "language", "form_verdict", "form_score", "lines"}
+
+    records = list(dataset.records(with_suggestions=True))
+    assert len(records) == 10
+    verdicts = {r.metadata["form_verdict"] for r in records}
+    assert verdicts == {"pass", "fail"}
+    for r in records:
+        s = r.suggestions["label"]
+        assert s.value == (GOOD if r.metadata["form_verdict"] == "pass" else BAD)
+        assert s.agent == "ktokit-form-check/ja/5-7-5" and 0 <= s.score <= 1
+    served_order = [r.metadata["model"][0] for r in records]
+    assert served_order != sorted(served_order)
+
+    # the target is recorded (0600) so later steps need no flags
+    from ktokit.credentials import argilla_target, targets_path
+
+    assert stat.S_IMODE(targets_path().stat().st_mode) == 0o600
+    assert kit_server["api_key"] not in targets_path().read_text()
+    target = argilla_target(LANG)
+    assert (target.kind, target.dataset, target.api_url) == ("local", "haiku-ja-cli", kit_server["api_url"])
+    assert kit_server["api_key"] not in repr(target)
+    assert target.client().datasets(name="haiku-ja-cli", workspace=LANG).id == dataset.id
+
+    again = run_create_task(*args)
+    assert again.returncode == 0, again.stderr
+    assert "0 records added, 10 already there; 10 in the dataset" in again.stdout
+
+
+def test_rerun_with_more_generations_keeps_given_responses(kit_server, client, tmp_path, config_dir):
+    import argilla as rg
+
+    from ktokit.annotation import ensure_dataset, log_new_records
+
+    pack = load_pack(LANG)
+    template = task_template(pack, min_submitted=1, dataset="haiku-ja-grow")
+    rows = load_generations(make_generations(tmp_path / "g1", LANG, 2))
+    dataset, created = ensure_dataset(client, template)
+    assert created
+    first = log_new_records(dataset, shuffle_records(build_records(rows, pack)))
+    assert (first.added, first.existing, first.total) == (4, 0, 4)
+
+    rated = next(iter(dataset.records(with_responses=True)))
+    owner = client.me
+    rated.responses.add(rg.Response("label", BAD, user_id=owner.id, status="submitted"))
+    dataset.records.log([rated])
+
+    more = load_generations(make_generations(tmp_path / "g2", LANG, 3))  # the 2 prompts again + 1 new
+    again, created = ensure_dataset(client, template)
+    assert not created and again.id == dataset.id
+    second = log_new_records(again, shuffle_records(build_records(more, pack)))
+    assert (second.added, second.existing, second.total) == (2, 4, 6)
+    kept = {str(r.id): r for r in dataset.records(with_responses=True)}
+    assert len(kept) == 6
+    answers = kept[str(rated.id)].responses["label"]
+    assert [(a.value, a.status, a.user_id) for a in answers] == [(BAD, "submitted", owner.id)]
+
+    other = task_template(pack, dataset="haiku-ja-grow")
+    other.questions[0]["labels"] = {"yes": "yes", "no": "no"}
+    with pytest.raises(KitError, match="exists with other settings"):
+        ensure_dataset(client, other)
+
+
+def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, tmp_path, config_dir):
+    from ktokit.argilla_local import manager
+
+    gen = make_generations(tmp_path / "gen", LANG, 3)
+    proc = run_create_task("--language", LANG, "--generations", str(gen), "--local",
+                           "--argilla_dir", str(kit_server["data_dir"]), "--dataset_name", "haiku-ja-queue")
+    assert proc.returncode == 0, proc.stderr
+    dataset = client.datasets(name="haiku-ja-queue", workspace=LANG)
+    user = manager.add_annotator("queue-annotator", workspace=LANG, data_dir=kit_server["data_dir"])
+    http = sign_in(kit_server["api_url"], user["username"], user["password"])
+    mine = http.get("/api/v1/me/datasets").json()["items"]
+    assert "haiku-ja-queue" in {d["name"] for d in mine}
+    body = {"query": {}, "filters": {"and": [
+        {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
+        {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]},
+    ]}}
+    r = http.post(f"/api/v1/me/datasets/{dataset.id}/records/search",
+                  params={"include": "suggestions", "limit": 50}, json=body)
+    r.raise_for_status()
+    items = [i["record"] for i in r.json()["items"]]
+    assert r.json()["total"] == 6 and len(items) == 6
+    for item in items:
+        (suggestion,) = item["suggestions"]
+        assert suggestion["value"] in (GOOD, BAD) and suggestion["agent"] == "ktokit-form-check/ja/5-7-5"
+    assert {i["fields"]["prompt"] for i in items} <= set(load_pack(LANG).prompts)
+
+
+def test_dry_run_prints_the_plan_and_touches_nothing(kit_server, client, tmp_path, config_dir):
+    gen = make_generations(tmp_path / "gen", LANG, 3)
+    proc = run_create_task("--language", LANG, "--generations", str(gen), "--space", "my-org/haiku-ja",
+                           "--dry-run", env={"HF_TOKEN": ""})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for needle in ["Space my-org/haiku-ja", "https://my-org-haiku-ja.hf.space", "README.md", "Dockerfile",
+                   ".oauth.yaml", "API_KEY, PASSWORD, ARGILLA_AUTH_SECRET_KEY", "TaskDistribution(min_submitted=2)",
+                   "records      6", "NO persistent storage"]:
+        assert needle in out, needle
+    assert not config_dir.exists()  # no credentials generated, no target recorded
+
+    local = run_create_task("--language", LANG, "--generations", str(gen), "--dry-run",
+                            "--dataset_name", "haiku-ja-dry", "--argilla_dir", str(kit_server["data_dir"]))
+    assert local.returncode == 0 and "dry run: nothing was created" in local.stdout
+    assert client.datasets(name="haiku-ja-dry", workspace=LANG) is None

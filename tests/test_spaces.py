@@ -1,0 +1,240 @@
+"""The annotation Space: rendered files, the server accepting them, and the Hub calls.
+
+The Hub calls run against `RecordingHfApi`, a stand-in whose methods have huggingface_hub.HfApi's own
+signatures (arguments are bound against them, so a wrong call fails here as it would on the Hub);
+it is the only stand-in in the kit's tests. Everything else is real: the rendered files, the local
+Argilla server reading the rendered `.oauth.yaml`, the dataset created through the Space flow.
+"""
+
+import importlib.util
+import inspect
+import json
+import re
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from huggingface_hub import HfApi
+from test_create_task import LANG, OAUTH_CLIENT_ID, make_generations, shared_kit_server
+
+from ktokit import spaces
+from ktokit.errors import KitError
+from ktokit.languages import load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+REPO = "kit-community/haiku-ja-annotation"
+
+
+class RecordingHfApi:
+    """Records every call, bound against the real HfApi signature; answers like the Hub would."""
+
+    METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
+               "get_space_runtime", "create_bucket", "set_space_volumes")
+
+    def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
+        self.calls: list[tuple[str, dict]] = []
+        self.exists = exists
+        self.stages = list(stages)
+        self.uploaded: dict[str, str] = {}
+
+    def __getattr__(self, name):
+        if name not in self.METHODS:
+            raise AttributeError(f"RecordingHfApi has no {name!r}: add it to METHODS if the kit needs it")
+        signature = inspect.signature(getattr(HfApi, name))
+
+        def call(*args, **kwargs):
+            bound = signature.bind(self, *args, **kwargs)  # TypeError on a call HfApi would refuse
+            arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+            self.calls.append((name, arguments))
+            return self._answer(name, arguments)
+
+        return call
+
+    def _answer(self, name, arguments):
+        if name == "whoami":
+            return {"name": "organiser", "type": "user"}
+        if name == "repo_exists":
+            return self.exists
+        if name == "create_repo":
+            self.exists = True
+            return f"https://huggingface.co/spaces/{arguments['repo_id']}"
+        if name == "upload_folder":
+            folder = Path(arguments["folder_path"])
+            self.uploaded = {p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]}
+            return None
+        if name == "get_space_runtime":
+            stage = self.stages.pop(0) if len(self.stages) > 1 else self.stages[0]
+            return type("SpaceRuntime", (), {"stage": stage})()
+        return None
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+def load_create_task():
+    spec = importlib.util.spec_from_file_location("create_task", ROOT / "create_task.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def kit_server(tmp_path_factory):
+    yield from shared_kit_server(tmp_path_factory)
+
+
+@pytest.fixture
+def rendered(tmp_path):
+    pack = load_pack(LANG)
+    values = spaces.render_values(pack, "ja", "haiku-ja", 2, "none")
+    return {p.name: p.read_text() for p in spaces.render_space(values, tmp_path / "space")}
+
+
+def test_rendered_space_files(rendered):
+    assert set(rendered) == {"README.md", "Dockerfile", ".oauth.yaml"}
+    assert not any(re.search(r"\{\{\w+\}\}", text) for text in rendered.values())
+    meta = spaces.front_matter(rendered["README.md"])
+    assert meta["sdk"] == "docker" and meta["app_port"] == 6900 and meta["hf_oauth"] is True
+    assert "ja" in meta["tags"] and len(meta["title"]) <= 60
+    assert "no persistent storage" in rendered["README.md"]
+    froms = [line for line in rendered["Dockerfile"].splitlines() if line.startswith("FROM ")]
+    assert froms == [f"FROM argilla/argilla-hf-spaces:v{spaces.ARGILLA_VERSION}"]  # pinned, never :latest
+    assert "COPY --chown=argilla:argilla .oauth.yaml /home/argilla/.oauth.yaml" in rendered["Dockerfile"]
+    oauth = yaml.safe_load(rendered[".oauth.yaml"])
+    assert oauth == {"providers": [{"name": "huggingface"}], "allowed_workspaces": [{"name": "ja"}]}
+    with pytest.raises(KitError, match="unknown placeholder"):
+        spaces.render_text("{{nope}}", {})
+    with pytest.raises(KitError, match="front matter"):
+        spaces.front_matter("# no header\n")
+
+
+def test_space_names_and_storage():
+    assert spaces.space_url("Kit-Community/haiku_ja.v2") == "https://kit-community-haiku-ja-v2.hf.space"
+    for bad in ("noslash", "a/b/c", "", "/x"):
+        with pytest.raises(KitError, match="ORG/NAME"):
+            spaces.check_repo_id(bad)
+    with pytest.raises(KitError, match="storage buckets"):
+        spaces.check_storage("small")
+    plan = spaces.plan_space(REPO, [], storage="bucket")
+    assert plan.bucket == f"{REPO}-data" and spaces.NO_STORAGE_WARNING not in plan.notes
+
+
+def test_server_accepts_the_rendered_oauth_config(kit_server, tmp_path, monkeypatch, capsys):
+    """The local server started with the rendered .oauth.yaml lists HF sign-in with our client id."""
+    api_url = kit_server["api_url"]
+    served = yaml.safe_load((kit_server["data_dir"] / ".oauth.yaml").read_text())
+    providers = httpx.get(f"{api_url}/api/v1/oauth2/providers").json()["items"]
+    assert [p["name"] for p in providers] == ["huggingface"]
+    start = httpx.get(f"{api_url}/api/v1/oauth2/providers/huggingface/authentication", follow_redirects=False)
+    assert start.status_code in (302, 303, 307)
+    assert start.headers["location"].startswith("https://huggingface.co/oauth/authorize")
+    assert f"client_id={OAUTH_CLIENT_ID}" in start.headers["location"]
+
+    # the Space flow creates the workspace the .oauth.yaml lets signed-in users into
+    run_space_flow(kit_server, tmp_path, monkeypatch, dataset_name="haiku-ja-oauth")
+    capsys.readouterr()
+    owner = httpx.get(f"{api_url}/api/v1/me/workspaces", headers={"X-Argilla-Api-Key": kit_server["api_key"]})
+    names = {w["name"] for w in owner.json()["items"]}
+    assert {w["name"] for w in served["allowed_workspaces"]} <= names
+
+
+def run_space_flow(kit_server, tmp_path, monkeypatch, api=None, stored: dict | None = None, **overrides):
+    """create_task.main for --space with the stand-in Hub; the Space's Argilla is the local server."""
+    create_task = load_create_task()
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token_for_tests")
+    monkeypatch.setattr(spaces, "POLL_S", 0.01)
+    from ktokit.credentials import save_space_credentials
+
+    # a previous run stored the owner credentials (as before any upload); here they are the local server's
+    save_space_credentials(REPO, stored or {"api_key": kit_server["api_key"], "password": "owner-password-123",
+                                            "auth_secret": "f" * 64, "username": "organiser"})
+    gen = make_generations(tmp_path / "gen", LANG, 2)
+    overrides.setdefault("dataset_name", "haiku-ja-space")
+    args = create_task.TaskArguments(language=LANG, generations=str(gen), space=REPO,
+                                     space_url=kit_server["api_url"], **overrides)
+    api = api or RecordingHfApi()
+    create_task.main(args, hf_api=api)
+    return api
+
+
+def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_server, tmp_path, monkeypatch, capsys):
+    password, auth_secret = "owner-password-123", "e" * 64
+    stored = {"api_key": kit_server["api_key"], "password": password, "auth_secret": auth_secret}
+    api = run_space_flow(kit_server, tmp_path, monkeypatch, stored=stored, private=True)
+    out, err = capsys.readouterr()
+
+    assert api.names()[:6] == ["repo_exists", "create_repo", "add_space_secret", "add_space_secret",
+                               "add_space_secret", "upload_folder"]
+    assert set(api.names()[6:]) == {"get_space_runtime"} and len(api.names()) == 9  # polled to RUNNING
+    (create,) = [a for n, a in api.calls if n == "create_repo"]
+    assert create["repo_type"] == "space" and create["space_sdk"] == "docker" and create["private"] is True
+    assert not create.get("space_variables") and not create.get("space_secrets")
+    secrets_set = {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"}
+    assert secrets_set == {"API_KEY": kit_server["api_key"], "PASSWORD": password, "ARGILLA_AUTH_SECRET_KEY": auth_secret}
+    assert "add_space_variable" not in api.names()
+    assert set(api.uploaded) == {"README.md", "Dockerfile", ".oauth.yaml"}
+    for value in secrets_set.values():
+        for name, arguments in api.calls:
+            if name != "add_space_secret":
+                assert value not in json.dumps(arguments, default=str)
+        assert not any(value in text for text in api.uploaded.values())
+        assert value not in out and value not in err
+    assert "API_KEY" in err and "secret ARGILLA_AUTH_SECRET_KEY set" in err
+    assert re.search(r"\d+ s\s+building", err) and "running" in err  # progress while waiting
+    assert "NO persistent storage" in err
+    assert "4 records added" in out and "annotate at  " + kit_server["api_url"] + "/dataset/" in out
+
+    from ktokit.credentials import argilla_target, space_credentials_path
+
+    path = space_credentials_path(REPO)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["api_url"] == kit_server["api_url"]
+    target = argilla_target(LANG)
+    assert (target.kind, target.space, target.private, target.dataset) == ("space", REPO, True, "haiku-ja-space")
+
+    # rerun: the Space exists and is reused as it is; nothing is uploaded, no secret is reset
+    again = run_space_flow(kit_server, tmp_path / "2", monkeypatch, api=RecordingHfApi(exists=True, stages=("RUNNING",)), stored=stored)
+    out, err = capsys.readouterr()
+    assert again.names() == ["repo_exists", "get_space_runtime"]
+    assert "reusing it" in err and "0 records added, 4 already there" in out
+
+
+def test_new_secrets_are_generated_stored_first_and_storage_is_a_bucket(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
+    values = spaces.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
+    files = spaces.render_space(values, tmp_path / "space")
+    plan = spaces.plan_space(REPO, files, storage="bucket")
+    generated = spaces.new_secrets()
+    assert all(len(v) >= 8 for v in generated.values()) and generated != spaces.new_secrets()
+    api = RecordingHfApi()
+    assert spaces.provision_space(api, plan, generated, say=print) is True
+    assert api.names() == ["repo_exists", "create_repo", "add_space_secret", "add_space_secret", "add_space_secret",
+                           "create_bucket", "set_space_volumes", "upload_folder"]
+    (volumes,) = [a["volumes"] for n, a in api.calls if n == "set_space_volumes"]
+    assert [(v.type, v.source, v.mount_path) for v in volumes] == [("bucket", f"{REPO}-data", "/data")]
+    out = capsys.readouterr().out
+    assert not any(v in out for v in generated.values())
+    assert "\n".join(plan.lines()).count("API_KEY") == 1 and not any(v in "\n".join(plan.lines()) for v in generated.values())
+
+    failing = RecordingHfApi(stages=("BUILDING", "BUILD_ERROR"))
+    monkeypatch.setattr(spaces, "POLL_S", 0.01)
+    with pytest.raises(KitError, match="stopped at BUILD_ERROR"):
+        spaces.wait_until_running(failing, REPO, say=print)
+    with pytest.raises(KitError, match="not running after"):
+        spaces.wait_until_running(RecordingHfApi(stages=("BUILDING",)), REPO, timeout_s=0.05, say=print)
+
+
+def test_existing_space_without_credentials_is_refused(tmp_path, monkeypatch):
+    create_task = load_create_task()
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token_for_tests")
+    monkeypatch.delenv("ARGILLA_API_KEY", raising=False)
+    gen = make_generations(tmp_path / "gen", LANG, 1)
+    api = RecordingHfApi(exists=True)
+    args = create_task.TaskArguments(language=LANG, generations=str(gen), space=REPO)
+    with pytest.raises(KitError, match="no credentials for it: set ARGILLA_API_KEY"):
+        create_task.main(args, hf_api=api)
+    assert api.names() == ["repo_exists"]
