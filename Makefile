@@ -9,8 +9,12 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 EXTRAS ?= dev,ja
 STAMP := $(VENV)/.ktokit-installed
+# Debian packages only the tests need: a browser for the annotation-UI test (driven by Playwright,
+# never `playwright install`, which downloads a browser) and fonts so its screenshots show CJK and emoji.
+TEST_DEB_PACKAGES := chromium fonts-ipafont-gothic fonts-noto-color-emoji
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test lint demo clean-venv
+.PHONY: setup test-deps test lint demo clean-venv
 
 setup: $(STAMP)
 
@@ -25,7 +29,12 @@ $(STAMP): pyproject.toml constraints.txt
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: setup
+test-deps:
+	@missing=""; for p in $(TEST_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+test: setup test-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

@@ -179,9 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("argilla", help="the local Argilla server: up, down, status, logs, add-annotator",
                    add_help=False)
+    sub.add_parser("evaluate", help="generate with a base model and its KTO adapter, score both with the form check",
+                   add_help=False)
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
-    p.add_argument("--language", "-l", action="append", help="only these packs (repeatable)")
+    p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
+    p.add_argument("--sample", type=int, default=8, help="prompts to generate for (default: 8)")
+    p.add_argument("--stop-after-task", action="store_true",
+                   help="stop once the Argilla task exists, so people can annotate before export")
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -193,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             from ktokit.argilla_local.cli import main as argilla_main
 
             return argilla_main(argv[1:])
+        if argv and argv[0] == "evaluate":  # its own parser, owned by ktokit.evaluation
+            from ktokit.evaluation import main as evaluate_main
+
+            return evaluate_main(argv[1:])
         args = build_parser().parse_args(argv)
         return args.func(args)
     except KitError as exc:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_create_task import LANG, make_generations, run_create_task, shared_kit_server
+from test_create_task import LANG, make_generations, run_create_task
 
 from ktokit.languages import load_pack
 
@@ -43,9 +43,6 @@ def wait_for_answers(dataset, user_id, timeout_s: float = 30.0) -> list[tuple[st
         time.sleep(0.5)
 
 
-@pytest.fixture(scope="session")
-def kit_server(tmp_path_factory):
-    yield from shared_kit_server(tmp_path_factory)
 
 
 def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monkeypatch):

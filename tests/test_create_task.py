@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kit_testing import SPACE_LANGUAGE as LANG  # a non-Latin script: English left over shows
 
 from ktokit.annotation import (
     BAD,
@@ -28,32 +29,9 @@ from ktokit.errors import KitError
 from ktokit.languages import FormRule, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
-LANG = "ja"  # a pack in a non-Latin script: any English left in the task shows
-OAUTH_CLIENT_ID = "dummy-client-id-for-tests"
 
 
 # ---- shared helpers (imported by test_spaces.py and test_annotation_browser.py) -------------------
-
-
-def shared_kit_server(tmp_path_factory):
-    """Generator for a session fixture: one local server for this file's tests and the other two."""
-    from ktokit import spaces
-    from ktokit.argilla_local import manager
-
-    data_dir = tmp_path_factory.getbasetemp() / "kit-argilla"
-    said: list[str] = []
-    if not (data_dir / "credentials.json").exists():
-        pack = load_pack(LANG)
-        values = spaces.render_values(pack, LANG, f"haiku-{LANG}", 2, "none")
-        spaces.render_space(values, data_dir / "space")
-        # the server reads .oauth.yaml from its working dir (the data dir), as the image does from /home/argilla
-        (data_dir / ".oauth.yaml").write_text((data_dir / "space" / ".oauth.yaml").read_text())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OAUTH2_HUGGINGFACE_CLIENT_ID", OAUTH_CLIENT_ID)
-        mp.setenv("OAUTH2_HUGGINGFACE_CLIENT_SECRET", "dummy-secret")
-        creds = manager.ensure_running(data_dir, port=manager.free_port())
-    yield {"data_dir": data_dir, **creds}
-    manager.down(data_dir, say=said.append)
 
 
 def make_generations(path: Path, language: str, n_prompts: int, start: int = 0) -> Path:
@@ -88,18 +66,6 @@ def sign_in(api_url: str, username: str, password: str) -> httpx.Client:
     token.raise_for_status()
     return httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
                         timeout=60)
-
-
-@pytest.fixture(scope="session")
-def kit_server(tmp_path_factory):
-    yield from shared_kit_server(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def client(kit_server):
-    import argilla as rg
-
-    return rg.Argilla(api_url=kit_server["api_url"], api_key=kit_server["api_key"], timeout=120)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import httpx
 import pytest
 import yaml
 from huggingface_hub import HfApi
-from test_create_task import LANG, OAUTH_CLIENT_ID, make_generations, shared_kit_server
+from kit_testing import OAUTH_CLIENT_ID
+from test_create_task import LANG, make_generations
 
 from ktokit import spaces
 from ktokit.errors import KitError
@@ -80,9 +81,6 @@ def load_create_task():
     return module
 
 
-@pytest.fixture(scope="session")
-def kit_server(tmp_path_factory):
-    yield from shared_kit_server(tmp_path_factory)
 
 
 @pytest.fixture
