@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
-    p.add_argument("--sample", type=int, default=8, help="prompts to generate for (default: 8)")
+    p.add_argument("--sample", type=int, default=16, help="prompts to generate for (default: 16)")
     p.add_argument("--stop-after-task", action="store_true",
                    help="stop once the Argilla task exists, so people can annotate before export")
     p.set_defaults(func=cmd_demo)

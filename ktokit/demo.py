@@ -1,12 +1,34 @@
-"""`make demo`: the kit's main job on the local target, step by step, for the shipped packs."""
+"""`make demo`: the kit's main job on the local target, step by step, as a user would run it.
+
+Every step is the user's own command (printed before it runs), so the demo is also the tutorial:
+packs → local Argilla → preference_gen.py (tiny offline models) → create_task.py --local →
+(simulated annotators) → export_kto.py → train_kto.py with the cpu-smoke recipe and --eval.
+"""
 
 from __future__ import annotations
 
+import random
+import subprocess
+import sys
+from pathlib import Path
+
 from ktokit.errors import KitError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_RATERS = ("demo-rater-1", "demo-rater-2")
 
 
 def _step(title: str) -> None:
-    print(f"\n== {title}")
+    print(f"\n== {title}", flush=True)
+
+
+def _run(script: str, *args: str) -> None:
+    """Run one of the kit's entry scripts as the user would; stop the demo if it fails."""
+    shown = " ".join(["python", script, *args])
+    print(f"$ {shown}", flush=True)
+    result = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=ROOT)
+    if result.returncode != 0:
+        raise KitError(f"`{shown}` failed (exit {result.returncode}); see its message above")
 
 
 def check_packs(codes: list[str]) -> list[str]:
@@ -30,29 +52,102 @@ def check_packs(codes: list[str]) -> list[str]:
     return ready
 
 
+def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
+    """Two simulated annotators rate every record, so the demo can go on to export and training
+    without people: 👍 for the better half by form score (tiny models rarely pass the check outright),
+    flipped `noise` of the time. Only records a rater has not rated yet are touched: a rerun, or a
+    person's own ratings, are never overwritten."""
+    import argilla as rg
+
+    from ktokit.annotation import BAD, GOOD, QUESTION_LABEL
+    from ktokit.credentials import argilla_target
+
+    target = argilla_target(language)
+    client = target.client()
+    dataset = client.datasets(name=target.dataset, workspace=target.workspace)
+    workspace = client.workspaces(target.workspace)
+    users = []
+    for name in DEMO_RATERS:
+        user = client.users(username=name)
+        if user is None:
+            user = rg.User(username=name, password=f"{name}-{random.SystemRandom().getrandbits(64):x}",
+                           role="annotator", client=client).create()
+        if name not in {u.username for u in workspace.users}:
+            workspace.add_user(user)
+        users.append(user)
+    rng = random.Random(seed)
+    records = list(dataset.records(with_responses=True))
+    ranked = sorted(records, key=lambda r: (r.metadata.get("form_score", 0.0), r.id), reverse=True)
+    better_half = {r.id for r in ranked[: (len(ranked) + 1) // 2]}
+    changed = []
+    for record in records:
+        done = {r.user_id for r in record.responses if r.question_name == QUESTION_LABEL}
+        passed = record.id in better_half
+        for user in users:
+            if user.id in done:
+                continue
+            good = passed != (rng.random() < noise)
+            record.responses.add(rg.Response(QUESTION_LABEL, GOOD if good else BAD, user_id=user.id,
+                                             status="submitted"))
+            changed.append(record)
+    if changed:
+        dataset.records.log(list({r.id: r for r in changed}.values()))
+    return len(changed)
+
+
 def run_demo(args) -> int:
+    from ktokit.argilla_local import ensure_running
     from ktokit.languages import pack_codes
 
-    codes = args.language or pack_codes()
+    codes = pack_codes()
     if not codes:
         raise KitError("no language packs found under languages/")
+    language = args.language or "en"
+    if language not in codes:
+        raise KitError(f"no language pack {language!r} (known: {', '.join(codes)})")
+
     _step("1. Language packs: validation and the form check of each pack's examples")
     ready = check_packs(codes)
     if len(ready) != len(codes):
         raise KitError(f"{len(codes) - len(ready)} pack(s) need fixing (listed above); "
                        "`python -m ktokit validate CODE` shows the details")
-    first = ready[0]
-    from ktokit.form import check_form
-    from ktokit.languages import load_pack
 
-    pack = load_pack(first)
-    raw = f"Sure! Here is a haiku:\n\n**{pack.name}**\n\n{pack.examples[0]}\n\nI hope you like it."
-    _step(f"2. Form check of a raw model answer ({first})")
-    print(raw)
-    result = check_form(raw, pack.form)
-    print("-> cleaned:")
-    for line in result.lines:
-        print(f"   {line.text}  [{line.count} / {line.expected}]")
-    print(f"-> verdict {result.verdict}, score {result.score:.2f}")
-    print("\nDone. Next: the local Argilla server (`python -m ktokit argilla up`).")
+    _step("2. The local Argilla server")
+    print("$ python -m ktokit argilla up", flush=True)
+    creds = ensure_running()
+    print(f"Argilla is up at {creds['api_url']}")
+
+    _step(f"3. Generate: {args.sample} prompts × the offline model set (two tiny local models)")
+    _run("preference_gen.py", "--language", language, "--sample", str(args.sample), "--models", "offline")
+
+    _step("4. The annotation task on the local server")
+    _run("create_task.py", "--language", language, "--local")
+
+    if args.stop_after_task:
+        return _closing(language, creds)
+
+    _step("5. Simulated annotators (the demo only: people rate in the Argilla UI)")
+    added = simulate_ratings(language)
+    print(f"{added} ratings added by {', '.join(DEMO_RATERS)} (👍 for the better half by form score, 15 % noise)")
+
+    _step("6. Export the ratings to TRL's KTO format")
+    _run("export_kto.py", "--language", language, "--dpo", "--test_size", "0.2")
+
+    _step("7. Train with KTO + LoRA on the tiny model (recipes/cpu-smoke.yaml) and compare base vs tuned")
+    _run("train_kto.py", "--config", "recipes/cpu-smoke.yaml", "--language", language, "--eval")
+    return _closing(language, creds)
+
+
+def _closing(language: str, creds: dict) -> int:
+    from ktokit.argilla_local import manager
+
+    _step("Annotate yourself")
+    try:
+        user = manager.add_annotator(f"annotator-{random.SystemRandom().getrandbits(24):06x}", workspace=language)
+        print(f"Sign in at {creds['api_url']} as {user['username']} with password {user['password']} "
+              "(shown once; add more with `python -m ktokit argilla add-annotator NAME --workspace "
+              f"{language}`)")
+    except KitError as exc:
+        print(f"(could not add an annotator: {exc})")
+    print(f"Outputs are under outputs/{language}/. Stop the server with `python -m ktokit argilla down`.")
     return 0

@@ -4,8 +4,15 @@
 `output` what a run writes and prints, `run` ties them together for `preference_gen.py`.
 """
 
-from ktokit.generation.models import ModelSet, ModelSpec, load_model_set
-from ktokit.generation.run import (
+import warnings
+
+# distilabel 1.5.3's pydantic models trip pydantic 2.11+ warnings at import and on every step:
+# noise for users, nothing they can act on.
+warnings.filterwarnings("ignore", message=r".*(PydanticDeprecatedSince|'default' attribute with value).*")
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(distilabel|pydantic)\..*")
+
+from ktokit.generation.models import ModelSet, ModelSpec, load_model_set  # noqa: E402
+from ktokit.generation.run import (  # noqa: E402
     GenerationPlan,
     GenerationResult,
     choose_model_set,
