@@ -14,8 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trl import TrlParser
-
+from ktokit.entry import run_script
 from ktokit.errors import KitError
 
 
@@ -178,12 +177,4 @@ def main(args: TaskArguments, hf_api=None) -> None:
 
 
 if __name__ == "__main__":
-    (arguments,) = TrlParser((TaskArguments,)).parse_args_and_config()
-    try:
-        main(arguments)
-    except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("interrupted: rerun the same command; it adds only what is missing", file=sys.stderr)
-        sys.exit(130)
+    run_script(main, TaskArguments, interrupted="interrupted: rerun the same command; it adds only what is missing")

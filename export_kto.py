@@ -15,9 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trl import TrlParser
-
-from ktokit.errors import KitError
+from ktokit.entry import run_script
 
 
 @dataclass
@@ -97,9 +95,4 @@ if __name__ == "__main__":
     import datasets
 
     datasets.disable_progress_bars()  # the script prints its own summary
-    (arguments,) = TrlParser((ExportArguments,)).parse_args_and_config()
-    try:
-        main(arguments)
-    except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main, ExportArguments)

@@ -9,13 +9,10 @@
 Rerunning the same command resumes: prompts already in the output directory are skipped.
 """
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trl import TrlParser
-
-from ktokit.errors import KitError
+from ktokit.entry import run_script
 
 
 @dataclass
@@ -66,12 +63,5 @@ def main(args: GenerationArguments) -> None:
 
 
 if __name__ == "__main__":
-    (arguments,) = TrlParser((GenerationArguments,)).parse_args_and_config()
-    try:
-        main(arguments)
-    except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("interrupted: finished batches are saved; rerun the same command to resume", file=sys.stderr)
-        sys.exit(130)
+    run_script(main, GenerationArguments,
+               interrupted="interrupted: finished batches are saved; rerun the same command to resume")

@@ -132,6 +132,9 @@ def main(kit_args: KitArguments, script_args: ScriptArguments, training_args: KT
             url = push_to_hub(output_dir, kit_args.hub_repo, private=kit_args.hub_private)
             log(f"pushed to {url}")
         log(f"done: {train_result.global_step} steps, loss {train_result.training_loss:.4f} -> {output_dir}/")
+    # Leave the process group together: a rank that tears it down while another is still writing can
+    # leave that one hung forever in gloo's destructor at exit (seen with torch 2.13 DDP on CPU).
+    trainer.accelerator.wait_for_everyone()
     trainer.end()
     return metrics
 

@@ -39,9 +39,11 @@ def test_annotators_start_at_different_records(haiku_dataset, annotator):
     ds = haiku_dataset(40)
     firsts = {
         annotator(ds.workspace.name).pending(str(ds.id), limit=1)["items"][0]["record"]["id"]
-        for _ in range(4)
+        for _ in range(8)
     }
-    assert len(firsts) >= 3  # each annotator enters the shuffled order at its own point
+    # Each annotator enters the shuffled order at its own point; with 8 random points over 40 records
+    # fewer than 4 distinct first records is a ~1e-4 event, not a flake.
+    assert len(firsts) >= 4
 
 
 def test_annotator_cannot_reach_owner_endpoints_or_other_workspaces(haiku_dataset, annotator):
