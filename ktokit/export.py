@@ -559,7 +559,7 @@ def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str |
     and the chart. The card goes last so it keeps the config list the pushes wrote."""
     from datasets import load_from_disk
 
-    from ktokit.hub import push_dataset, require_hf_token
+    from ktokit.hub import hub_error, push_dataset, require_hf_token
 
     folder = Path(folder)
     token = token or require_hf_token(f"--push_to_hub {repo_id}")
@@ -573,9 +573,8 @@ def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str |
 
             HfApi(token=token).upload_file(path_or_fileobj=str(folder / CHART_FILE), path_in_repo=CHART_FILE,
                                            repo_id=repo_id, repo_type="dataset")
-    except Exception as exc:  # the Hub client raises many types; the user needs one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise KitError(f"pushing to {repo_id} failed: {first}") from None
+    except Exception as exc:  # noqa: BLE001  (the Hub client raises many types; the user needs one line)
+        raise hub_error(f"pushing to {repo_id}", exc, token) from None
     card = (folder / CARD_FILE).read_text(encoding="utf-8")
     return push_dataset(load_from_disk(str(folder)), repo_id, card, private=private, token=token)
 

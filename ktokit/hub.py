@@ -6,6 +6,7 @@ itself looks; it is passed on, never printed or written anywhere.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktokit.errors import KitError
@@ -29,6 +30,33 @@ def require_hf_token(why: str) -> str:
     if not token:
         raise KitError(f"{why} needs a Hugging Face token: {LOGIN_HINT}")
     return token
+
+
+def hub_error(action: str, exc: Exception, token: str | None = None) -> KitError:
+    """One line for any Hub client failure (they raise many types), with the token masked."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if token:
+        text = text.replace(token, "***")
+    lowered = text.lower()
+    hint = f" ({LOGIN_HINT}, with write access)" if "401" in text or "403" in text or "token" in lowered else ""
+    return KitError(f"{action} failed: {type(exc).__name__}: {text}{hint}")
+
+
+def push_folder(folder: str | Path, repo_id: str, *, repo_type: str = "model", private: bool = False,
+                token: str | None = None, commit_message: str = "ktokit upload") -> str:
+    """Upload a folder to a Hub repo (created if needed); returns its URL. The token is never shown."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type,
+                          commit_message=commit_message,
+                          ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**"])
+    except Exception as exc:  # noqa: BLE001  (the Hub client raises many types; the user needs one line)
+        raise hub_error(f"push to the Hub repo {repo_id!r}", exc, token) from None
+    prefix = "" if repo_type == "model" else f"{repo_type}s/"
+    return f"https://huggingface.co/{prefix}{repo_id}"
 
 
 def push_dataset(dataset: Dataset, repo_id: str, card: str, *, private: bool, token: str) -> str:

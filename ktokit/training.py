@@ -339,20 +339,8 @@ def merge_adapter(adapter_dir: str | Path, out_dir: str | Path | None = None) ->
 
 
 def push_to_hub(folder: str | Path, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
-    """Upload `folder` to a Hub model repo (created if needed); returns its URL. The token is never shown."""
-    from huggingface_hub import HfApi
+    """Upload the adapter folder (card, metrics, eval) to a Hub model repo; returns its URL."""
+    from ktokit.hub import push_folder
 
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                          commit_message="ktokit: KTO adapter, model card and metrics",
-                          ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**"])
-    except Exception as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if token:
-            text = text.replace(token, "***")
-        hint = " (log in with `hf auth login` or set HF_TOKEN)" if "401" in text or "403" in text or \
-            "token" in text.lower() else ""
-        raise KitError(f"push to the Hub repo {repo_id!r} failed: {type(exc).__name__}: {text}{hint}") from None
-    return f"https://huggingface.co/{repo_id}"
+    return push_folder(folder, repo_id, private=private, token=token,
+                       commit_message="ktokit: KTO adapter, model card and metrics")
