@@ -12,11 +12,16 @@ import json
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ktokit.errors import KitError
+
+# transformers 5 renamed gradient_checkpointing* to activation_checkpointing*, but TRL 1.16's KTOConfig
+# still sets the old names: a warning per run that users can do nothing about.
+warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
 
 TINY = "tiny"
 DEFAULT_DATASET = "outputs/{language}/kto"
