@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("evaluate", help="generate with a base model and its KTO adapter, score both with the form check",
                    add_help=False)
+    sub.add_parser("demo-space", help="render, serve or push the Gradio demo Space of a KTO-tuned model",
+                   add_help=False)
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
@@ -202,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
             from ktokit.evaluation import main as evaluate_main
 
             return evaluate_main(argv[1:])
+        if argv and argv[0] == "demo-space":  # its own parser, owned by ktokit.demo_space
+            from ktokit.demo_space import main as demo_space_main
+
+            return demo_space_main(argv[1:])
         args = build_parser().parse_args(argv)
         return args.func(args)
     except KitError as exc:

@@ -1,0 +1,362 @@
+"""The demo Space: render `space_template/demo/` for a language and a trained adapter, serve it, push it.
+
+The Space must run with only what it installs, so the rendered folder carries what the app imports:
+the kit modules it needs (`VENDORED`: pack loading, the form check and its counters, record ids,
+generation helpers; not the whole kit, whose server, training and generation code would only add
+size and imports), the language's pack, the adapter and, for the offline tiny model, the base model
+too. Settings are Space variables; the Argilla API key is a Space secret, never a variable, and no
+plan or message prints it.
+
+    python -m ktokit demo-space --language en --adapter outputs/en/kto-model-cpu-smoke --dry-run
+    python -m ktokit demo-space --language en --adapter outputs/en/kto-model-cpu-smoke --serve 7860
+    python -m ktokit demo-space --language en --adapter DIR --space my-org/haiku-en-demo [--private]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ktokit.errors import KitError
+from ktokit.languages import LanguagePack, load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = ROOT / "space_template" / "demo"
+TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")
+GRADIO_VERSION = "6.31.0"
+# The kit modules app.py imports, directly or through each other (tests check nothing else is needed).
+VENDORED = ("__init__.py", "errors.py", "languages.py", "cleaning.py", "form.py", "annotation.py",
+            "evaluation.py", "counting")
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "tokenizer.json",
+                 "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "vocab.json",
+                 "merges.txt", "tokenizer.model")
+SHIPPED_DIRS = ("ktokit", "languages", "adapter", "base")
+SECRET_NAME = "ARGILLA_API_KEY"
+SECRET_DESCRIPTION = "API key of the annotation Argilla server (set by ktokit demo-space)"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class AdapterInfo:
+    """The adapter folder and the base it was trained on: a display name and a path or Hub id to load."""
+
+    adapter: Path
+    base_model: str
+    base_path: str
+    ship_base: bool
+
+
+def adapter_info(adapter: str | Path, base: str | None = None, language: str | None = None) -> AdapterInfo:
+    """Read the base from the adapter's metrics.json (else adapter_config.json); `base` overrides it."""
+    folder = Path(adapter)
+    if not (folder / "adapter_config.json").is_file():
+        raise KitError(f"{adapter!r} is not a LoRA adapter folder (no adapter_config.json): give the output_dir "
+                       "train_kto.py wrote, e.g. outputs/<lang>/kto-model-cpu-smoke")
+    metrics = folder / "metrics.json"
+    info = json.loads(metrics.read_text(encoding="utf-8")) if metrics.is_file() else {}
+    config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    name = base or info.get("base_model") or config.get("base_model_name_or_path")
+    if not name:
+        raise KitError(f"{adapter}: no base model in metrics.json or adapter_config.json; pass --base")
+    if name == "tiny" or name.startswith("tiny:"):  # the offline tiny model: small enough to ship
+        path = info.get("base_model_path") if not base else None
+        if not path or not Path(path).is_dir():
+            from ktokit.training import resolve_base_model
+
+            path = resolve_base_model(name, language)
+        return AdapterInfo(folder, name, str(path), ship_base=True)
+    return AdapterInfo(folder, name, info.get("base_model_path") or name, ship_base=False)
+
+
+@dataclass
+class Feedback:
+    """Where votes go: the language's annotation dataset, or nowhere (with the reason)."""
+
+    api_url: str = ""
+    api_key: str = field(default="", repr=False)
+    dataset: str = ""
+    workspace: str = ""
+    private: bool = False
+    why_off: str = "no annotation dataset recorded for this language (run create_task.py first)"
+
+    @property
+    def on(self) -> bool:
+        return bool(self.api_url and self.api_key and self.dataset)
+
+
+def feedback_target(language: str, for_space: bool) -> Feedback:
+    """The target create_task.py recorded; a Space cannot reach a server on this machine."""
+    from ktokit.credentials import argilla_target, targets_path
+
+    try:
+        recorded = json.loads(targets_path().read_text(encoding="utf-8")).get(language) or {}
+    except (OSError, ValueError):
+        recorded = {}
+    if for_space and recorded.get("kind") == "local":
+        return Feedback(why_off=f"the annotation server of {language!r} is a local one, which a Space cannot "
+                                "reach; create the task on a Space (create_task.py --space) for votes")
+    try:
+        target = argilla_target(language)
+    except KitError:
+        return Feedback()
+    return Feedback(api_url=target.api_url, api_key=target.api_key, dataset=target.dataset,
+                    workspace=target.workspace, private=target.private, why_off="")
+
+
+def space_variables(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -> dict[str, str]:
+    """The app's non-secret settings (Space variables, or the environment of `--serve`)."""
+    variables = {
+        "BASE_MODEL": "base" if info.ship_base else info.base_model,
+        "ADAPTER": "adapter",
+        "LANGUAGE": pack.code,
+        "BASE_NAME": info.base_model,
+        "TUNED_NAME": f"{info.base_model} + KTO ({info.adapter.resolve().name})",
+    }
+    if feedback.on:
+        variables.update(ARGILLA_API_URL=feedback.api_url, ARGILLA_DATASET=feedback.dataset,
+                         ARGILLA_WORKSPACE=feedback.workspace)
+        if feedback.private:
+            variables["ARGILLA_PRIVATE"] = "1"
+    return variables
+
+
+# ---- rendering -------------------------------------------------------------------------------------
+
+
+def render_values(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -> dict[str, str]:
+    title = f"{pack.native_name or pack.name} {pack.task or 'KTO'} demo"
+    note = (f"👍/👎 send the text to the annotation dataset `{feedback.workspace}/{feedback.dataset}` as a new "
+            "record (the vote is kept as metadata, never as an annotator's answer)." if feedback.on else
+            f"feedback is off ({feedback.why_off}).")
+    return {
+        "title": title[:60],
+        "short_description": f"Base vs KTO-tuned {pack.task or 'model'} in {pack.name}"[:60],
+        "language": pack.code,
+        "language_name": pack.name,
+        "base_model": info.base_model,
+        "adapter_name": info.adapter.resolve().name,
+        "form_rule": pack.form.describe(),
+        "feedback_note": note,
+    }
+
+
+def _requirements(text: str, pack: LanguagePack) -> str:
+    """The template's pins, without the Japanese tagger unless the pack counts morae with it."""
+    keep = [line for line in text.splitlines() if not line.rstrip().endswith("# ja") or pack.form.counter == "ja"]
+    return "\n".join(keep) + "\n"
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+
+
+def render_demo_space(pack: LanguagePack, info: AdapterInfo, feedback: Feedback, out_dir: str | Path,
+                      template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+    """Write the Space folder: template files, vendored kit modules, pack, adapter (and tiny base)."""
+    from ktokit.spaces import render_text
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in SHIPPED_DIRS:  # only what a previous render wrote: never anything else in out_dir
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
+    values = render_values(pack, info, feedback)
+    for name in TEMPLATE_FILES:
+        src = template_dir / name
+        if not src.is_file():
+            raise KitError(f"missing demo Space template file {src}")
+        text = src.read_text(encoding="utf-8")
+        if name == "README.md":
+            text = render_text(text, values, str(src))
+        elif name == "requirements.txt":
+            text = _requirements(text, pack)
+        (out / name).write_text(text, encoding="utf-8")
+    kit = Path(__file__).resolve().parent
+    for name in VENDORED:
+        src = kit / name
+        if src.is_dir():
+            _copy_tree(src, out / "ktokit" / name)
+        else:
+            (out / "ktokit").mkdir(exist_ok=True)
+            shutil.copy2(src, out / "ktokit" / name)
+    if pack.path is None:
+        raise KitError(f"pack {pack.code!r} has no folder to ship")
+    (out / "languages" / pack.code).mkdir(parents=True)
+    for name in ("pack.yaml", "prompts.txt", "examples.txt"):
+        if (pack.path / name).is_file():
+            shutil.copy2(pack.path / name, out / "languages" / pack.code / name)
+    (out / "adapter").mkdir()
+    for name in ADAPTER_FILES:
+        if (info.adapter / name).is_file():
+            shutil.copy2(info.adapter / name, out / "adapter" / name)
+    if info.ship_base:
+        _copy_tree(Path(info.base_path), out / "base")
+    return sorted(p for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _size(paths: list[Path]) -> str:
+    n = sum(p.stat().st_size for p in paths)
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+
+
+def describe_files(out: Path, files: list[Path]) -> str:
+    """`README.md (1.2 kB), ..., ktokit/ (14 files, 120 kB)`: one entry per top-level file or folder."""
+    groups: dict[str, list[Path]] = {}
+    for p in files:
+        top = p.relative_to(out).parts
+        groups.setdefault(top[0] + ("/" if len(top) > 1 else ""), []).append(p)
+    return ", ".join(f"{k} ({_size(v)})" if not k.endswith("/") else f"{k} ({len(v)} files, {_size(v)})"
+                     for k, v in groups.items())
+
+
+def plan_lines(repo_id: str | None, private: bool, out: Path, files: list[Path], variables: dict[str, str],
+               feedback: Feedback) -> list[str]:
+    """What will happen, printable as is: secret names only, never their values."""
+    lines = []
+    if repo_id:
+        lines.append(f"Space        https://huggingface.co/spaces/{repo_id} ({'private' if private else 'public'}, "
+                     f"cpu-basic, sdk gradio {GRADIO_VERSION})")
+    lines += [f"rendered     {out}/",
+              f"files        {describe_files(out, files)}",
+              "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
+              f"secrets      {SECRET_NAME}  (from the annotation target, never shown)" if feedback.on else
+              "secrets      none",
+              f"feedback     on: votes go to {feedback.workspace}/{feedback.dataset} at {feedback.api_url}"
+              if feedback.on else f"feedback     off: {feedback.why_off}"]
+    return lines
+
+
+# ---- the Hub and serving ---------------------------------------------------------------------------
+
+
+def upload_patterns(out: Path) -> list[str]:
+    return [*(n for n in TEMPLATE_FILES if (out / n).is_file()),
+            *(f"{d}/**" for d in SHIPPED_DIRS if (out / d).is_dir())]
+
+
+def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str, str], secrets: dict[str, str],
+                         private: bool = False, say=_say) -> str:
+    """Create (or update) the Gradio Space: secrets, then variables, then the files; returns its URL.
+
+    Unlike the annotation Space it holds no data, so a rerun updates it in place.
+    """
+    from ktokit.hub import hub_error
+
+    try:
+        if api.repo_exists(repo_id, repo_type="space"):
+            say(f"Space {repo_id} exists: updating its settings and files")
+        else:
+            say(f"Creating the Space {repo_id} ...")
+            api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
+        for name, value in secrets.items():
+            api.add_space_secret(repo_id, name, value, description=SECRET_DESCRIPTION)
+            say(f"  secret {name} set")
+        for name, value in variables.items():
+            api.add_space_variable(repo_id, name, value)
+        say(f"  variables {', '.join(variables)} set")
+        api.upload_folder(repo_id=repo_id, repo_type="space", folder_path=str(out),
+                          allow_patterns=upload_patterns(out),
+                          commit_message="KTO demo Space (ktokit demo-space)")
+        say("  uploaded " + ", ".join(upload_patterns(out)))
+    except KitError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (the Hub client raises many types; the user needs one line)
+        error = hub_error(f"setting up the Space {repo_id}", exc)
+        for value in secrets.values():
+            error = KitError(str(error).replace(value, "***"))
+        raise error from None
+    return f"https://huggingface.co/spaces/{repo_id}"
+
+
+def serve_env(variables: dict[str, str], feedback: Feedback, port: int) -> dict[str, str]:
+    env = {**os.environ, **variables, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    if feedback.on:
+        env[SECRET_NAME] = feedback.api_key
+    return env
+
+
+def serve(out: Path, variables: dict[str, str], feedback: Feedback, port: int) -> int:
+    """Run the rendered app as the Space would (`python app.py` in its folder), until Ctrl+C."""
+    print(f"serving {out}/app.py at http://127.0.0.1:{port} (Ctrl+C to stop)", flush=True)
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=out, env=serve_env(variables, feedback, port))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=30)
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ktokit demo-space",
+                                description="A Gradio demo Space of a KTO-tuned model: base vs tuned, votes to Argilla.")
+    p.add_argument("--language", "-l", required=True, help="pack code: prompts, system prompt, form rule")
+    p.add_argument("--adapter", required=True, help="the adapter folder train_kto.py wrote")
+    p.add_argument("--base", help="base model (default: the one in the adapter's metrics.json); "
+                                  "a Hub id when the adapter was trained on a local copy")
+    p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
+    p.add_argument("--private", action="store_true", help="a private Space")
+    p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
+    p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
+    p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/demo-space)")
+    return p
+
+
+def main(argv: list[str] | None = None, hf_api: Any = None) -> int:
+    """`python -m ktokit demo-space ...`; a KitError is one line on stderr and exit status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args, hf_api=hf_api)
+    except KitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, hf_api: Any = None) -> int:
+    from ktokit.spaces import check_repo_id
+
+    if args.space:
+        check_repo_id(args.space)
+    if args.serve is not None and not 0 < args.serve < 65536:
+        raise KitError(f"--serve takes a port number (1-65535), got {args.serve}")
+    pack = load_pack(args.language)
+    info = adapter_info(args.adapter, args.base, pack.code)
+    if args.space and not info.ship_base and Path(info.base_model).exists():
+        raise KitError(f"the base model {info.base_model!r} is a local folder a Space cannot load: pass --base "
+                       "ORG/NAME (the same model on the Hub)")
+    feedback = feedback_target(pack.code, for_space=bool(args.space))
+    out = Path(args.output or Path("outputs") / pack.code / "demo-space")
+    files = render_demo_space(pack, info, feedback, out)
+    variables = space_variables(pack, info, feedback)
+    for line in plan_lines(args.space, args.private, out, files, variables, feedback):
+        print(line)
+    if args.dry_run:
+        return 0
+    if args.serve is not None:
+        return serve(out, variables, feedback, args.serve)
+    if not args.space:
+        print("rendered only: serve it with --serve PORT, or push it with --space ORG/NAME")
+        return 0
+    if hf_api is None:
+        from huggingface_hub import HfApi
+
+        from ktokit.hub import require_hf_token
+
+        hf_api = HfApi(token=require_hf_token(f"creating the Space {args.space}"))
+    secrets = {SECRET_NAME: feedback.api_key} if feedback.on else {}
+    if feedback.private:
+        _say("note: the annotation Space is private: add a Space secret HF_TOKEN (a read token with access to it) "
+             "so votes get through")
+    url = provision_demo_space(hf_api, args.space, out, variables, secrets, private=args.private)
+    print(f"demo Space   {url} (it builds for a few minutes; logs: {url}?logs=build)")
+    return 0

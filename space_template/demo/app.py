@@ -1,0 +1,220 @@
+"""ktokit demo Space: the base model and its KTO-tuned version side by side, each with the form check.
+
+A visitor's 👍/👎 adds the (prompt, completion) to the language's Argilla dataset as a new record
+(its id comes from the content, so a repeat adds nothing), with the vote kept as metadata
+`visitor_vote` and `source=demo`: annotators then rate it like any other record. A vote is never
+stored as a response, because a response belongs to a signed-in annotator.
+
+Settings come from the environment (Space variables; the API key is a Space secret):
+BASE_MODEL, ADAPTER, LANGUAGE, ARGILLA_API_URL, ARGILLA_API_KEY, ARGILLA_DATASET, ARGILLA_WORKSPACE,
+and optionally BASE_NAME, TUNED_NAME, ARGILLA_PRIVATE, TEMPERATURE, MAX_NEW_TOKENS.
+The `ktokit/` folder next to this file is the part of the kit the app needs (shipped with the Space).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from ktokit.annotation import build_records, log_new_records
+from ktokit.evaluation import _variants, generate, load_for_eval
+from ktokit.form import check_form
+from ktokit.languages import load_pack
+
+HERE = Path(__file__).resolve().parent
+MAX_PROMPT_CHARS = 500
+DEMO_SOURCE = "demo"
+EXTRA_METADATA = (("source", "source", True), ("visitor_vote", "visitor vote", False))  # hidden from annotators
+
+
+def _local_or(value: str, default_dir: str) -> str:
+    """A setting, else the folder of that name shipped with the Space."""
+    return value or (str(HERE / default_dir) if (HERE / default_dir).is_dir() else "")
+
+
+@dataclass
+class Settings:
+    base_model: str
+    adapter: str
+    language: str
+    argilla_api_url: str = ""
+    argilla_api_key: str = field(default="", repr=False)
+    dataset: str = ""
+    workspace: str = ""
+    base_name: str = ""
+    tuned_name: str = ""
+    argilla_private: bool = False
+    temperature: float = 0.7
+    max_new_tokens: int = 64
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        base, adapter = _local_or(env.get("BASE_MODEL", ""), "base"), _local_or(env.get("ADAPTER", ""), "adapter")
+        if not env.get("LANGUAGE") or not base or not adapter:
+            raise SystemExit("set LANGUAGE, BASE_MODEL and ADAPTER (Space variables), or ship base/ and adapter/")
+        return cls(
+            base_model=base, adapter=adapter, language=env["LANGUAGE"],
+            argilla_api_url=env.get("ARGILLA_API_URL", ""), argilla_api_key=env.get("ARGILLA_API_KEY", ""),
+            dataset=env.get("ARGILLA_DATASET", ""), workspace=env.get("ARGILLA_WORKSPACE", "") or env["LANGUAGE"],
+            base_name=env.get("BASE_NAME", "") or Path(base).name, tuned_name=env.get("TUNED_NAME", ""),
+            argilla_private=env.get("ARGILLA_PRIVATE", "") in ("1", "true", "yes"),
+            temperature=float(env.get("TEMPERATURE", "0.7")), max_new_tokens=int(env.get("MAX_NEW_TOKENS", "64")),
+        )
+
+    @property
+    def feedback(self) -> bool:
+        return bool(self.argilla_api_url and self.argilla_api_key and self.dataset)
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {"base": self.base_name, "tuned": self.tuned_name or f"{self.base_name} + KTO"}
+
+
+class Models:
+    """One load serves both sides: the tuned model is the base plus the adapter, switched off for the base."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.pack = load_pack(settings.language)
+        self.model, self.tokenizer = load_for_eval(settings.base_model, settings.adapter)
+        self.model.eval()
+        self.lock = threading.Lock()  # switching the adapter off is model-wide state
+
+    def compare(self, prompt: str, seed: int | None = None) -> dict[str, str]:
+        """Both completions for one prompt, from the same seed, so only the adapter differs."""
+        seed = random.randrange(2**31) if seed is None else seed
+        out = {}
+        with self.lock:
+            for label, switch in _variants(self.model):
+                with switch:
+                    out[label] = generate(self.model, self.tokenizer, self.pack, [prompt],
+                                          temperature=self.settings.temperature, seed=seed,
+                                          max_new_tokens=self.settings.max_new_tokens)[0]
+        return out
+
+    def form_markdown(self, completion: str) -> str:
+        check = check_form(completion, self.pack.form)
+        head = f"**form check: {check.verdict}** (score {check.score:.2f}, rule {self.pack.form.describe()})"
+        if check.reason:
+            head += f"  \n{check.reason}"
+        counts = [f"{line.count}" + (f"/{line.expected}" if line.expected is not None else "")
+                  for line in check.lines if line.count is not None]
+        return head + (f"  \n{check.unit or 'units'} per line: {', '.join(counts)}" if counts else "")
+
+
+class Feedback:
+    """Visitors' votes as new Argilla records; the client and dataset are opened on the first vote."""
+
+    def __init__(self, settings: Settings, pack):
+        self.settings, self.pack = settings, pack
+        self.dataset = None
+        self.known: set[str] = set()  # ids already in the dataset: a repeat vote needs no round trip
+        self.lock = threading.Lock()
+
+    def _open(self):
+        import argilla as rg
+
+        s = self.settings
+        headers = {}
+        if s.argilla_private and os.environ.get("HF_TOKEN"):
+            headers["Authorization"] = f"Bearer {os.environ['HF_TOKEN']}"
+        client = rg.Argilla(api_url=s.argilla_api_url, api_key=s.argilla_api_key, timeout=60, headers=headers)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dataset = client.datasets(name=s.dataset, workspace=s.workspace)
+        if dataset is None:
+            raise RuntimeError(f"no dataset {s.workspace}/{s.dataset} on the Argilla server")
+        have = {m.name for m in dataset.settings.metadata}
+        for name, title, visible in EXTRA_METADATA:  # the task has no place for them yet: add it once
+            if name not in have:
+                prop = rg.TermsMetadataProperty(name=name, title=title, visible_for_annotators=visible, client=client)
+                prop.dataset = dataset
+                prop.create()
+        return dataset
+
+    def vote(self, prompt: str, completion: str, model_name: str, vote: str) -> str:
+        if not self.settings.feedback:
+            return "Feedback is off: this Space has no Argilla settings."
+        prompt, completion = (prompt or "").strip(), (completion or "").strip()
+        if not prompt or not completion:
+            return "Generate first, then vote."
+        rows = [{"input": prompt, "generation_model": [model_name], "generations": [completion]}]
+        (record,) = build_records(rows, self.pack)
+        record["metadata"].update(source=DEMO_SOURCE, visitor_vote=vote)
+        try:
+            with self.lock:
+                if record["id"] in self.known:
+                    return "Thanks! This text is already in the annotation dataset."
+                if self.dataset is None:
+                    self.dataset = self._open()
+                added = log_new_records(self.dataset, [record]).added
+                self.known.add(record["id"])
+        except Exception as exc:  # the visitor sees one line; the key never appears in it
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return f"Feedback could not be sent ({text.replace(self.settings.argilla_api_key, '***')[:200]})."
+        if not added:
+            return "Thanks! This text is already in the annotation dataset."
+        return "Thanks! Sent to the annotation dataset: annotators will rate it."
+
+
+def build(settings: Settings) -> gr.Blocks:
+    """The Blocks app. API names: /compare, /vote_base_good, /vote_base_bad, /vote_tuned_good, /vote_tuned_bad."""
+    models = Models(settings)
+    feedback = Feedback(settings, models.pack)
+    pack, names = models.pack, settings.names
+
+    def compare(prompt: str):
+        prompt = (prompt or "").strip()
+        if not prompt:
+            raise gr.Error("Write a prompt first.")
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
+        out = models.compare(prompt)
+        return (prompt, out["base"], models.form_markdown(out["base"]), out["tuned"],
+                models.form_markdown(out["tuned"]), "")
+
+    title = f"{pack.native_name or pack.name} {pack.task or ''}: base vs KTO-tuned".strip()
+    off = "" if settings.feedback else "  \n*Feedback is off: this Space has no Argilla settings.*"
+    with gr.Blocks(title=title) as demo:
+        gr.Markdown(f"# {title}\nThe same prompt, the same seed: **{names['base']}** on the left, "
+                    f"**{names['tuned']}** on the right. Vote 👍/👎 on either: your vote sends the text to "
+                    f"the annotation dataset, where annotators rate it.{off}")
+        prompt = gr.Textbox(label="Prompt", lines=2, max_length=MAX_PROMPT_CHARS)
+        asked = gr.Textbox(visible=False)  # the prompt the outputs answer, whatever the box says now
+        go = gr.Button("Generate", variant="primary")
+        gr.Examples(examples=[[p] for p in pack.prompts[:8]], inputs=[prompt])
+        sides = {}
+        with gr.Row():
+            for label, heading in (("base", "base"), ("tuned", "tuned")):
+                with gr.Column():
+                    gr.Markdown(f"### {heading}: {names[label]}")
+                    text = gr.Textbox(label=heading, lines=5, interactive=False)
+                    check = gr.Markdown()
+                    with gr.Row():
+                        good, bad = gr.Button("👍"), gr.Button("👎")
+                    sides[label] = (text, check, good, bad)
+        status = gr.Markdown()
+        go.click(compare, inputs=[prompt], api_name="compare",
+                 outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1], status])
+        prompt.submit(compare, inputs=[prompt], api_visibility="private",
+                      outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1],
+                               status])
+        for label, (text, _, good, bad) in sides.items():
+            for button, vote in ((good, "good"), (bad, "bad")):
+                def on_vote(p, c, _label=label, _vote=vote):
+                    return feedback.vote(p, c, names[_label], _vote)
+
+                button.click(on_vote, inputs=[asked, text], outputs=[status], api_name=f"vote_{label}_{vote}")
+    return demo
+
+
+if __name__ == "__main__":
+    build(Settings.from_env()).launch()

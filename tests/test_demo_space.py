@@ -1,0 +1,253 @@
+"""The demo Space: rendered files, the app run for real (tiny model + a real LoRA adapter) and driven
+over HTTP with gradio_client, votes landing in the session's Argilla server, and the Hub calls
+against the recording `HfApi` stand-in of test_spaces.py.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_spaces import RecordingHfApi
+
+from ktokit import demo_space
+from ktokit.errors import KitError
+from ktokit.languages import load_pack
+from ktokit.spaces import front_matter
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG = "en"
+DEMO_REPO = "kit-community/haiku-en-demo"
+KEY = "argilla-key-for-tests-0123456789"
+
+
+@pytest.fixture(scope="module")
+def adapter(tmp_path_factory):
+    """A real LoRA adapter on the tiny model, its B matrices perturbed so tuned != base."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ktokit.tiny import tiny_model
+
+    base = tiny_model(LANG)
+    out = tmp_path_factory.mktemp("kto-model-demo")
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                           LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"]))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0.0, 1.0)
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(base).save_pretrained(out)
+    (out / "metrics.json").write_text(json.dumps({"base_model": "tiny", "base_model_path": str(base),
+                                                  "language": LANG}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(adapter, tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo-space")
+    pack = load_pack(LANG)
+    info = demo_space.adapter_info(adapter, language=LANG)
+    files = demo_space.render_demo_space(pack, info, demo_space.Feedback(), out)
+    return out, files
+
+
+def constraint_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("#")[0].strip().split("==")
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_rendered_files_front_matter_and_pins(rendered, adapter):
+    out, files = rendered
+    names = {str(p.relative_to(out)) for p in files}
+    assert {"README.md", "app.py", "requirements.txt", "languages/en/pack.yaml", "languages/en/prompts.txt",
+            "adapter/adapter_config.json", "adapter/adapter_model.safetensors", "base/config.json",
+            "ktokit/form.py", "ktokit/counting/english.py", "ktokit/counting/data/en_syllables.json"} <= names
+    assert not any(n.startswith(("ktokit/argilla_local", "ktokit/training", "ktokit/generation")) for n in names)
+    readme = (out / "README.md").read_text()
+    assert not re.search(r"\{\{\w+\}\}", readme)
+    meta = front_matter(readme)
+    assert (meta["sdk"], str(meta["sdk_version"]), meta["app_file"]) == ("gradio", "6.31.0", "app.py")
+    assert meta["sdk_version"] == demo_space.GRADIO_VERSION == constraint_pins()["gradio"]
+    assert len(meta["title"]) <= 60 and "en" in meta["tags"] and "feedback is off" in readme
+
+    pins = constraint_pins()
+    import torch
+
+    reqs = [line.split("#")[0].strip() for line in (out / "requirements.txt").read_text().splitlines()]
+    reqs = dict(r.split("==") for r in reqs if r)
+    assert reqs.pop("torch") == torch.__version__.split("+")[0]  # torch stays out of constraints.txt
+    assert reqs and all(pins[name.lower().replace("_", "-")] == version for name, version in reqs.items())
+    assert "fugashi" not in reqs  # the Japanese tagger only for a pack that counts morae with it
+    ja = demo_space._requirements((demo_space.TEMPLATE_DIR / "requirements.txt").read_text(), load_pack("ja"))
+    assert "fugashi==" in ja and "unidic-lite==" in ja
+
+
+def test_app_runs_on_what_the_space_ships(rendered):
+    """`import app` in the rendered folder, as the Space runs it: every kit module comes from the folder."""
+    out, _ = rendered
+    code = ("import sys, app; demo = app.build(app.Settings.from_env()); "
+            "app.check_form('an old silent pond', app.load_pack('en').form); "
+            "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'ktokit'))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGILLA_", "KTOKIT_LANGUAGES", "PYTHONPATH"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=out, env={**env, "LANGUAGE": LANG},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = [Path(p) for p in result.stdout.split()]
+    assert loaded and all(out in p.parents for p in loaded), loaded
+    assert {"form.py", "evaluation.py", "english.py"} <= {p.name for p in loaded}
+
+
+def load_app(out: Path):
+    spec = importlib.util.spec_from_file_location("ktokit_demo_app", out / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, argilla_server, client):
+    from gradio_client import Client
+
+    from ktokit.annotation import ensure_dataset, task_template
+
+    out, _ = rendered
+    pack = load_pack(LANG)
+    dataset, _ = ensure_dataset(client, task_template(pack, dataset="haiku-en-demo", workspace="en-demo"))
+    app = load_app(out)
+    info = demo_space.adapter_info(adapter, language=LANG)
+    settings = app.Settings(base_model=info.base_path, adapter=str(adapter), language=LANG,
+                            argilla_api_url=argilla_server["api_url"], argilla_api_key=argilla_server["api_key"],
+                            dataset="haiku-en-demo", workspace="en-demo", base_name="tiny", temperature=0.0)
+    demo = app.build(settings)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        ui = Client(demo.local_url, verbose=False)
+        prompt = pack.prompts[0]
+        asked, base, base_check, tuned, tuned_check, _ = ui.predict(prompt, api_name="/compare")
+        assert asked == prompt and base and tuned and base != tuned
+        for check in (base_check, tuned_check):
+            assert re.match(r"\*\*form check: (pass|fail)\*\* \(score \d\.\d\d", check)
+        assert "5-7-5" in tuned_check
+
+        said = ui.predict(prompt, tuned, api_name="/vote_tuned_good")
+        assert "Sent to the annotation dataset" in said
+        assert "already in the annotation dataset" in ui.predict(prompt, tuned, api_name="/vote_tuned_good")
+        assert "already" in ui.predict(prompt, tuned, api_name="/vote_tuned_bad")  # same text, other vote
+        assert "Sent" in ui.predict(prompt, base, api_name="/vote_base_bad")
+    finally:
+        demo.close()
+
+    records = {r.id: r for r in client.datasets(name="haiku-en-demo", workspace="en-demo").records(
+        with_responses=True, with_suggestions=True)}
+    assert len(records) == 2
+    from ktokit.annotation import record_id
+
+    voted = records[record_id(LANG, prompt, tuned)]
+    assert voted.fields["completion"] == tuned and voted.fields["prompt"] == prompt
+    assert voted.metadata["source"] == "demo" and voted.metadata["visitor_vote"] == "good"
+    assert voted.metadata["model"] == [settings.names["tuned"]] and voted.metadata["language"] == LANG
+    assert len(voted.responses) == 0  # a visitor's vote is never an annotator's answer
+    assert records[record_id(LANG, prompt, base)].metadata["visitor_vote"] == "bad"
+    props = {m.name: m for m in client.datasets(name="haiku-en-demo", workspace="en-demo").settings.metadata}
+    assert props["visitor_vote"].visible_for_annotators is False and props["source"].visible_for_annotators
+
+    # a fresh app process (empty cache) voting the same text again adds nothing
+    again = app.Feedback(settings, pack)
+    assert "already" in again.vote(prompt, tuned, "tiny", "bad")
+    assert len(list(dataset.records())) == 2
+
+    off = app.Feedback(app.Settings(base_model="b", adapter="a", language=LANG), pack)
+    assert off.vote(prompt, tuned, "tiny", "good") == "Feedback is off: this Space has no Argilla settings."
+
+
+def space_target(tmp_path, monkeypatch, kind="space"):
+    from ktokit.credentials import save_space_credentials, save_target
+
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
+    if kind == "space":
+        save_space_credentials("kit-community/haiku-en", {"api_url": "https://kit-community-haiku-en.hf.space",
+                                                          "api_key": KEY})
+        save_target(LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en",
+                           "dataset": "haiku-en"})
+    else:
+        save_target(LANG, {"kind": "local", "data_dir": str(tmp_path / "nowhere"), "workspace": "en",
+                           "dataset": "haiku-en"})
+
+
+def test_hub_path_sets_the_key_as_a_secret_never_a_variable_never_printed(adapter, tmp_path, monkeypatch, capsys):
+    space_target(tmp_path, monkeypatch)
+    argv = ["--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO, "-o", str(tmp_path / "out")]
+
+    assert demo_space.main([*argv, "--dry-run"], hf_api=RecordingHfApi()) == 0
+    out, err = capsys.readouterr()
+    assert "secrets      ARGILLA_API_KEY" in out and KEY not in out + err
+    assert "ARGILLA_API_URL=https://kit-community-haiku-en.hf.space" in out
+
+    api = RecordingHfApi()
+    assert demo_space.main(argv, hf_api=api) == 0
+    out, err = capsys.readouterr()
+    names = api.names()
+    assert names[:3] == ["repo_exists", "create_repo", "add_space_secret"] and names[-1] == "upload_folder"
+    (create,) = [a for n, a in api.calls if n == "create_repo"]
+    assert create["repo_type"] == "space" and create["space_sdk"] == "gradio" and create["private"] is False
+    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {"ARGILLA_API_KEY": KEY}
+    variables = {a["key"]: a["value"] for n, a in api.calls if n == "add_space_variable"}
+    assert "ARGILLA_API_KEY" not in variables and KEY not in variables.values()
+    assert variables["LANGUAGE"] == LANG and variables["BASE_MODEL"] == "base" and variables["ADAPTER"] == "adapter"
+    for name, arguments in api.calls:
+        if name != "add_space_secret":
+            assert KEY not in json.dumps(arguments, default=str)
+    assert set(api.uploaded) == {"README.md", "app.py", "requirements.txt"}
+    assert not any(KEY in text for text in api.uploaded.values())
+    assert not any(KEY in p.read_bytes().decode("latin-1") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    (upload,) = [a for n, a in api.calls if n == "upload_folder"]
+    assert {"ktokit/**", "languages/**", "adapter/**", "base/**"} <= set(upload["allow_patterns"])
+    assert KEY not in out + err and "secret ARGILLA_API_KEY set" in err
+    assert f"https://huggingface.co/spaces/{DEMO_REPO}" in out
+
+    # rerun: the Space holds no data, so it is updated in place
+    api = RecordingHfApi(exists=True)
+    assert demo_space.main(argv, hf_api=api) == 0
+    assert "create_repo" not in api.names() and "upload_folder" in api.names()
+    assert KEY not in "".join(capsys.readouterr())
+
+
+def test_local_annotation_server_is_not_sent_to_a_space(adapter, tmp_path, monkeypatch, capsys):
+    space_target(tmp_path, monkeypatch, kind="local")
+    api = RecordingHfApi()
+    argv = ["--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO, "-o", str(tmp_path / "out")]
+    assert demo_space.main(argv, hf_api=api) == 0
+    assert "add_space_secret" not in api.names()
+    assert not any(a["key"].startswith("ARGILLA_") for n, a in api.calls if n == "add_space_variable")
+    out = capsys.readouterr().out
+    assert "feedback     off: the annotation server of 'en' is a local one" in out
+    assert "feedback is off" in api.uploaded["README.md"]
+
+
+def test_bad_input_is_one_clear_line(tmp_path, capsys):
+    assert demo_space.main(["--language", LANG, "--adapter", str(tmp_path)]) == 2
+    assert "not a LoRA adapter folder" in capsys.readouterr().err
+    assert demo_space.main(["--language", LANG, "--adapter", str(tmp_path), "--space", "noslash"]) == 2
+    assert "ORG/NAME" in capsys.readouterr().err
+    with pytest.raises(KitError, match="no base model"):
+        (tmp_path / "adapter_config.json").write_text("{}")
+        demo_space.adapter_info(tmp_path)
