@@ -13,14 +13,13 @@ Every file is written 0600 and no function here prints a secret.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktokit.errors import KitError
-from ktokit.paths import kit_home
+from ktokit.paths import kit_home, read_json, write_private
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -41,24 +40,8 @@ def space_credentials_path(repo_id: str) -> Path:
     return config_dir() / "spaces" / f"{repo_id.replace('/', '--')}.json"
 
 
-def write_private(path: Path, data: dict[str, Any]) -> None:
-    """Atomic JSON write, readable by the owner only (0600) from the first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise KitError(f"cannot read {path}: {exc}; delete it and rerun create_task.py") from None
+    return read_json(path, "delete it and rerun create_task.py")
 
 
 def load_space_credentials(repo_id: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ktokit.errors import KitError
+from ktokit.paths import kit_home, read_json, write_private
 
 HERE = Path(__file__).resolve().parent
 CONSTRAINTS = HERE / "server-constraints.txt"
@@ -45,10 +46,6 @@ Say = Callable[[str], None]
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def kit_home() -> Path:
-    return Path(os.environ.get("KTOKIT_HOME") or Path.home() / ".cache" / "ktokit").expanduser()
 
 
 def default_data_dir() -> Path:
@@ -85,25 +82,6 @@ class Layout:
 
 
 # ---- small helpers --------------------------------------------------------------------------------
-
-
-def _write_private(path: Path, data: dict) -> None:
-    """Atomic write, readable by the owner only (0600) from the first byte."""
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as e:
-        raise KitError(f"cannot read {path}: {e}") from None
 
 
 @contextlib.contextmanager
@@ -418,8 +396,8 @@ def _new_credentials(api_url: str) -> dict:
 
 
 def _status_of(layout: Layout) -> dict:
-    creds = _read_json(layout.credentials)
-    state = _read_json(layout.state)
+    creds = read_json(layout.credentials)
+    state = read_json(layout.state)
     pids = {name: _read_pid(layout, name) for name in PROCESSES}
     api_url = creds.get("api_url") or (_api_url(state["host"], state["port"]) if state else None)
     healthy = bool(api_url and pids["server"] and _healthy(api_url))
@@ -467,11 +445,11 @@ def up(
         for d in (layout.home, layout.run, layout.logs):
             d.mkdir(parents=True, exist_ok=True)
         api_url = _api_url(host, port)
-        creds = _read_json(layout.credentials) or _new_credentials(api_url)
+        creds = read_json(layout.credentials) or _new_credentials(api_url)
         creds["api_url"] = api_url
-        _write_private(layout.credentials, creds)
+        write_private(layout.credentials, creds)
         state = {"host": host, "port": port, "auth_secret": state.get("auth_secret") or secrets.token_hex(32)}
-        _write_private(layout.state, state)
+        write_private(layout.state, state)
 
         started = time.monotonic()
         venv = venv_python.parent.parent
@@ -547,7 +525,7 @@ def status(data_dir: str | os.PathLike | None = None) -> dict:
 def local_credentials(data_dir: str | os.PathLike | None = None) -> dict:
     """api_url, api_key, username, password (and workspace) of the local server set up in `data_dir`."""
     layout = Layout(data_dir)
-    creds = _read_json(layout.credentials)
+    creds = read_json(layout.credentials)
     if not creds:
         raise KitError(f"no local Argilla server set up in {layout.root}: run `python -m ktokit argilla up`")
     return creds
@@ -565,7 +543,7 @@ def ensure_running(data_dir: str | os.PathLike | None = None, port: int | None =
 def logs(data_dir: str | os.PathLike | None = None, lines: int = 40) -> str:
     """The last lines of each process's log, secrets masked."""
     layout = Layout(data_dir)
-    creds = _read_json(layout.credentials)
+    creds = read_json(layout.credentials)
     hide = (creds.get("api_key", ""), creds.get("password", ""))
     parts = []
     for name in ("server", "worker", "redis", "bootstrap"):
