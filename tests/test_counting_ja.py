@@ -9,7 +9,6 @@ import pytest
 
 from ktokit.counting import get_counter
 from ktokit.counting.japanese import kana_morae, kanji_number
-from ktokit.languages import load_pack, pack_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "benchmarks" / "gold"
@@ -149,14 +148,3 @@ def _accuracy(counter, name: str) -> tuple[float, float]:
 def test_beats_one_unit_per_character_on_gold(ja, name, floor):
     accuracy, baseline = _accuracy(ja, name)
     assert accuracy >= floor and accuracy > baseline
-
-
-def test_pack_is_valid_and_every_example_is_5_7_5():
-    pack = load_pack("ja")
-    assert pack_problems(pack) == []
-    counter = get_counter(pack.form.counter)
-    for example in pack.examples:
-        lines = example.splitlines()
-        assert len(lines) == 3, example
-        for want, line in zip(pack.form.pattern, lines):
-            assert want in counter.count(line).valid, (line, counter.count(line))

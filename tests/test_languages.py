@@ -17,8 +17,10 @@ def test_the_six_packs_ship():
 
 @pytest.mark.parametrize("code", SHIPPED)
 def test_every_shipped_pack_validates_and_its_examples_follow_its_rule(code):
+    """Every example, line by line, has its pattern count among the counter's valid counts."""
     pack = load_pack(code)
     assert pack_problems(pack) == []
+    assert pack.form.counter == code and pack.form.pattern == [5, 7, 5] and pack.form.lines == 3
     failing = [e for e in pack.examples if not check_form(e, pack.form, clean=False).passed]
     assert failing == []
     assert len(pack.prompts) >= 100 and len(pack.examples) >= 30
