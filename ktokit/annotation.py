@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktokit.errors import KitError
 from ktokit.form import NOT_APPLICABLE, PASS, check_form
-from ktokit.languages import LanguagePack
+from ktokit.languages import LanguagePack, pack_problems
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -68,12 +68,9 @@ def task_template(
 ) -> TaskTemplate:
     """The task from the pack's annotation texts (in its language); the form rule sets the metadata."""
     ann = pack.annotation
-    missing = [n for n, v in (("dataset_title", ann.dataset_title), ("guidelines", ann.guidelines),
-                              ("question", ann.question), ("labels.good", ann.label_good),
-                              ("labels.bad", ann.label_bad)) if not v.strip()]
+    missing = [p for p in pack_problems(pack) if "'annotation." in p]
     if missing:
-        raise KitError(f"pack {pack.code!r}: fill in annotation.{', annotation.'.join(missing)} in pack.yaml "
-                       f"(`python -m ktokit validate {pack.code}` lists what is missing)")
+        raise KitError(f"pack {pack.code!r}: {missing[0]} (`python -m ktokit validate {pack.code}` lists what is missing)")
     if min_submitted < 1:
         raise KitError(f"--min_submitted must be at least 1, got {min_submitted}")
     questions: list[dict[str, Any]] = [

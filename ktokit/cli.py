@@ -57,7 +57,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def cmd_validate(args) -> int:
-    from ktokit.form import check_form
+    from ktokit.form import check_examples
     from ktokit.languages import load_pack, pack_codes, pack_problems
 
     codes = args.codes or pack_codes()
@@ -65,11 +65,8 @@ def cmd_validate(args) -> int:
     for code in codes:
         pack = load_pack(code)
         problems = pack_problems(pack)
-        if pack.form.pattern or pack.form.lines:
-            for i, example in enumerate(pack.examples, 1):
-                result = check_form(example, pack.form, clean=False)
-                if not result.passed:
-                    problems.append(f"examples.txt: example {i} breaks the form rule ({result.reason})")
+        problems += [f"examples.txt: example {i} breaks the form rule ({result.reason})"
+                     for i, result in enumerate(check_examples(pack), 1) if result.verdict == "fail"]
         status = "ok" if not problems else f"{len(problems)} to fix"
         print(f"{code}: {status}")
         for problem in problems:

@@ -33,7 +33,7 @@ def _run(script: str, *args: str) -> None:
 
 def check_packs(codes: list[str]) -> list[str]:
     """Validate packs and form-check their examples; returns the codes that are ready."""
-    from ktokit.form import check_form
+    from ktokit.form import check_examples
     from ktokit.languages import load_pack, pack_problems
 
     ready = []
@@ -41,7 +41,7 @@ def check_packs(codes: list[str]) -> list[str]:
     for code in codes:
         pack = load_pack(code)
         problems = pack_problems(pack)
-        checks = [check_form(e, pack.form, clean=False) for e in pack.examples]
+        checks = check_examples(pack)
         passed = sum(c.passed for c in checks)
         score = sum(c.score for c in checks) / max(len(checks), 1)
         print(f"{code:<6}{len(pack.prompts):>8}{len(pack.examples):>9}{passed:>6}{score:>7.2f}  {pack.form.describe()}")

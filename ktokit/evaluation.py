@@ -90,7 +90,7 @@ def generate(model, tokenizer, pack, prompts: list[str], *, temperature: float, 
     return [o.strip() for o in outputs]
 
 
-def _variants(model) -> list[tuple[str, contextlib.AbstractContextManager]]:
+def model_variants(model) -> list[tuple[str, contextlib.AbstractContextManager]]:
     """("base", adapter off) and ("tuned", adapter on) for a PEFT model; ("base", as is) otherwise."""
     if hasattr(model, "disable_adapter"):
         return [("base", model.disable_adapter()), ("tuned", contextlib.nullcontext())]
@@ -134,7 +134,7 @@ def evaluate(model, tokenizer, pack, prompts: list[str], out_dir: str | Path, *,
     rows: list[dict] = []
     results: dict[str, dict] = {}
     try:
-        for label, switch in _variants(model):
+        for label, switch in model_variants(model):
             per_prompt = {p: [] for p in prompts}
             with switch:
                 for temperature in temperatures:

@@ -90,3 +90,8 @@ def check_form(raw: str | None, rule: FormRule, *, clean: bool = True) -> FormCh
     ]
     verdict = FAIL if problems else PASS
     return FormCheck(raw, cleaned, lines, verdict, round(score, 4), unit, "; ".join(problems))
+
+
+def check_examples(pack) -> list[FormCheck]:
+    """The form check of each of a pack's examples, as written (they are clean by definition)."""
+    return [check_form(example, pack.form, clean=False) for example in pack.examples]

@@ -24,7 +24,7 @@ from pathlib import Path
 import gradio as gr
 
 from ktokit.annotation import build_records, log_new_records
-from ktokit.evaluation import _variants, generate, load_for_eval
+from ktokit.evaluation import generate, load_for_eval, model_variants
 from ktokit.form import check_form
 from ktokit.languages import load_pack
 
@@ -93,7 +93,7 @@ class Models:
         seed = random.randrange(2**31) if seed is None else seed
         out = {}
         with self.lock:
-            for label, switch in _variants(self.model):
+            for label, switch in model_variants(self.model):
                 with switch:
                     out[label] = generate(self.model, self.tokenizer, self.pack, [prompt],
                                           temperature=self.settings.temperature, seed=seed,
