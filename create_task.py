@@ -137,9 +137,15 @@ def run_space(args, pack, template, records, hf_api=None) -> None:
     for note in plan.notes:
         print(note, file=sys.stderr)
     print(f"waiting for https://huggingface.co/spaces/{repo_id} to run ...", file=sys.stderr)
-    spaces.wait_until_running(hf_api, repo_id, timeout_s=args.space_timeout)
     headers = {"Authorization": f"Bearer {token}"} if args.private else {}
-    spaces.wait_for_argilla(plan.api_url, headers)
+    try:
+        spaces.wait_until_running(hf_api, repo_id, timeout_s=args.space_timeout)
+        spaces.wait_for_argilla(plan.api_url, headers)
+    except KitError as exc:
+        if args.storage != "bucket":
+            raise
+        raise KitError(f"{exc} (with --storage bucket, Argilla may be unable to write /data/argilla: "
+                       "see the warning above)") from None
     import argilla as rg
 
     client = rg.Argilla(api_url=plan.api_url, api_key=creds["api_key"], timeout=120, headers=headers)

@@ -9,7 +9,7 @@ plan or message prints it.
 
     python -m ktokit demo-space --language en --adapter outputs/en/kto-model-cpu-smoke --dry-run
     python -m ktokit demo-space --language en --adapter outputs/en/kto-model-cpu-smoke --serve 7860
-    python -m ktokit demo-space --language en --adapter DIR --space my-org/haiku-en-demo [--private]
+    python -m ktokit demo-space --language en --adapter DIR --space my-org/haiku-en-demo [--private] [--hardware t4-small]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "space_template" / "demo"
 TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")
 GRADIO_VERSION = "6.31.0"
+# Gradio Spaces default to Python 3.10, and the pinned transformers needs >= 3.11 (a 3.10 Space stops at
+# BUILD_ERROR); tests/test_space_boot.py checks it against every pin's Requires-Python.
+PYTHON_VERSION = "3.11"
+DEFAULT_HARDWARE = "cpu-basic"
+# On CPU hardware torch comes from PyTorch's CPU index: PyPI's Linux wheel is the CUDA build, which pulls
+# gigabytes of NVIDIA libraries into a Space that cannot use them. `+cpu` exists only on that index.
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 # The kit modules app.py imports, directly or through each other (tests check nothing else is needed).
 VENDORED = ("__init__.py", "errors.py", "languages.py", "cleaning.py", "form.py", "annotation.py",
             "evaluation.py", "counting")
@@ -147,12 +155,32 @@ def render_values(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -> 
         "adapter_name": info.adapter.resolve().name,
         "form_rule": pack.form.describe(),
         "feedback_note": note,
+        "python_version": PYTHON_VERSION,
     }
 
 
-def _requirements(text: str, pack: LanguagePack) -> str:
-    """The template's pins, without the Japanese tagger unless the pack counts morae with it."""
+def is_cpu(hardware: str) -> bool:
+    return hardware.startswith("cpu")
+
+
+def check_hardware(hardware: str) -> str:
+    """A Space hardware flavour huggingface_hub knows (cpu-basic, cpu-upgrade, t4-small, ...)."""
+    from huggingface_hub import SpaceHardware
+
+    known = [h.value for h in SpaceHardware]
+    if hardware not in known:
+        raise KitError(f"--hardware must be one of {', '.join(known)}, got {hardware!r}")
+    return hardware
+
+
+def _requirements(text: str, pack: LanguagePack, hardware: str = DEFAULT_HARDWARE) -> str:
+    """The template's pins, without the Japanese tagger unless the pack counts morae with it; on CPU
+    hardware torch is the `+cpu` build from PyTorch's CPU index (see CPU_TORCH_INDEX)."""
     keep = [line for line in text.splitlines() if not line.rstrip().endswith("# ja") or pack.form.counter == "ja"]
+    if is_cpu(hardware):
+        keep = [re.sub(r"^(torch==[^\s#+]+)(?=\s|#|$)", r"\1+cpu", line) for line in keep]
+        first_pin = next((i for i, line in enumerate(keep) if line.strip() and not line.startswith("#")), len(keep))
+        keep.insert(first_pin, f"--extra-index-url {CPU_TORCH_INDEX}")
     return "\n".join(keep) + "\n"
 
 
@@ -161,7 +189,7 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 
 def render_demo_space(pack: LanguagePack, info: AdapterInfo, feedback: Feedback, out_dir: str | Path,
-                      template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+                      template_dir: Path = TEMPLATE_DIR, hardware: str = DEFAULT_HARDWARE) -> list[Path]:
     """Write the Space folder: template files, vendored kit modules, pack, adapter (and tiny base)."""
     from ktokit.spaces import render_text
 
@@ -179,7 +207,7 @@ def render_demo_space(pack: LanguagePack, info: AdapterInfo, feedback: Feedback,
         if name == "README.md":
             text = render_text(text, values, str(src))
         elif name == "requirements.txt":
-            text = _requirements(text, pack)
+            text = _requirements(text, pack, hardware)
         (out / name).write_text(text, encoding="utf-8")
     kit = Path(__file__).resolve().parent
     for name in VENDORED:
@@ -220,12 +248,13 @@ def describe_files(out: Path, files: list[Path]) -> str:
 
 
 def plan_lines(repo_id: str | None, private: bool, out: Path, files: list[Path], variables: dict[str, str],
-               feedback: Feedback) -> list[str]:
+               feedback: Feedback, hardware: str = DEFAULT_HARDWARE) -> list[str]:
     """What will happen, printable as is: secret names only, never their values."""
     lines = []
     if repo_id:
+        torch_from = "torch from the CPU index" if is_cpu(hardware) else "torch from PyPI"
         lines.append(f"Space        https://huggingface.co/spaces/{repo_id} ({'private' if private else 'public'}, "
-                     f"cpu-basic, sdk gradio {GRADIO_VERSION})")
+                     f"{hardware}, sdk gradio {GRADIO_VERSION}, python {PYTHON_VERSION}, {torch_from})")
     lines += [f"rendered     {out}/",
               f"files        {describe_files(out, files)}",
               "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
@@ -245,19 +274,23 @@ def upload_patterns(out: Path) -> list[str]:
 
 
 def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str, str], secrets: dict[str, str],
-                         private: bool = False, say=_say) -> str:
-    """Create (or update) the Gradio Space: secrets, then variables, then the files; returns its URL.
+                         private: bool = False, say=_say, hardware: str = DEFAULT_HARDWARE) -> str:
+    """Create (or update) the Gradio Space: hardware, secrets, then variables, then the files; returns its URL.
 
-    Unlike the annotation Space it holds no data, so a rerun updates it in place.
+    Unlike the annotation Space it holds no data, so a rerun updates it in place, hardware included (the
+    rendered requirements.txt was made for that hardware).
     """
     from ktokit.hub import hub_error
 
     try:
         if api.repo_exists(repo_id, repo_type="space"):
             say(f"Space {repo_id} exists: updating its settings and files")
+            api.request_space_hardware(repo_id, hardware)
         else:
             say(f"Creating the Space {repo_id} ...")
-            api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
+            api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True,
+                            space_hardware=hardware)
+        say(f"  hardware {hardware}")
         for name, value in secrets.items():
             api.add_space_secret(repo_id, name, value, description=SECRET_DESCRIPTION)
             say(f"  secret {name} set")
@@ -306,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "a Hub id when the adapter was trained on a local copy")
     p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
     p.add_argument("--private", action="store_true", help="a private Space")
+    p.add_argument("--hardware", default=DEFAULT_HARDWARE,
+                   help=f"Space hardware, e.g. cpu-upgrade or t4-small (default {DEFAULT_HARDWARE}); on cpu-* the "
+                        "requirements take torch from PyTorch's CPU index")
     p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
     p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
     p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/demo-space)")
@@ -327,6 +363,7 @@ def run(args: argparse.Namespace, hf_api: Any = None) -> int:
 
     if args.space:
         check_repo_id(args.space)
+    check_hardware(args.hardware)
     if args.serve is not None and not 0 < args.serve < 65536:
         raise KitError(f"--serve takes a port number (1-65535), got {args.serve}")
     pack = load_pack(args.language)
@@ -336,9 +373,9 @@ def run(args: argparse.Namespace, hf_api: Any = None) -> int:
                        "ORG/NAME (the same model on the Hub)")
     feedback = feedback_target(pack.code, for_space=bool(args.space))
     out = Path(args.output or Path("outputs") / pack.code / "demo-space")
-    files = render_demo_space(pack, info, feedback, out)
+    files = render_demo_space(pack, info, feedback, out, hardware=args.hardware)
     variables = space_variables(pack, info, feedback)
-    for line in plan_lines(args.space, args.private, out, files, variables, feedback):
+    for line in plan_lines(args.space, args.private, out, files, variables, feedback, args.hardware):
         print(line)
     if args.dry_run:
         return 0
@@ -357,6 +394,7 @@ def run(args: argparse.Namespace, hf_api: Any = None) -> int:
     if feedback.private:
         _say("note: the annotation Space is private: add a Space secret HF_TOKEN (a read token with access to it) "
              "so votes get through")
-    url = provision_demo_space(hf_api, args.space, out, variables, secrets, private=args.private)
+    url = provision_demo_space(hf_api, args.space, out, variables, secrets, private=args.private,
+                               hardware=args.hardware)
     print(f"demo Space   {url} (it builds for a few minutes; logs: {url}?logs=build)")
     return 0

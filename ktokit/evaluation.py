@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ktokit.errors import KitError
 
-SUMMARY_HEADER = "| Model | Form score | Pass rate | Mean length (chars) | Completions |"
+SUMMARY_HEADER = "| Model | Form score | Pass rate | Mean length (chars) | Empty | Completions |"
 
 
 def held_out_prompts(pack, exclude: Iterable[str] = (), n: int = 8) -> list[str]:
@@ -60,8 +60,8 @@ def load_for_eval(base: str, adapter: str | None = None, *, dtype: str = "auto")
 
 
 def generate(model, tokenizer, pack, prompts: list[str], *, temperature: float, seed: int,
-             max_new_tokens: int = 64, batch_size: int = 16) -> list[str]:
-    """One completion per prompt, sampled at `temperature` (0: greedy) from `seed`."""
+             max_new_tokens: int = 64, batch_size: int = 16, top_p: float = 1.0) -> list[str]:
+    """One completion per prompt, sampled at `temperature` (0: greedy) from `seed`; an answer may be ""."""
     import torch
 
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
@@ -78,7 +78,7 @@ def generate(model, tokenizer, pack, prompts: list[str], *, temperature: float, 
             else:
                 enc = tokenizer([pack.user_prompt(p) for p in chunk], padding=True, return_tensors="pt")
             enc = {k: v.to(model.device) for k, v in enc.items()}
-            sampling = {"do_sample": True, "temperature": temperature, "top_p": 1.0, "top_k": 0} \
+            sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0} \
                 if temperature > 0 else {"do_sample": False}
             with torch.no_grad():
                 out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
@@ -106,16 +106,17 @@ def summarise(rows: list[dict], names: dict[str, str]) -> list[dict]:
             "form_score": round(sum(r["score"] for r in mine) / len(mine), 4),
             "pass_rate": round(sum(r["verdict"] == "pass" for r in mine) / len(mine), 4),
             "mean_length": round(sum(r["length"] for r in mine) / len(mine), 1),
+            "empty": sum(not r["completion"].strip() for r in mine),  # scored as failed form checks
         })
     return summary
 
 
 def summary_table(summary: list[dict]) -> str:
     """A Markdown table like the Gemma Haiku Generator's results, one row per model."""
-    lines = [SUMMARY_HEADER, "|-------|-----------:|----------:|--------------------:|------------:|"]
+    lines = [SUMMARY_HEADER, "|-------|-----------:|----------:|--------------------:|------:|------------:|"]
     for s in summary:
         lines.append(f"| {s['name']} | {s['form_score']:.4f} | {s['pass_rate']:.2%} | {s['mean_length']:.1f} "
-                     f"| {s['completions']} |")
+                     f"| {s['empty']} | {s['completions']} |")
     return "\n".join(lines) + "\n"
 
 

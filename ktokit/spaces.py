@@ -37,7 +37,18 @@ NO_STORAGE_WARNING = (
     "secrets, Hub maintenance, sleeping after 48 h without visits) DELETES EVERY ANNOTATION. Export often "
     "(`python export_kto.py`) or recreate the Space with --storage bucket."
 )
+# Bucket mounts have been seen owned by nobody:nogroup, mode 0755, while the Argilla image runs as the
+# non-root `argilla` user: the server may be unable to write /data/argilla and never start.
+BUCKET_WARNING = (
+    "WARNING: --storage bucket is untested on a real Space: bucket mounts have been seen owned by "
+    "nobody:nogroup (mode 0755) while Argilla runs as the non-root user `argilla`, so the server may be "
+    "unable to write /data/argilla and never start. Do not rely on it alone: back up on a schedule with "
+    "`python export_kto.py --language LANG --raw` (e.g. from cron)."
+)
 POLL_S = 10.0  # seconds between two looks at the Space's stage
+# Right after an upload a Docker Space can still report NO_APP_FILE (the Hub has not seen the new
+# Dockerfile yet): that stage only counts as an error once this many seconds have passed.
+NO_APP_FILE_GRACE_S = 120.0
 PLACEHOLDER_RE = re.compile(r"\{\{(\w+)\}\}")
 
 Say = Callable[[str], None]
@@ -73,7 +84,8 @@ def check_storage(storage: str) -> str:
 
 def render_values(pack: LanguagePack, workspace: str, dataset: str, min_submitted: int, storage: str) -> dict[str, str]:
     title = f"{pack.native_name or pack.name} {pack.task or 'KTO'} annotation"
-    note = ("Data is kept in a storage bucket mounted at `/data`." if storage == "bucket" else
+    note = ("Data is kept in a storage bucket mounted at `/data` (not yet seen working on a real Space: "
+            f"organisers back up with `python export_kto.py --language {pack.code} --raw`)." if storage == "bucket" else
             "**This Space has no persistent storage: a restart loses every annotation. Export often.**")
     return {
         "title": title[:60],
@@ -165,6 +177,7 @@ def plan_space(repo_id: str, files: list[Path], private: bool = False, storage: 
                      api_url=(api_url or space_url(repo_id)).rstrip("/"))
     if storage == "bucket":
         plan.bucket = f"{repo_id}-data"
+        plan.notes.append(BUCKET_WARNING)
     else:
         plan.notes.append(NO_STORAGE_WARNING)
     if private:
@@ -221,19 +234,34 @@ def provision_space(api: Any, plan: SpacePlan, space_secrets: dict[str, str], sa
 
 def wait_until_running(
     api: Any, repo_id: str, timeout_s: float = 1200.0, poll_s: float | None = None, say: Say = _say,
+    no_app_file_grace_s: float | None = None, clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """Poll the Space's stage, saying each change with the time spent, until it runs; KitError otherwise."""
-    started = time.monotonic()
+    """Poll the Space's stage, saying each change with the time spent, until it runs; KitError otherwise.
+
+    NO_APP_FILE counts as still starting for `no_app_file_grace_s` (default NO_APP_FILE_GRACE_S): a
+    Space just uploaded can report it before the Hub sees its files. `clock`/`sleep`: for tests.
+    """
+    grace = NO_APP_FILE_GRACE_S if no_app_file_grace_s is None else no_app_file_grace_s
+    started = clock()
     last = None
     while True:
         stage = str(getattr(api.get_space_runtime(repo_id), "stage", "") or "")
         stage = stage.split(".")[-1].upper()  # SpaceStage.RUNNING or "RUNNING"
-        elapsed = time.monotonic() - started
+        elapsed = clock() - started
         if stage != last:
-            say(f"  {elapsed:5.0f} s  {stage.lower().replace('_', ' ')}")
+            waiting = f" (normal right after an upload; waiting up to {grace:.0f} s)" if stage == "NO_APP_FILE" else ""
+            say(f"  {elapsed:5.0f} s  {stage.lower().replace('_', ' ')}{waiting}")
             last = stage
         if stage == "RUNNING":
             return stage
+        if stage == "NO_APP_FILE":
+            if elapsed > grace:
+                raise KitError(f"the Space {repo_id} still has no app file after {elapsed:.0f} s (stage NO_APP_FILE): "
+                               "check that its Dockerfile and README.md were uploaded at "
+                               f"https://huggingface.co/spaces/{repo_id}/tree/main, then rerun")
+            sleep(POLL_S if poll_s is None else poll_s)
+            continue
         if stage == "SLEEPING":
             raise KitError(f"the Space {repo_id} is sleeping: open https://huggingface.co/spaces/{repo_id} to wake "
                            "it, then rerun (its data is gone unless it has storage)")
@@ -243,7 +271,7 @@ def wait_until_running(
         if elapsed > timeout_s:
             raise KitError(f"the Space {repo_id} was not running after {timeout_s:.0f} s (stage {stage}); "
                            "rerun the same command later: it reuses the Space")
-        time.sleep(POLL_S if poll_s is None else poll_s)
+        sleep(POLL_S if poll_s is None else poll_s)
 
 
 def wait_for_argilla(api_url: str, headers: dict[str, str] | None = None, timeout_s: float = 600.0,

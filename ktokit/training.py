@@ -225,7 +225,7 @@ def balance_weights(positives: int, negatives: int, desirable: float | None = No
 
 
 def lora_targets_without_lm_head(targets: list[str] | str | None) -> list[str] | str | None:
-    """KTOTrainer (TRL 1.16) fails with LoRA on lm_head (FIELD-NOTES), e.g. from a copied SFT recipe: drop it."""
+    """TRL 1.16's KTOTrainer fails with a LoRA on lm_head (e.g. from a copied SFT recipe): drop it."""
     if isinstance(targets, list) and "lm_head" in targets:
         kept = [t for t in targets if t != "lm_head"]
         log("lora_target_modules: lm_head removed (KTOTrainer cannot train a LoRA on lm_head)")

@@ -26,29 +26,50 @@ DEMO_REPO = "kit-community/haiku-en-demo"
 KEY = "argilla-key-for-tests-0123456789"
 
 
-@pytest.fixture(scope="module")
-def adapter(tmp_path_factory):
-    """A real LoRA adapter on the tiny model, its B matrices perturbed so tuned != base."""
+# What the tuned side says: the adapter is trained to say it (never in the pack), so base and tuned differ
+# on purpose, on any machine, whatever the tiny base model happens to write.
+TUNED_SAYS = "a kettle sings low\nthe adapter keeps its word\nsteam on the window"
+
+
+def train_adapter(out: Path, answer: str, steps: int = 150) -> Path:
+    """A real LoRA adapter on the tiny model, trained until it gives `answer` to the pack's prompts."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ktokit.tiny import tiny_model
+    from ktokit.tiny import collate, tiny_model, tokenize_chat
 
-    base = tiny_model(LANG)
-    out = tmp_path_factory.mktemp("kto-model-demo")
+    base = tiny_model(LANG, progress=False)
+    pack = load_pack(LANG)
     torch.manual_seed(0)  # before LoRA's own init too: the adapter must not depend on which tests ran first
+    tokenizer = AutoTokenizer.from_pretrained(base)
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
-                           LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"]))
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "lora_B" in name:
-                param.normal_(0.0, 0.2)
+                           LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+    chats = [tokenize_chat(tokenizer, [*pack.messages(p), {"role": "assistant", "content": answer}])
+             for p in pack.prompts[:8]]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-3)
+    for _ in range(steps):  # ~15 s on 2 cores; the loss ends near 0.02, so greedy decoding gives `answer`
+        ids, mask, labels = collate(chats, tokenizer.pad_token_id)
+        model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
     model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(base).save_pretrained(out)
+    tokenizer.save_pretrained(out)
     (out / "metrics.json").write_text(json.dumps({"base_model": "tiny", "base_model_path": str(base),
                                                   "language": LANG}))
     return out
+
+
+@pytest.fixture(scope="module")
+def adapter(tmp_path_factory):
+    return train_adapter(tmp_path_factory.mktemp("kto-model-demo"), TUNED_SAYS)
+
+
+@pytest.fixture(scope="module")
+def silent_adapter(tmp_path_factory):
+    """An adapter trained to answer nothing at all: the app must say so, and refuse a vote on it."""
+    return train_adapter(tmp_path_factory.mktemp("kto-model-silent"), "", steps=60)
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +102,15 @@ def test_rendered_files_front_matter_and_pins(rendered, adapter):
     meta = front_matter(readme)
     assert (meta["sdk"], str(meta["sdk_version"]), meta["app_file"]) == ("gradio", "6.31.0", "app.py")
     assert meta["sdk_version"] == demo_space.GRADIO_VERSION == constraint_pins()["gradio"]
+    assert meta["python_version"] == demo_space.PYTHON_VERSION  # Spaces default to 3.10 (tests/test_space_boot.py)
     assert len(meta["title"]) <= 60 and "en" in meta["tags"] and "feedback is off" in readme
 
     pins = constraint_pins()
     import torch
 
     reqs = [line.split("#")[0].strip() for line in (out / "requirements.txt").read_text().splitlines()]
-    reqs = dict(r.split("==") for r in reqs if r)
-    assert reqs.pop("torch") == torch.__version__.split("+")[0]  # torch stays out of constraints.txt
+    reqs = dict(r.split("==") for r in reqs if r and not r.startswith("-"))  # skip pip options (the CPU index)
+    assert reqs.pop("torch") == torch.__version__.split("+")[0] + "+cpu"  # torch stays out of constraints.txt
     assert reqs and all(pins[name.lower().replace("_", "-")] == version for name, version in reqs.items())
     assert "fugashi" not in reqs  # the Japanese tagger only for a pack that counts morae with it
     ja = demo_space._requirements((demo_space.TEMPLATE_DIR / "requirements.txt").read_text(), load_pack("ja"))
@@ -141,12 +163,15 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         ui = Client(demo.local_url, verbose=False)
-        prompt = pack.prompts[0]
+        prompt = pack.prompts[-1]  # a prompt the adapter was not trained on
         asked, base, base_check, tuned, tuned_check, _ = ui.predict(prompt, api_name="/compare")
-        assert asked == prompt and base and tuned and base != tuned
+        assert asked == prompt and tuned == TUNED_SAYS  # the adapter is applied on the tuned side
+        assert base and base != TUNED_SAYS  # and switched off on the base side
         for check in (base_check, tuned_check):
             assert re.match(r"\*\*form check: (pass|fail)\*\* \(score \d\.\d\d", check)
         assert "5-7-5" in tuned_check
+        if base == app.EMPTY_ANSWER:  # the tiny base may say nothing: then no vote on it
+            base = "an old silent pond\na frog jumps into the pond\nsplash! silence again"
 
         said = ui.predict(prompt, tuned, api_name="/vote_tuned_good")
         assert "Sent to the annotation dataset" in said
@@ -177,6 +202,44 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
 
     off = app.Feedback(app.Settings(base_model="b", adapter="a", language=LANG), pack)
     assert off.vote(prompt, tuned, "tiny", "good") == "Feedback is off: this Space has no Argilla settings."
+
+
+def test_an_empty_answer_is_said_plainly_and_cannot_be_voted(rendered, silent_adapter, argilla_server):
+    from gradio_client import Client
+
+    out, _ = rendered
+    app = load_app(out)
+    info = demo_space.adapter_info(silent_adapter, language=LANG)
+    settings = app.Settings(base_model=info.base_path, adapter=str(silent_adapter), language=LANG,
+                            argilla_api_url=argilla_server["api_url"], argilla_api_key=argilla_server["api_key"],
+                            dataset="haiku-en-demo", workspace="en-demo", temperature=0.0)
+    demo = app.build(settings)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        ui = Client(demo.local_url, verbose=False)
+        prompt = load_pack(LANG).prompts[-1]
+        _, base, _, tuned, tuned_check, _ = ui.predict(prompt, api_name="/compare")
+        assert tuned == app.EMPTY_ANSWER and "raise the temperature" in tuned
+        assert tuned_check.startswith("**form check: fail** (score 0.00") and "empty response" in tuned_check
+        refused = ui.predict(prompt, tuned, api_name="/vote_tuned_good")
+        assert refused == "Nothing to vote on: the model returned nothing. Generate again."
+        assert ui.predict(prompt, "  ", api_name="/vote_tuned_bad") == refused
+    finally:
+        demo.close()
+
+
+def test_evaluation_counts_an_empty_answer_as_a_failed_form_check(silent_adapter, tmp_path):
+    from ktokit.evaluation import evaluate, load_for_eval
+
+    pack = load_pack(LANG)
+    info = demo_space.adapter_info(silent_adapter, language=LANG)
+    model, tokenizer = load_for_eval(info.base_path, str(silent_adapter))
+    summary = evaluate(model, tokenizer, pack, pack.prompts[-2:], tmp_path, seeds=1, temperatures=[0.0])
+    tuned = next(s for s in summary if s["model"] == "tuned")
+    assert tuned["empty"] == tuned["completions"] == 2 and tuned["form_score"] == 0 and tuned["pass_rate"] == 0
+    rows = [json.loads(line) for line in (tmp_path / "completions.jsonl").read_text().splitlines()]
+    assert all(r["verdict"] == "fail" and r["score"] == 0 for r in rows if r["model"] == "tuned")
+    assert "| 2 | 2 |" in (tmp_path / "summary.md").read_text()  # the Empty column
 
 
 def space_target(tmp_path, monkeypatch, kind="space"):

@@ -32,7 +32,7 @@ class RecordingHfApi:
     """Records every call, bound against the real HfApi signature; answers like the Hub would."""
 
     METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
-               "get_space_runtime", "create_bucket", "set_space_volumes")
+               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware")
 
     def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
         self.calls: list[tuple[str, dict]] = []
@@ -117,6 +117,60 @@ def test_space_names_and_storage():
         spaces.check_storage("small")
     plan = spaces.plan_space(REPO, [], storage="bucket")
     assert plan.bucket == f"{REPO}-data" and spaces.NO_STORAGE_WARNING not in plan.notes
+    assert spaces.BUCKET_WARNING in plan.notes and spaces.BUCKET_WARNING not in spaces.plan_space(REPO, []).notes
+
+
+def test_bucket_storage_warns_in_the_plan_and_the_space_readme(tmp_path, capsys):
+    """Bucket mounts may not be writable by Argilla's non-root user: say so, and name the backup."""
+    create_task = load_create_task()
+    gen = make_generations(tmp_path / "gen", LANG, 1)
+    create_task.main(create_task.TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket",
+                                               dry_run=True))
+    out = capsys.readouterr().out
+    assert f"bucket {REPO}-data mounted at /data" in out
+    warning = [line for line in out.splitlines() if line.startswith("WARNING: --storage bucket")]
+    assert len(warning) == 1 and "nobody:nogroup" in warning[0] and "/data/argilla" in warning[0]
+    assert "untested on a real Space" in warning[0] and "export_kto.py --language LANG --raw" in warning[0]
+    assert "NO persistent storage" not in out
+    values = spaces.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
+    readme = dict((p.name, p.read_text()) for p in spaces.render_space(values, tmp_path / "space"))["README.md"]
+    assert f"export_kto.py --language {LANG} --raw" in readme and "no persistent storage" not in readme
+
+
+class FakeClock:
+    """Time that moves only when the code under test sleeps: the wait loop runs instantly."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_no_app_file_right_after_the_upload_is_a_grace_period_then_an_error():
+    said: list[str] = []
+    clock = FakeClock()
+    api = RecordingHfApi(stages=("NO_APP_FILE", "NO_APP_FILE", "BUILDING", "RUNNING"))
+    assert spaces.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
+    assert api.names() == ["get_space_runtime"] * 4 and clock.now == 3 * spaces.POLL_S
+    assert "no app file (normal right after an upload" in said[0] and "running" in said[-1]
+
+    clock, said = FakeClock(), []
+    with pytest.raises(KitError, match=r"still has no app file after 130 s \(stage NO_APP_FILE\)") as error:
+        spaces.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append, clock=clock,
+                                  sleep=clock.sleep)
+    assert "\n" not in str(error.value) and f"spaces/{REPO}/tree/main" in str(error.value)
+    assert spaces.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1  # one stage line, no repeats
+
+    clock = FakeClock()  # a shorter grace, as a caller may ask
+    with pytest.raises(KitError, match="after 20 s"):
+        spaces.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append,
+                                  no_app_file_grace_s=15, clock=clock, sleep=clock.sleep)
 
 
 def test_server_accepts_the_rendered_oauth_config(kit_server, tmp_path, monkeypatch, capsys):
@@ -236,3 +290,26 @@ def test_existing_space_without_credentials_is_refused(tmp_path, monkeypatch):
     with pytest.raises(KitError, match="no credentials for it: set ARGILLA_API_KEY"):
         create_task.main(args, hf_api=api)
     assert api.names() == ["repo_exists"]
+
+
+def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_for(tmp_path, monkeypatch, capsys):
+    """The demo Space's requirements.txt depends on --hardware (CPU torch index): the Space gets that hardware."""
+    from ktokit import demo_space
+
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "some-org/some-base"}))
+    argv = ["--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
+            "-o", str(tmp_path / "out")]
+    api = RecordingHfApi()
+    assert demo_space.main([*argv, "--hardware", "t4-small"], hf_api=api) == 0
+    (create,) = [a for n, a in api.calls if n == "create_repo"]
+    assert create["space_hardware"] == "t4-small"
+    assert not any(line.startswith(("-", "torch==")) and "cpu" in line for line in api.uploaded["requirements.txt"].splitlines())
+    again = RecordingHfApi(exists=True)  # a rerun updates the Space in place, its hardware too
+    assert demo_space.main(argv, hf_api=again) == 0
+    assert [a for n, a in again.calls if n == "request_space_hardware"] == [
+        {"repo_id": "kit-community/haiku-en-demo", "hardware": "cpu-basic"}]
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in again.uploaded["requirements.txt"]
+    assert "hardware cpu-basic" in capsys.readouterr().err

@@ -5,7 +5,10 @@ model saw it, latency, retries, error) so that the run can count failures instea
 
 Why our own HTTP client rather than distilabel's `OpenAILLM`: it needs the `openai` package (not in
 the kit), retries inside the client where we cannot count retries, and raises on a failed request.
-`InferenceEndpointsLLM` is broken on current huggingface_hub (see FIELD-NOTES).
+distilabel's `InferenceEndpointsLLM(model_id=...)` is broken on huggingface_hub >= 0.35 (it calls
+`get_model_status`, which was removed), and with `tokenizer_id` it silently returns None generations.
+HF Inference Providers speak the OpenAI chat API, so the router (`<router>/v1`, HF token as API key)
+goes through `OpenAICompatibleLLM` like any other OpenAI-compatible server.
 """
 
 from __future__ import annotations

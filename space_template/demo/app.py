@@ -30,6 +30,7 @@ from ktokit.languages import load_pack
 
 HERE = Path(__file__).resolve().parent
 MAX_PROMPT_CHARS = 500
+EMPTY_ANSWER = "(the model returned nothing; try again or raise the temperature)"
 DEMO_SOURCE = "demo"
 EXTRA_METADATA = (("source", "source", True), ("visitor_vote", "visitor vote", False))  # hidden from annotators
 
@@ -144,8 +145,10 @@ class Feedback:
         if not self.settings.feedback:
             return "Feedback is off: this Space has no Argilla settings."
         prompt, completion = (prompt or "").strip(), (completion or "").strip()
-        if not prompt or not completion:
+        if not prompt:
             return "Generate first, then vote."
+        if not completion or completion == EMPTY_ANSWER:
+            return "Nothing to vote on: the model returned nothing. Generate again."
         rows = [{"input": prompt, "generation_model": [model_name], "generations": [completion]}]
         (record,) = build_records(rows, self.pack)
         record["metadata"].update(source=DEMO_SOURCE, visitor_vote=vote)
@@ -178,8 +181,9 @@ def build(settings: Settings) -> gr.Blocks:
         if len(prompt) > MAX_PROMPT_CHARS:
             raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
         out = models.compare(prompt)
-        return (prompt, out["base"], models.form_markdown(out["base"]), out["tuned"],
-                models.form_markdown(out["tuned"]), "")
+        panes = [pane for label in ("base", "tuned") for pane in (out[label] or EMPTY_ANSWER,
+                                                                   models.form_markdown(out[label]))]
+        return (prompt, *panes, "")
 
     title = f"{pack.native_name or pack.name} {pack.task or ''}: base vs KTO-tuned".strip()
     off = "" if settings.feedback else "  \n*Feedback is off: this Space has no Argilla settings.*"
