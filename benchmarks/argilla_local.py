@@ -26,7 +26,7 @@ from pathlib import Path
 import argilla as rg
 import httpx
 
-from ktokit.argilla_local import manager
+from ktokit.annotate.argilla_local import manager
 
 QUEUE = {
     "query": {},

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import argilla as rg
 
-from ktokit.annotation import record_id, task_template
-from ktokit.argilla_local import manager
-from ktokit.languages import load_pack
+from ktokit.annotate.argilla_local import manager
+from ktokit.annotate.task import record_id, task_template
+from ktokit.packs.languages import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("model-a", "model-b", "model-c", "model-d")
@@ -59,9 +59,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the server running and print its data dir")
     args = parser.parse_args()
 
-    from ktokit.annotation import ensure_dataset
-    from ktokit.credentials import save_target
-    from ktokit.export import build_export, connect, fetch_records, write_export
+    from ktokit.annotate.credentials import save_target
+    from ktokit.annotate.task import ensure_dataset
+    from ktokit.export.rows import build_export, connect, fetch_records, write_export
 
     tmp = Path(tempfile.mkdtemp(prefix="ktokit-bench-export-"))
     data_dir, config = tmp / "argilla", tmp / "config"

@@ -24,9 +24,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ktokit.counting import get_counter  # noqa: E402
-from ktokit.generation import generate, load_model_set, prepare  # noqa: E402
-from ktokit.languages import load_pack  # noqa: E402
+from ktokit.generate import generate, load_model_set, prepare  # noqa: E402
+from ktokit.packs.counting import get_counter  # noqa: E402
+from ktokit.packs.languages import load_pack  # noqa: E402
 
 
 def start_double(port: int, latency: float) -> subprocess.Popen:
@@ -67,7 +67,7 @@ def main() -> None:
     # Importing distilabel is likewise paid once per process (both ways would pay it).
     start = time.perf_counter()
     get_counter(pack.form.counter).count("warm up")
-    import ktokit.generation.pipeline  # noqa: F401
+    import ktokit.generate.pipeline  # noqa: F401
     counter_load = time.perf_counter() - start
     double = start_double(args.port, args.latency)
     try:

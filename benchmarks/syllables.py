@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pyphen
 
-from ktokit.counting import get_counter
-from ktokit.counting.base import WORD_RE as _WORD_RE
+from ktokit.packs.counting import get_counter
+from ktokit.packs.counting.base import WORD_RE as _WORD_RE
 
 GOLD = Path(__file__).parent / "gold"
 PYPHEN_LANG = {"en": "en_US", "es": "es", "fr": "fr", "de": "de_DE", "nl": "nl_NL"}
@@ -68,7 +68,7 @@ def main() -> int:
             worse += [f"{code} {level}"] if kit <= ref else []
             print(f"{code:<5} {level:<6} {len(rows):>5} {kit:>7.1f} {ref:>7.1f}  {name:<10} {ms:.2f}")
     if "en" in codes:
-        from ktokit.counting import english
+        from ktokit.packs.counting import english
 
         held = english.heldout_words()
         heur = 100.0 * sum(english.heuristic_syllables(w) in set(c) for w, c in held) / len(held)

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ktokit.evaluation import generate  # noqa: E402
-from ktokit.form import check_form  # noqa: E402
-from ktokit.languages import load_pack, pack_codes  # noqa: E402
-from ktokit.tiny import tiny_model  # noqa: E402
+from ktokit.generate.tiny import tiny_model  # noqa: E402
+from ktokit.packs.form import check_form  # noqa: E402
+from ktokit.packs.languages import load_pack, pack_codes  # noqa: E402
+from ktokit.train.evaluation import generate  # noqa: E402
 
 DECODINGS = (("greedy", 0.0, 1.0), ("T0.8 p0.95", 0.8, 0.95), ("T0.7", 0.7, 1.0))
 

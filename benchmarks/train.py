@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def default_language() -> str:
-    from ktokit.languages import load_pack, pack_codes
+    from ktokit.packs.languages import load_pack, pack_codes
 
     for code in ["en", *pack_codes()]:
         try:
@@ -43,7 +43,7 @@ def default_language() -> str:
 
 def write_dataset(language: str, folder: Path, rows: int = 64) -> Path:
     """Conversational KTO rows (so neither script reformats them): good = pack examples, bad = broken ones."""
-    from ktokit.languages import load_pack
+    from ktokit.packs.languages import load_pack
 
     pack = load_pack(language)
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import trl.scripts.kto as trl_kto
 
-    from ktokit.tiny import tiny_model
+    from ktokit.generate.tiny import tiny_model
 
     language = args.language or default_language()
     model = str(tiny_model(language, progress=False))

@@ -1,18 +1,31 @@
-"""`python -m ktokit`: the kit's small commands (packs, form checks, tiny models, local Argilla)."""
+"""`python -m ktokit`: the kit's small commands, one parser for all, in the order of the flow.
+
+    languages, validate, check, count, new-language   the packs
+    tiny-model                                        the offline tiny models (generation's stand-ins)
+    argilla up|down|status|logs|add-annotator         the local Argilla server (annotation)
+    evaluate                                          base vs tuned with the form check (training)
+    demo-space, demo                                  the Gradio demo Space, and `make demo`
+
+Each command runs through `ktokit.console.run_command`: a user error is one `error:` line and exit
+status 2. Everything heavy is imported inside the command that needs it, so the CLI starts fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import unicodedata
 
-from ktokit.errors import KitError
+from ktokit.console import KitError, run_command
+
+# ---- the packs -------------------------------------------------------------------------------------
 
 
-def _pack_and_counter(args):
-    from ktokit.counting import get_counter
-    from ktokit.languages import load_pack
+def _pack_and_counter(args: argparse.Namespace):
+    from ktokit.packs.counting import get_counter
+    from ktokit.packs.languages import load_pack
 
     if getattr(args, "counter", None):
         return None, get_counter(args.counter)
@@ -24,8 +37,19 @@ def _pack_and_counter(args):
     return pack, get_counter(pack.form.counter)
 
 
-def cmd_languages(args) -> int:
-    from ktokit.languages import load_pack, pack_codes, pack_problems
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> None:
+    widths = [max(_width(str(c)) for c in col) for col in zip(header, *rows)]
+    for row in (header, *rows):
+        print("  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(row, widths)).rstrip())
+
+
+def cmd_languages(args: argparse.Namespace) -> int:
+    from ktokit.packs.languages import load_pack, pack_codes, pack_problems
 
     rows = []
     for code in pack_codes():
@@ -45,38 +69,25 @@ def cmd_languages(args) -> int:
     return 0
 
 
-def _width(text: str) -> int:
-    """Columns a string takes in a terminal (CJK characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ktokit.packs.form import check_examples
+    from ktokit.packs.languages import load_pack, pack_codes, pack_problems
 
-
-def _table(header: tuple[str, ...], rows: list[tuple]) -> None:
-    widths = [max(_width(str(c)) for c in col) for col in zip(header, *rows)]
-    for row in (header, *rows):
-        print("  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(row, widths)).rstrip())
-
-
-def cmd_validate(args) -> int:
-    from ktokit.form import check_examples
-    from ktokit.languages import load_pack, pack_codes, pack_problems
-
-    codes = args.codes or pack_codes()
     failed = 0
-    for code in codes:
+    for code in args.codes or pack_codes():
         pack = load_pack(code)
         problems = pack_problems(pack)
         problems += [f"examples.txt: example {i} breaks the form rule ({result.reason})"
                      for i, result in enumerate(check_examples(pack), 1) if result.verdict == "fail"]
-        status = "ok" if not problems else f"{len(problems)} to fix"
-        print(f"{code}: {status}")
+        print(f"{code}: {'ok' if not problems else f'{len(problems)} to fix'}")
         for problem in problems:
             print(f"  - {problem}")
         failed += bool(problems)
     return 1 if failed else 0
 
 
-def cmd_check(args) -> int:
-    from ktokit.form import check_form
+def cmd_check(args: argparse.Namespace) -> int:
+    from ktokit.packs.form import check_form
 
     pack, _ = _pack_and_counter(args)
     raw = sys.stdin.read()
@@ -99,7 +110,7 @@ def cmd_check(args) -> int:
     return 0 if result.verdict != "fail" else 1
 
 
-def cmd_count(args) -> int:
+def cmd_count(args: argparse.Namespace) -> int:
     _, counter = _pack_and_counter(args)
     for line in sys.stdin:
         text = line.rstrip("\n")
@@ -111,9 +122,9 @@ def cmd_count(args) -> int:
     return 0
 
 
-def cmd_new_language(args) -> int:
-    from ktokit.languages import languages_dir, load_pack, pack_problems
-    from ktokit.scaffold import scaffold_pack
+def cmd_new_language(args: argparse.Namespace) -> int:
+    from ktokit.packs.languages import languages_dir, load_pack, pack_problems
+    from ktokit.packs.scaffold import scaffold_pack
 
     path = scaffold_pack(languages_dir(), args.code, args.name, args.native_name or "", args.counter)
     print(f"created {path}/ (pack.yaml, prompts.txt, examples.txt)")
@@ -124,22 +135,96 @@ def cmd_new_language(args) -> int:
     return 0
 
 
-def cmd_tiny_model(args) -> int:
-    from ktokit.tiny import tiny_model
+# ---- generation, annotation, training, the demo ------------------------------------------------------
 
-    path = tiny_model(args.language, seed=args.seed)
-    print(path)
+
+def cmd_tiny_model(args: argparse.Namespace) -> int:
+    from ktokit.generate.tiny import tiny_model
+
+    print(tiny_model(args.language, seed=args.seed))
     return 0
 
 
-def cmd_demo(args) -> int:
-    from ktokit.demo import run_demo
+def cmd_argilla(args: argparse.Namespace) -> int:
+    from ktokit.annotate.argilla_local import manager
 
-    return run_demo(args)
+    data_dir = args.data_dir
+    if args.argilla_command == "up":
+        if args.port is not None and not 0 < args.port < 65536:
+            raise KitError(f"--port {args.port} is not a port number (1-65535)")
+        manager.up(data_dir, port=args.port, host=args.host)
+    elif args.argilla_command == "down":
+        manager.down(data_dir)
+    elif args.argilla_command == "status":
+        info = manager.status(data_dir)
+        print(json.dumps(info, indent=2) if args.json else "\n".join(manager.status_lines(info)))
+    elif args.argilla_command == "logs":
+        print(manager.logs(data_dir, lines=args.lines))
+    elif args.argilla_command == "add-annotator":
+        user = manager.add_annotator(args.name, workspace=args.workspace, data_dir=data_dir)
+        print(f"Annotator {user['username']!r} added to workspace {user['workspace']!r} at {user['api_url']}")
+        print(f"  password: {user['password']}  (shown once, not stored: hand it to the annotator now)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ktokit.train.evaluation import evaluate_adapter, summary_table
+
+    summary, out = evaluate_adapter(args.language, args.adapter, base=args.base, dataset=args.dataset,
+                                    prompts=args.prompts, seeds=args.seeds, temperatures=args.temperature,
+                                    max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                                    output=args.output)
+    print(summary_table(summary), end="")
+    print(f"files: {out}/ (completions.jsonl, results-*.json, summary.md)")
+    return 0
+
+
+def cmd_demo_space(args: argparse.Namespace) -> int:
+    from ktokit.demo.space import demo_space
+
+    return demo_space(args.language, args.adapter, base=args.base, space=args.space, private=args.private,
+                      hardware=args.hardware, dry_run=args.dry_run, serve_port=args.serve, output=args.output)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ktokit.demo.walkthrough import run_demo
+
+    return run_demo(args.language, args.sample, args.stop_after_task)
+
+
+# ---- the parser -------------------------------------------------------------------------------------
+
+
+def _add_argilla(sub: argparse._SubParsersAction) -> None:
+    from ktokit.annotate.argilla_local.manager import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKSPACE
+
+    parser = sub.add_parser("argilla", help="the local Argilla server: up, down, status, logs, add-annotator",
+                            description="A real Argilla server on this machine (API + annotation UI), no Docker, "
+                                        "no Elasticsearch.")
+    parser.add_argument("--data-dir", default=None, help="where the database, logs and credentials live (default: "
+                        "$KTOKIT_HOME/argilla, KTOKIT_HOME defaulting to ~/.cache/ktokit)")
+    parser.set_defaults(func=cmd_argilla)
+    common = argparse.ArgumentParser(add_help=False)  # --data-dir after the subcommand works too
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="argilla_command", required=True, metavar="COMMAND")
+    add = functools.partial(commands.add_parser, parents=[common])
+    p = add("up", help="start the server, its worker and Redis (creates them on first run)")
+    p.add_argument("--port", type=int, default=None, help=f"default: the last one used, else {DEFAULT_PORT}")
+    p.add_argument("--host", default=None,
+                   help=f"default: the last one used, else {DEFAULT_HOST}; 0.0.0.0 for a workshop LAN")
+    add("down", help="stop everything (the data stays)")
+    p = add("status", help="URL, health, datasets and record counts")
+    p.add_argument("--json", action="store_true", help="machine-readable, with the credentials file's path")
+    p = add("logs", help="the last lines of the server, worker and Redis logs")
+    p.add_argument("-n", "--lines", type=int, default=40)
+    p = add("add-annotator", help="an annotator account (prints its password once)")
+    p.add_argument("name", help="user name: lowercase letters, digits, - and _")
+    p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="default: %(default)s")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ktokit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ktokit", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("languages", help="list the language packs")
@@ -174,12 +259,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="another seed gives another model")
     p.set_defaults(func=cmd_tiny_model)
 
-    sub.add_parser("argilla", help="the local Argilla server: up, down, status, logs, add-annotator",
-                   add_help=False)
-    sub.add_parser("evaluate", help="generate with a base model and its KTO adapter, score both with the form check",
-                   add_help=False)
-    sub.add_parser("demo-space", help="render, serve or push the Gradio demo Space of a KTO-tuned model",
-                   add_help=False)
+    _add_argilla(sub)
+
+    p = sub.add_parser("evaluate", help="generate with a base model and its KTO adapter, score both with the form check",
+                       description="Base vs tuned on held-out prompts, scored with the pack's form check.")
+    p.add_argument("--language", "-l", required=True, help="pack code: prompts, system prompt, form rule")
+    p.add_argument("--adapter", help="the LoRA adapter folder train_kto.py wrote (omit to evaluate the base only)")
+    p.add_argument("--base", help="base model (default: the adapter's base); tiny or tiny:<lang> for the tiny model")
+    p.add_argument("--dataset", help="the KTO dataset trained on: its prompts are left out "
+                                     "(default: the one in the adapter's metrics.json)")
+    p.add_argument("--prompts", type=int, default=8, help="held-out prompts (default 8)")
+    p.add_argument("--seeds", type=int, default=2, help="seeds per prompt and setting, 1..N (default 2)")
+    p.add_argument("--temperature", type=float, nargs="+", default=[0.7], help="one or more (0 = greedy)")
+    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
+    p.add_argument("--output", "-o", help="folder for the files (default: <adapter>/eval or outputs/<lang>/eval)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("demo-space", help="render, serve or push the Gradio demo Space of a KTO-tuned model",
+                       description="A Gradio demo Space of a KTO-tuned model: base vs tuned, votes to Argilla.")
+    p.add_argument("--language", "-l", required=True, help="pack code: prompts, system prompt, form rule")
+    p.add_argument("--adapter", required=True, help="the adapter folder train_kto.py wrote")
+    p.add_argument("--base", help="base model (default: the one in the adapter's metrics.json); "
+                                  "a Hub id when the adapter was trained on a local copy")
+    p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
+    p.add_argument("--private", action="store_true", help="a private Space")
+    p.add_argument("--hardware", default=None,
+                   help="Space hardware, e.g. cpu-upgrade or t4-small (default cpu-basic); on cpu-* the "
+                        "requirements take torch from PyTorch's CPU index")
+    p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
+    p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
+    p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/demo-space)")
+    p.set_defaults(func=cmd_demo_space)
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
@@ -191,27 +302,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] == "argilla":  # its own parser, owned by ktokit.argilla_local
-            from ktokit.argilla_local.cli import main as argilla_main
-
-            return argilla_main(argv[1:])
-        if argv and argv[0] == "evaluate":  # its own parser, owned by ktokit.evaluation
-            from ktokit.evaluation import main as evaluate_main
-
-            return evaluate_main(argv[1:])
-        if argv and argv[0] == "demo-space":  # its own parser, owned by ktokit.demo_space
-            from ktokit.demo_space import main as demo_space_main
-
-            return demo_space_main(argv[1:])
-        args = build_parser().parse_args(argv)
-        return args.func(args)
-    except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return run_command(lambda: args.func(args))

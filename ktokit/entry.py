@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from ktokit.errors import KitError
+from ktokit.console import KitError
 
 
 def run_script(main: Callable[[Any], Any], arguments_class: type, *, interrupted: str = "interrupted") -> NoReturn:

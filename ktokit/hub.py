@@ -1,4 +1,4 @@
-"""The thin layer between the kit and the Hugging Face Hub: find the token, push a dataset with its card.
+"""The thin layer between the kit and the Hugging Face Hub: find the token, explain a failure, push a dataset.
 
 The token comes from `HF_TOKEN` or the login cache (`hf auth login`), the places huggingface_hub
 itself looks; it is passed on, never printed or written anywhere.
@@ -6,15 +6,20 @@ itself looks; it is passed on, never printed or written anywhere.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ktokit.errors import KitError
+from ktokit.console import KitError, first_line, mask
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
 LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
+STATUS_HINTS = {
+    401: f"the token is missing or invalid: {LOGIN_HINT}",
+    403: "your token cannot write there: use a token with write access to that repo or org",
+}
+# Modules whose exceptions are a Hub call failing (anything else is a bug of ours and keeps its traceback).
+HUB_ERROR_MODULES = ("huggingface_hub", "requests", "httpx", "urllib3")
 
 
 def hf_token() -> str | None:
@@ -32,31 +37,40 @@ def require_hf_token(why: str) -> str:
     return token
 
 
-def hub_error(action: str, exc: Exception, token: str | None = None) -> KitError:
-    """One line for any Hub client failure (they raise many types), with the token masked."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if token:
-        text = text.replace(token, "***")
-    lowered = text.lower()
-    hint = f" ({LOGIN_HINT}, with write access)" if "401" in text or "403" in text or "token" in lowered else ""
-    return KitError(f"{action} failed: {type(exc).__name__}: {text}{hint}")
+def hf_token_quietly() -> str | None:
+    """The token when one can be read, for masking; never an error."""
+    try:
+        return hf_token()
+    except Exception:  # noqa: BLE001  (masking must not fail the message it protects)
+        return None
 
 
-def push_folder(folder: str | Path, repo_id: str, *, repo_type: str = "model", private: bool = False,
-                token: str | None = None, commit_message: str = "ktokit upload") -> str:
-    """Upload a folder to a Hub repo (created if needed); returns its URL. The token is never shown."""
+def hf_api(why: str) -> Any:
+    """An `HfApi` client with the user's token (one KitError line if there is none): the one way the kit
+    gets a Hub client, so the tests can put their recording stand-in here."""
     from huggingface_hub import HfApi
 
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type,
-                          commit_message=commit_message,
-                          ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**"])
-    except Exception as exc:  # noqa: BLE001  (the Hub client raises many types; the user needs one line)
-        raise hub_error(f"push to the Hub repo {repo_id!r}", exc, token) from None
-    prefix = "" if repo_type == "model" else f"{repo_type}s/"
-    return f"https://huggingface.co/{prefix}{repo_id}"
+    return HfApi(token=require_hf_token(why))
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """`org/name` rather than a local path (which may not exist yet)."""
+    return name.count("/") == 1 and not name.startswith((".", "/", "~"))
+
+
+def is_hub_failure(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith(HUB_ERROR_MODULES)
+
+
+def hub_error(action: str, exc: BaseException, *secrets: str | None) -> KitError:
+    """One line for any Hub client failure (they raise many types): the HTTP status and what to do about
+    it when known, with the token and any other secret masked."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    text = first_line(exc)
+    hint = STATUS_HINTS.get(status) or (f"{LOGIN_HINT}, with write access" if "token" in text.lower() else "")
+    where = f" (HTTP {status})" if status else ""
+    message = f"{action} failed{where}: {type(exc).__name__}: {text}" + (f"; {hint}" if hint else "")
+    return KitError(mask(message, (hf_token_quietly(), *secrets)))
 
 
 def push_dataset(dataset: Dataset, repo_id: str, card: str, *, private: bool, token: str) -> str:
@@ -66,7 +80,6 @@ def push_dataset(dataset: Dataset, repo_id: str, card: str, *, private: bool, to
     (the Hub viewer needs it) and put our own text and metadata in it.
     """
     from huggingface_hub import DatasetCard
-    from huggingface_hub.errors import HfHubHTTPError
 
     try:
         dataset.push_to_hub(repo_id, private=private, token=token)
@@ -76,8 +89,8 @@ def push_dataset(dataset: Dataset, repo_id: str, card: str, *, private: bool, to
             setattr(hub_card.data, key, value)
         hub_card.text = ours.text
         hub_card.push_to_hub(repo_id, repo_type="dataset", token=token)
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise KitError(f"pushing to {repo_id} failed (HTTP {status}): check the repo name and that your "
-                       "token has write access") from None
+    except Exception as exc:
+        if is_hub_failure(exc):
+            raise hub_error(f"pushing to {repo_id}", exc, token) from None
+        raise
     return f"https://huggingface.co/datasets/{repo_id}"

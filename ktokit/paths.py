@@ -1,11 +1,20 @@
-"""Where the kit keeps what it builds (tiny models, the local Argilla server): `$KTOKIT_HOME`."""
+"""Where the kit's files are, and the few ways it writes them.
+
+`CHECKOUT` is the folder that holds `ktokit/` (a clone, or a rendered demo Space): languages/,
+model_sets/, recipes/ and space_template/ are found there. What the kit builds (tiny models, the
+local Argilla server) lives in `$KTOKIT_HOME`. JSON and JSONL files are written by the functions
+below only, so every file the kit writes is UTF-8, unescaped, one row per line.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def kit_home() -> Path:
@@ -26,7 +35,7 @@ def write_private(path: Path, data: dict[str, Any]) -> None:
 
 def read_json(path: Path, fix: str = "") -> dict[str, Any]:
     """A JSON file the kit wrote, {} if it is not there; one clear error (and `fix`) if it is unreadable."""
-    from ktokit.errors import KitError
+    from ktokit.console import KitError
 
     try:
         return json.loads(path.read_text())
@@ -34,3 +43,22 @@ def read_json(path: Path, fix: str = "") -> dict[str, Any]:
         return {}
     except (OSError, ValueError) as exc:
         raise KitError(f"cannot read {path}: {exc}{'; ' + fix if fix else ''}") from None
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Indented, unescaped JSON (`default=str` for paths and the like); the folder is created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]], *, append: bool = False) -> Path:
+    """One JSON object per line; with `append`, added to the file and synced to disk, so a run killed
+    right after still finds every row it was told was written (what resume reads)."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    with open(path, "a" if append else "w", encoding="utf-8") as handle:
+        handle.write(text)
+        if append:
+            handle.flush()
+            os.fsync(handle.fileno())
+    return path

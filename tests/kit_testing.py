@@ -1,4 +1,178 @@
-"""Constants the test modules share (a plain module: two conftest.py files cannot both be imported)."""
+"""What the test modules share: constants, the ways to run the kit, generations, the Hub stand-in.
 
+A plain module, imported by test files (`from kit_testing import ...`); fixtures live in conftest.py.
+No test file imports another test file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from ktokit.annotate.argilla_local.manager import free_port  # noqa: F401  (the tests' free port too)
+
+ROOT = Path(__file__).resolve().parent.parent
 OAUTH_CLIENT_ID = "dummy-client-id-for-tests"
 SPACE_LANGUAGE = "ja"  # the pack whose Space files the session server reads (a non-Latin script)
+
+
+# ---- the kit as a user runs it ----------------------------------------------------------------------
+
+
+def run_kit(*args: str, stdin: str = "", env: dict | None = None, cwd: Path = ROOT,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m ktokit ARGS` as a user would run it, capturing what they would see."""
+    return subprocess.run([sys.executable, "-m", "ktokit", *args], input=stdin, capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def run_script(script: str, *args: str, env: dict | None = None, cwd: Path = ROOT,
+               timeout: float = 600) -> subprocess.CompletedProcess:
+    """An entry script (`preference_gen.py`, `create_task.py`, ...) as a user would run it: the one way the
+    tests reach the scripts (in-process tests call the library functions the scripts call)."""
+    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def script_command(script: str, *args: str) -> list[str]:
+    """The command line of an entry script, for a test that must hold the process (to kill it)."""
+    return [sys.executable, str(ROOT / script), *args]
+
+
+def assert_one_error_line(proc: subprocess.CompletedProcess, needle: str) -> None:
+    """A user error as every command reports it: exit status 2, one `error:` line, no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: ") and needle in proc.stderr, proc.stderr
+
+
+def front_matter(readme: str) -> dict[str, Any]:
+    """The YAML header of a Space README (what the Hub reads to build the Space)."""
+    match = re.match(r"^---\n(.*?)\n---\n", readme, re.S)
+    assert match, "the README has no YAML front matter between '---' lines"
+    return yaml.safe_load(match.group(1)) or {}
+
+
+# ---- data --------------------------------------------------------------------------------------------
+
+
+def make_generations(path: Path, language: str, n_prompts: int, start: int = 0) -> Path:
+    """A generations dataset in preference_gen.py's layout: per prompt a good, a broken and a failed answer."""
+    from datasets import Dataset
+
+    from ktokit.packs.languages import load_pack
+    from ktokit.paths import write_jsonl
+
+    pack = load_pack(language)
+    rows = []
+    for i in range(start, start + n_prompts):
+        good = pack.examples[i % len(pack.examples)]
+        broken = "\n".join(good.splitlines()[:2])  # two lines: fails the form check
+        rows.append({
+            "input": pack.prompts[i], "generation_model": ["tiny-a", "tiny-b", "tiny-c"],
+            "generation_prompt": [pack.prompts[i]] * 3, "raw_generation_responses": [good, broken, None],
+            "generations": [good, broken, None], "language": language,
+        })
+    Dataset.from_list(rows).save_to_disk(str(path))
+    write_jsonl(path / "generations.jsonl", rows)
+    return path
+
+
+def stand_in_adapter(folder: Path, base: str = "some-org/some-base") -> Path:
+    """An adapter folder that names a Hub base and holds no weights: enough to render a demo Space."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": base}))
+    return folder
+
+
+def sign_in(api_url: str, username: str, password: str) -> httpx.Client:
+    """A user as the annotation UI sees them: a bearer token from /api/v1/token."""
+    token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})
+    token.raise_for_status()
+    return httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+                        timeout=60)
+
+
+PENDING_QUEUE = {"query": {}, "filters": {"and": [
+    {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
+    {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]},
+]}}  # the annotation UI's query: my response is pending and the record is not completed
+
+
+# ---- the Hub ------------------------------------------------------------------------------------------
+
+
+class RecordingHfApi:
+    """Records every call, bound against the real HfApi signature; answers like the Hub would.
+
+    The only stand-in in the kit's tests: everything else runs for real. The kit gets its client from
+    `ktokit.hub.hf_api`, which the `hub` fixture (conftest.py) points here.
+    """
+
+    METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
+               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware")
+
+    def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
+        self.calls: list[tuple[str, dict]] = []
+        self.exists = exists
+        self.stages = list(stages)
+        self.uploaded: dict[str, str] = {}
+
+    def __getattr__(self, name):
+        from huggingface_hub import HfApi
+
+        if name not in self.METHODS:
+            raise AttributeError(f"RecordingHfApi has no {name!r}: add it to METHODS if the kit needs it")
+        signature = inspect.signature(getattr(HfApi, name))
+
+        def call(*args, **kwargs):
+            bound = signature.bind(self, *args, **kwargs)  # TypeError on a call HfApi would refuse
+            arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+            self.calls.append((name, arguments))
+            return self._answer(name, arguments)
+
+        return call
+
+    def _answer(self, name, arguments):
+        if name == "whoami":
+            return {"name": "organiser", "type": "user"}
+        if name == "repo_exists":
+            return self.exists
+        if name == "create_repo":
+            self.exists = True
+            return f"https://huggingface.co/spaces/{arguments['repo_id']}"
+        if name == "upload_folder":
+            folder = Path(arguments["folder_path"])
+            self.uploaded = {p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]}
+            return None
+        if name == "get_space_runtime":
+            stage = self.stages.pop(0) if len(self.stages) > 1 else self.stages[0]
+            return type("SpaceRuntime", (), {"stage": stage})()
+        return None
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+class FakeClock:
+    """Time that moves only when the code under test sleeps: a wait loop runs instantly."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

@@ -5,16 +5,14 @@ create_task.py made, sees prompt, completion, labels and guidelines in the pack'
 and submits; the SDK then reads that response. The screenshot is kept in tests/artifacts/.
 """
 
-import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from test_create_task import LANG, make_generations, run_create_task
+from kit_testing import SPACE_LANGUAGE as LANG
+from kit_testing import make_generations, run_script
 
-from ktokit.languages import load_pack
+from ktokit.packs.languages import load_pack
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -22,13 +20,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--disable-dev-shm-usage"]
 
 
-def ensure_chromium() -> str:
-    """Debian's chromium; installed with apt-get when missing (root only), as `make test` does on CI."""
+def chromium() -> str:
+    """Debian's chromium, which `make test` installs first (`make test-deps`); never installed from a test."""
     if not Path(CHROMIUM).exists():
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True,
-                       capture_output=True, timeout=600)
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-deps` (apt-get install chromium and CJK/emoji fonts)")
     return CHROMIUM
 
 
@@ -44,17 +39,17 @@ def wait_for_answers(dataset, user_id, timeout_s: float = 30.0) -> list[tuple[st
 
 
 
-
+@pytest.mark.server
 def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monkeypatch):
     import argilla as rg
     from playwright.sync_api import expect, sync_playwright
 
-    from ktokit.argilla_local import manager
+    from ktokit.annotate.argilla_local import manager
 
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
     pack = load_pack(LANG)
     gen = make_generations(tmp_path / "gen", LANG, 2)
-    proc = run_create_task("--language", LANG, "--generations", str(gen), "--local",
+    proc = run_script("create_task.py", "--language", LANG, "--generations", str(gen), "--local",
                            "--argilla_dir", str(kit_server["data_dir"]), "--dataset_name", "haiku-ja-browser")
     assert proc.returncode == 0, proc.stderr
     url = next(line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("annotate at"))
@@ -68,7 +63,7 @@ def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monke
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"annotation-{LANG}.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=ensure_chromium(), headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=LANG)
             # the UI speaks the browser's language: sign in through the form, whatever its labels say

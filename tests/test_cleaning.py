@@ -1,6 +1,6 @@
 import pytest
 
-from ktokit.cleaning import clean_response
+from ktokit.packs.cleaning import clean_response
 
 POEM = "Waves fold into foam\nsalt wind combing the dune grass\ngulls write on the sky"
 

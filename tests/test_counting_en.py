@@ -2,8 +2,8 @@
 
 import pytest
 
-from ktokit.counting import get_counter
-from ktokit.counting.english import heldout_words, heuristic_syllables, number_syllables
+from ktokit.packs.counting import get_counter
+from ktokit.packs.counting.english import heldout_words, heuristic_syllables, number_syllables
 
 counter = get_counter("en")
 

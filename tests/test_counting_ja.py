@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ktokit.counting import get_counter
-from ktokit.counting.japanese import kana_morae, kanji_number
+from ktokit.packs.counting import get_counter
+from ktokit.packs.counting.japanese import kana_morae, kanji_number
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "benchmarks" / "gold"
@@ -120,8 +120,8 @@ def test_empty_and_punctuation_count_nothing(ja):
 def test_missing_fugashi_is_one_clear_kit_error(tmp_path):
     # `-S` starts Python without site-packages: fugashi is really absent, only the repo is on the path.
     code = (
-        "from ktokit.counting.japanese import JapaneseMoraCounter\n"
-        "from ktokit.errors import KitError\n"
+        "from ktokit.packs.counting.japanese import JapaneseMoraCounter\n"
+        "from ktokit.console import KitError\n"
         "try:\n    JapaneseMoraCounter().count('古池や')\n"
         "except KitError as e:\n    print('KitError:', e)\n"
     )

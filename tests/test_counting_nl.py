@@ -2,7 +2,7 @@
 
 import pytest
 
-from ktokit.counting import get_counter
+from ktokit.packs.counting import get_counter
 
 counter = get_counter("nl")
 

@@ -1,22 +1,18 @@
-"""create_task.py and ktokit.annotation against a real local Argilla server (started once per session).
+"""create_task.py and ktokit.annotate.task against a real local Argilla server (started once per session).
 
 The server is configured like the Space: it reads the rendered `.oauth.yaml` (HF sign-in to the
 language's workspace) with a dummy client id, so the same server also proves the Space files work.
 """
 
 import dataclasses
-import json
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
+from kit_testing import PENDING_QUEUE, make_generations, run_script, sign_in
 from kit_testing import SPACE_LANGUAGE as LANG  # a non-Latin script: English left over shows
 
-from ktokit.annotation import (
+from ktokit.annotate.task import (
     BAD,
     GOOD,
     build_records,
@@ -25,54 +21,12 @@ from ktokit.annotation import (
     shuffle_records,
     task_template,
 )
-from ktokit.errors import KitError
-from ktokit.languages import FormRule, load_pack
-
-ROOT = Path(__file__).resolve().parent.parent
+from ktokit.console import KitError
+from ktokit.packs.languages import FormRule, load_pack
 
 
-# ---- shared helpers (imported by test_spaces.py and test_annotation_browser.py) -------------------
-
-
-def make_generations(path: Path, language: str, n_prompts: int, start: int = 0) -> Path:
-    """A generations dataset in preference_gen.py's layout: per prompt a good, a broken and a failed answer."""
-    from datasets import Dataset
-
-    pack = load_pack(language)
-    rows = []
-    for i in range(start, start + n_prompts):
-        good = pack.examples[i % len(pack.examples)]
-        broken = "\n".join(good.splitlines()[:2])  # two lines: fails the form check
-        rows.append({
-            "input": pack.prompts[i], "generation_model": ["tiny-a", "tiny-b", "tiny-c"],
-            "generation_prompt": [pack.prompts[i]] * 3, "raw_generation_responses": [good, broken, None],
-            "generations": [good, broken, None], "language": language,
-        })
-    Dataset.from_list(rows).save_to_disk(str(path))
-    with open(path / "generations.jsonl", "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
-
-
-def run_create_task(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "create_task.py"), *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
-
-
-def sign_in(api_url: str, username: str, password: str) -> httpx.Client:
-    """A user as the UI sees them: a bearer token from /api/v1/token."""
-    token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})
-    token.raise_for_status()
-    return httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-                        timeout=60)
-
-
-@pytest.fixture
-def config_dir(tmp_path, monkeypatch):
-    path = tmp_path / "config"
-    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(path))
-    return path
+def run_create_task(*args: str, env: dict | None = None):
+    return run_script("create_task.py", *args, env=env)
 
 
 # ---- the template and the records (no server) ----------------------------------------------------
@@ -156,6 +110,7 @@ def test_cli_errors_are_one_line(tmp_path):
 # ---- against the server ---------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, config_dir):
     gen = make_generations(tmp_path / "gen", LANG, 5)
     args = ["--language", LANG, "--generations", str(gen), "--local", "--argilla_dir", str(kit_server["data_dir"]),
@@ -191,7 +146,7 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
     assert served_order != sorted(served_order)
 
     # the target is recorded (0600) so later steps need no flags
-    from ktokit.credentials import argilla_target, targets_path
+    from ktokit.annotate.credentials import argilla_target, targets_path
 
     assert stat.S_IMODE(targets_path().stat().st_mode) == 0o600
     assert kit_server["api_key"] not in targets_path().read_text()
@@ -205,10 +160,11 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
     assert "0 records added, 10 already there; 10 in the dataset" in again.stdout
 
 
+@pytest.mark.server
 def test_rerun_with_more_generations_keeps_given_responses(kit_server, client, tmp_path, config_dir):
     import argilla as rg
 
-    from ktokit.annotation import ensure_dataset, log_new_records
+    from ktokit.annotate.task import ensure_dataset, log_new_records
 
     pack = load_pack(LANG)
     template = task_template(pack, min_submitted=1, dataset="haiku-ja-grow")
@@ -239,8 +195,9 @@ def test_rerun_with_more_generations_keeps_given_responses(kit_server, client, t
         ensure_dataset(client, other)
 
 
+@pytest.mark.server
 def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, tmp_path, config_dir):
-    from ktokit.argilla_local import manager
+    from ktokit.annotate.argilla_local import manager
 
     gen = make_generations(tmp_path / "gen", LANG, 3)
     proc = run_create_task("--language", LANG, "--generations", str(gen), "--local",
@@ -251,12 +208,8 @@ def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, t
     http = sign_in(kit_server["api_url"], user["username"], user["password"])
     mine = http.get("/api/v1/me/datasets").json()["items"]
     assert "haiku-ja-queue" in {d["name"] for d in mine}
-    body = {"query": {}, "filters": {"and": [
-        {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
-        {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]},
-    ]}}
     r = http.post(f"/api/v1/me/datasets/{dataset.id}/records/search",
-                  params={"include": "suggestions", "limit": 50}, json=body)
+                  params={"include": "suggestions", "limit": 50}, json=PENDING_QUEUE)
     r.raise_for_status()
     items = [i["record"] for i in r.json()["items"]]
     assert r.json()["total"] == 6 and len(items) == 6
@@ -266,6 +219,7 @@ def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, t
     assert {i["fields"]["prompt"] for i in items} <= set(load_pack(LANG).prompts)
 
 
+@pytest.mark.server
 def test_dry_run_prints_the_plan_and_touches_nothing(kit_server, client, tmp_path, config_dir):
     gen = make_generations(tmp_path / "gen", LANG, 3)
     proc = run_create_task("--language", LANG, "--generations", str(gen), "--space", "my-org/haiku-ja",

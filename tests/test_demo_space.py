@@ -1,26 +1,25 @@
 """The demo Space: rendered files, the app run for real (tiny model + a real LoRA adapter) and driven
 over HTTP with gradio_client, votes landing in the session's Argilla server, and the Hub calls
-against the recording `HfApi` stand-in of test_spaces.py.
+against the recording `HfApi` stand-in (kit_testing.RecordingHfApi).
 """
 
 import importlib.util
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_spaces import RecordingHfApi
+from kit_testing import ROOT, RecordingHfApi, free_port, front_matter, stand_in_adapter
 
-from ktokit import demo_space
-from ktokit.errors import KitError
-from ktokit.languages import load_pack
-from ktokit.spaces import front_matter
+from ktokit.cli import main as kit
+from ktokit.console import KitError
+from ktokit.demo import space as demo_space
+from ktokit.packs.languages import load_pack
+from ktokit.train.models import adapter_info
 
-ROOT = Path(__file__).resolve().parent.parent
 LANG = "en"
 DEMO_REPO = "kit-community/haiku-en-demo"
 KEY = "argilla-key-for-tests-0123456789"
@@ -37,7 +36,7 @@ def train_adapter(out: Path, answer: str, steps: int = 150) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ktokit.tiny import collate, tiny_model, tokenize_chat
+    from ktokit.generate.tiny import collate, tiny_model, tokenize_chat
 
     base = tiny_model(LANG, progress=False)
     pack = load_pack(LANG)
@@ -76,7 +75,7 @@ def silent_adapter(tmp_path_factory):
 def rendered(adapter, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo-space")
     pack = load_pack(LANG)
-    info = demo_space.adapter_info(adapter, language=LANG)
+    info = adapter_info(adapter, language=LANG)
     files = demo_space.render_demo_space(pack, info, demo_space.Feedback(), out)
     return out, files
 
@@ -90,13 +89,16 @@ def constraint_pins() -> dict[str, str]:
     return pins
 
 
+@pytest.mark.slow
 def test_rendered_files_front_matter_and_pins(rendered, adapter):
     out, files = rendered
     names = {str(p.relative_to(out)) for p in files}
     assert {"README.md", "app.py", "requirements.txt", "languages/en/pack.yaml", "languages/en/prompts.txt",
             "adapter/adapter_config.json", "adapter/adapter_model.safetensors", "base/config.json",
-            "ktokit/form.py", "ktokit/counting/english.py", "ktokit/counting/data/en_syllables.json"} <= names
-    assert not any(n.startswith(("ktokit/argilla_local", "ktokit/training", "ktokit/generation")) for n in names)
+            "ktokit/packs/form.py", "ktokit/packs/counting/english.py",
+            "ktokit/packs/counting/data/en_syllables.json", "ktokit/inference.py"} <= names
+    assert not any(n.startswith(("ktokit/annotate/argilla_local", "ktokit/train", "ktokit/generate", "ktokit/export",
+                                 "ktokit/demo")) for n in names)
     readme = (out / "README.md").read_text()
     assert not re.search(r"\{\{\w+\}\}", readme)
     meta = front_matter(readme)
@@ -117,6 +119,7 @@ def test_rendered_files_front_matter_and_pins(rendered, adapter):
     assert "fugashi==" in ja and "unidic-lite==" in ja
 
 
+@pytest.mark.slow
 def test_app_runs_on_what_the_space_ships(rendered):
     """`import app` in the rendered folder, as the Space runs it: every kit module comes from the folder."""
     out, _ = rendered
@@ -129,7 +132,7 @@ def test_app_runs_on_what_the_space_ships(rendered):
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = [Path(p) for p in result.stdout.split()]
     assert loaded and all(out in p.parents for p in loaded), loaded
-    assert {"form.py", "evaluation.py", "english.py"} <= {p.name for p in loaded}
+    assert {"form.py", "inference.py", "english.py"} <= {p.name for p in loaded}
 
 
 def load_app(out: Path):
@@ -140,22 +143,17 @@ def load_app(out: Path):
     return module
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+@pytest.mark.server
 def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, argilla_server, client):
     from gradio_client import Client
 
-    from ktokit.annotation import ensure_dataset, task_template
+    from ktokit.annotate.task import ensure_dataset, record_id, task_template
 
     out, _ = rendered
     pack = load_pack(LANG)
     dataset, _ = ensure_dataset(client, task_template(pack, dataset="haiku-en-demo", workspace="en-demo"))
     app = load_app(out)
-    info = demo_space.adapter_info(adapter, language=LANG)
+    info = adapter_info(adapter, language=LANG)
     settings = app.Settings(base_model=info.base_path, adapter=str(adapter), language=LANG,
                             argilla_api_url=argilla_server["api_url"], argilla_api_key=argilla_server["api_key"],
                             dataset="haiku-en-demo", workspace="en-demo", base_name="tiny", temperature=0.0)
@@ -184,8 +182,6 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     records = {r.id: r for r in client.datasets(name="haiku-en-demo", workspace="en-demo").records(
         with_responses=True, with_suggestions=True)}
     assert len(records) == 2
-    from ktokit.annotation import record_id
-
     voted = records[record_id(LANG, prompt, tuned)]
     assert voted.fields["completion"] == tuned and voted.fields["prompt"] == prompt
     assert voted.metadata["source"] == "demo" and voted.metadata["visitor_vote"] == "good"
@@ -204,12 +200,13 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     assert off.vote(prompt, tuned, "tiny", "good") == "Feedback is off: this Space has no Argilla settings."
 
 
+@pytest.mark.server
 def test_an_empty_answer_is_said_plainly_and_cannot_be_voted(rendered, silent_adapter, argilla_server):
     from gradio_client import Client
 
     out, _ = rendered
     app = load_app(out)
-    info = demo_space.adapter_info(silent_adapter, language=LANG)
+    info = adapter_info(silent_adapter, language=LANG)
     settings = app.Settings(base_model=info.base_path, adapter=str(silent_adapter), language=LANG,
                             argilla_api_url=argilla_server["api_url"], argilla_api_key=argilla_server["api_key"],
                             dataset="haiku-en-demo", workspace="en-demo", temperature=0.0)
@@ -228,12 +225,14 @@ def test_an_empty_answer_is_said_plainly_and_cannot_be_voted(rendered, silent_ad
         demo.close()
 
 
+@pytest.mark.slow
 def test_evaluation_counts_an_empty_answer_as_a_failed_form_check(silent_adapter, tmp_path):
-    from ktokit.evaluation import evaluate, load_for_eval
+    from ktokit.inference import load_model
+    from ktokit.train.evaluation import evaluate
 
     pack = load_pack(LANG)
-    info = demo_space.adapter_info(silent_adapter, language=LANG)
-    model, tokenizer = load_for_eval(info.base_path, str(silent_adapter))
+    info = adapter_info(silent_adapter, language=LANG)
+    model, tokenizer = load_model(info.base_path, str(silent_adapter))
     summary = evaluate(model, tokenizer, pack, pack.prompts[-2:], tmp_path, seeds=1, temperatures=[0.0])
     tuned = next(s for s in summary if s["model"] == "tuned")
     assert tuned["empty"] == tuned["completions"] == 2 and tuned["form_score"] == 0 and tuned["pass_rate"] == 0
@@ -243,7 +242,7 @@ def test_evaluation_counts_an_empty_answer_as_a_failed_form_check(silent_adapter
 
 
 def space_target(tmp_path, monkeypatch, kind="space"):
-    from ktokit.credentials import save_space_credentials, save_target
+    from ktokit.annotate.credentials import save_space_credentials, save_target
 
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
     if kind == "space":
@@ -256,17 +255,20 @@ def space_target(tmp_path, monkeypatch, kind="space"):
                            "dataset": "haiku-en"})
 
 
-def test_hub_path_sets_the_key_as_a_secret_never_a_variable_never_printed(adapter, tmp_path, monkeypatch, capsys):
+def test_hub_path_sets_the_key_as_a_secret_never_a_variable_never_printed(tmp_path, monkeypatch, hub, capsys):
+    adapter = stand_in_adapter(tmp_path / "adapter", base="tiny")  # the tiny base ships with the Space
     space_target(tmp_path, monkeypatch)
-    argv = ["--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO, "-o", str(tmp_path / "out")]
+    argv = ["demo-space", "--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO,
+            "-o", str(tmp_path / "out")]
 
-    assert demo_space.main([*argv, "--dry-run"], hf_api=RecordingHfApi()) == 0
+    assert kit([*argv, "--dry-run"]) == 0
+    assert hub.api.names() == []  # a dry run asks nothing of the Hub
     out, err = capsys.readouterr()
     assert "secrets      ARGILLA_API_KEY" in out and KEY not in out + err
     assert "ARGILLA_API_URL=https://kit-community-haiku-en.hf.space" in out
 
-    api = RecordingHfApi()
-    assert demo_space.main(argv, hf_api=api) == 0
+    api = hub.api = RecordingHfApi()
+    assert kit(argv) == 0
     out, err = capsys.readouterr()
     names = api.names()
     assert names[:3] == ["repo_exists", "create_repo", "add_space_secret"] and names[-1] == "upload_folder"
@@ -288,17 +290,19 @@ def test_hub_path_sets_the_key_as_a_secret_never_a_variable_never_printed(adapte
     assert f"https://huggingface.co/spaces/{DEMO_REPO}" in out
 
     # rerun: the Space holds no data, so it is updated in place
-    api = RecordingHfApi(exists=True)
-    assert demo_space.main(argv, hf_api=api) == 0
+    api = hub.api = RecordingHfApi(exists=True)
+    assert kit(argv) == 0
     assert "create_repo" not in api.names() and "upload_folder" in api.names()
     assert KEY not in "".join(capsys.readouterr())
 
 
-def test_local_annotation_server_is_not_sent_to_a_space(adapter, tmp_path, monkeypatch, capsys):
+def test_local_annotation_server_is_not_sent_to_a_space(tmp_path, monkeypatch, hub, capsys):
+    adapter = stand_in_adapter(tmp_path / "adapter", base="tiny")
     space_target(tmp_path, monkeypatch, kind="local")
-    api = RecordingHfApi()
-    argv = ["--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO, "-o", str(tmp_path / "out")]
-    assert demo_space.main(argv, hf_api=api) == 0
+    api = hub.api
+    argv = ["demo-space", "--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO,
+            "-o", str(tmp_path / "out")]
+    assert kit(argv) == 0
     assert "add_space_secret" not in api.names()
     assert not any(a["key"].startswith("ARGILLA_") for n, a in api.calls if n == "add_space_variable")
     out = capsys.readouterr().out
@@ -307,10 +311,29 @@ def test_local_annotation_server_is_not_sent_to_a_space(adapter, tmp_path, monke
 
 
 def test_bad_input_is_one_clear_line(tmp_path, capsys):
-    assert demo_space.main(["--language", LANG, "--adapter", str(tmp_path)]) == 2
+    assert kit(["demo-space", "--language", LANG, "--adapter", str(tmp_path)]) == 2
     assert "not a LoRA adapter folder" in capsys.readouterr().err
-    assert demo_space.main(["--language", LANG, "--adapter", str(tmp_path), "--space", "noslash"]) == 2
+    assert kit(["demo-space", "--language", LANG, "--adapter", str(tmp_path), "--space", "noslash"]) == 2
     assert "ORG/NAME" in capsys.readouterr().err
     with pytest.raises(KitError, match="no base model"):
         (tmp_path / "adapter_config.json").write_text("{}")
-        demo_space.adapter_info(tmp_path)
+        adapter_info(tmp_path)
+
+
+def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_for(tmp_path, config_dir, hub,
+                                                                                   capsys):
+    """The demo Space's requirements.txt depends on --hardware (CPU torch index): the Space gets that hardware."""
+    adapter = stand_in_adapter(tmp_path / "adapter")
+    argv = ["demo-space", "--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
+            "-o", str(tmp_path / "out")]
+    api = hub.api
+    assert kit([*argv, "--hardware", "t4-small"]) == 0
+    (create,) = [a for n, a in api.calls if n == "create_repo"]
+    assert create["space_hardware"] == "t4-small"
+    assert not any(line.startswith(("-", "torch==")) and "cpu" in line for line in api.uploaded["requirements.txt"].splitlines())
+    again = hub.api = RecordingHfApi(exists=True)  # a rerun updates the Space in place, its hardware too
+    assert kit(argv) == 0
+    assert [a for n, a in again.calls if n == "request_space_hardware"] == [
+        {"repo_id": "kit-community/haiku-en-demo", "hardware": "cpu-basic"}]
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in again.uploaded["requirements.txt"]
+    assert "hardware cpu-basic" in capsys.readouterr().err

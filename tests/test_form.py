@@ -1,8 +1,8 @@
 import pytest
 
-from ktokit.counting import COUNTERS, Count, Counter
-from ktokit.form import FAIL, NOT_APPLICABLE, PASS, check_form
-from ktokit.languages import FormRule
+from ktokit.packs.counting import COUNTERS, Count, Counter
+from ktokit.packs.form import FAIL, NOT_APPLICABLE, PASS, check_form
+from ktokit.packs.languages import FormRule
 
 
 class VowelGroups(Counter):

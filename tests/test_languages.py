@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from ktokit.errors import KitError
-from ktokit.form import check_form
-from ktokit.languages import load_pack, pack_codes, pack_problems
+from ktokit.console import KitError
+from ktokit.packs.form import check_form
+from ktokit.packs.languages import load_pack, pack_codes, pack_problems
 
 SHIPPED = ["de", "en", "es", "fr", "ja", "nl"]
 

@@ -7,19 +7,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from kit_testing import ROOT, run_script, script_command
 from openai_double import OpenAIDouble
 
-from ktokit.errors import KitError
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from preference_gen import GenerationArguments, main  # noqa: E402
+from ktokit.console import KitError
+from ktokit.generate import GenerationArguments, generate_responses
 
 PROMPTS = [f"Write a haiku about {topic}." for topic in (
     "the sea", "autumn rain", "a cat", "mountain peaks", "snow", "a city night", "the moon", "spring",
@@ -72,7 +68,7 @@ def model_set(path: Path, base_url: str, *, models: int = 3, **extra: object) ->
 
 
 def run(language: str = "en", **kwargs: object) -> None:
-    main(GenerationArguments(language=language, **kwargs))
+    generate_responses(GenerationArguments(language=language, **kwargs))
 
 
 def rows_of(output: Path) -> list[dict]:
@@ -139,20 +135,25 @@ def test_identical_answers_kept_once_and_timeouts_counted(env, tmp_path):
     assert all(r["requests"][0]["error"].startswith("timeout") for r in rows)
 
 
+@pytest.mark.slow
 def test_distilabel_runner_gives_the_same_rows(env, tmp_path):
     with OpenAIDouble() as api:
         models = str(model_set(tmp_path / "m.yaml", api.base_url, models=2))
         run(models=models, sample=6, output="local")
         run(models=models, sample=6, output="distilabel", runner="distilabel")
     strip = lambda rows: [{k: v for k, v in r.items() if k != "requests"} for r in rows]  # noqa: E731
-    assert strip(rows_of(Path("distilabel"))) == strip(rows_of(Path("local")))
+    local, distilabel = rows_of(Path("local")), rows_of(Path("distilabel"))
+    assert strip(distilabel) == strip(local)
+    # and both generated text: two runs that generated nothing would compare equal too
+    assert len(local) == 6 and all(r["generations"] for r in local)
+    assert all(text.strip() for r in local for text in r["generations"])
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_without_generating_a_prompt_twice(env, tmp_path):
     api = OpenAIDouble(latency=0.25).start()
     models = model_set(tmp_path / "m.yaml", api.base_url, models=2, concurrency=1, batch_size=2)
-    command = [sys.executable, str(ROOT / "preference_gen.py"), "--language", "en", "--models", str(models),
-               "--output", "out"]
+    command = script_command("preference_gen.py", "--language", "en", "--models", str(models), "--output", "out")
     proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     checkpoint = tmp_path / "out" / "checkpoint.jsonl"
     deadline = time.time() + 60
@@ -195,7 +196,7 @@ def test_bad_input_is_one_clear_error(env, kwargs, message):
 
 
 def test_bad_model_sets_are_named(env, tmp_path):
-    from ktokit.generation import load_model_set
+    from ktokit.generate import load_model_set
 
     cases = {
         "backend: nope\nmodels: [org/m]\n": "needs 'backend'",
@@ -217,8 +218,7 @@ def test_bad_model_sets_are_named(env, tmp_path):
 
 
 def test_the_command_line_prints_one_line_on_bad_input(env, tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "preference_gen.py"), "--language", "xx"], env=env,
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = run_script("preference_gen.py", "--language", "xx", env=env, cwd=tmp_path, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no language pack 'xx'")
     assert "Traceback" not in result.stderr

@@ -8,27 +8,28 @@ Nothing here reaches the Hub.
 """
 
 import importlib.metadata as metadata
-import json
 from pathlib import Path
 
 import pytest
+from kit_testing import front_matter, stand_in_adapter
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ktokit import demo_space, spaces
-from ktokit.errors import KitError
-from ktokit.languages import load_pack
+from ktokit.annotate import space
+from ktokit.cli import main as kit
+from ktokit.console import KitError
+from ktokit.demo import space as demo_space
+from ktokit.packs.languages import load_pack
+from ktokit.train.models import AdapterInfo
 
 CPU_INDEX_LINE = f"--extra-index-url {demo_space.CPU_TORCH_INDEX}"
 
 
 def render_demo(out: Path, language: str, hardware: str = demo_space.DEFAULT_HARDWARE) -> Path:
     """The demo Space for a stand-in adapter folder (a Hub base, nothing to ship): no model needed."""
-    adapter = out.parent / f"adapter-{language}"
-    adapter.mkdir(parents=True, exist_ok=True)
-    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "some-org/some-base"}))
-    info = demo_space.AdapterInfo(adapter, "some-org/some-base", "some-org/some-base", ship_base=False)
+    adapter = stand_in_adapter(out.parent / f"adapter-{language}")
+    info = AdapterInfo(adapter, "some-org/some-base", "some-org/some-base", ship_base=False)
     demo_space.render_demo_space(load_pack(language), info, demo_space.Feedback(), out, hardware=hardware)
     return out
 
@@ -61,7 +62,7 @@ def python_conflicts(python: str, pins: dict[str, str]) -> list[str]:
 @pytest.mark.parametrize("language", ["en", "ja"])  # ja adds the tagger's pins (fugashi, unidic-lite)
 def test_demo_space_python_satisfies_every_pin(tmp_path, language):
     out = render_demo(tmp_path / "demo", language)
-    meta = spaces.front_matter((out / "README.md").read_text())
+    meta = front_matter((out / "README.md").read_text())
     python = meta.get("python_version")
     assert isinstance(python, str) and python == demo_space.PYTHON_VERSION, "quote it: YAML reads 3.10 as 3.1"
     pins = pinned((out / "requirements.txt").read_text())
@@ -73,13 +74,13 @@ def test_demo_space_python_satisfies_every_pin(tmp_path, language):
 
 
 def test_argilla_space_has_no_python_pins_of_ours_and_a_pinned_image(tmp_path):
-    values = spaces.render_values(load_pack("en"), "en", "haiku-en", 2, "none")
-    files = {p.name: p.read_text() for p in spaces.render_space(values, tmp_path / "space")}
-    assert "requirements.txt" not in files and "python_version" not in spaces.front_matter(files["README.md"])
-    assert spaces.front_matter(files["README.md"])["sdk"] == "docker"
+    values = space.render_values(load_pack("en"), "en", "haiku-en", 2, "none")
+    files = {p.name: p.read_text() for p in space.render_space(values, tmp_path / "space")}
+    assert "requirements.txt" not in files and "python_version" not in front_matter(files["README.md"])
+    assert front_matter(files["README.md"])["sdk"] == "docker"
     froms = [line.split()[1] for line in files["Dockerfile"].splitlines() if line.startswith("FROM ")]
-    assert froms == [f"argilla/argilla-hf-spaces:v{spaces.ARGILLA_VERSION}"]
-    assert metadata.version("argilla") == spaces.ARGILLA_VERSION  # the image serves the API the kit's SDK speaks
+    assert froms == [f"argilla/argilla-hf-spaces:v{space.ARGILLA_VERSION}"]
+    assert metadata.version("argilla") == space.ARGILLA_VERSION  # the image serves the API the kit's SDK speaks
 
 
 @pytest.mark.parametrize("hardware", ["cpu-basic", "cpu-upgrade"])
@@ -99,18 +100,15 @@ def test_gpu_space_keeps_the_default_index(tmp_path):
     assert f"torch=={Version(metadata.version('torch')).public}" in lines
 
 
-def test_hardware_flag_is_checked_and_shown_in_the_plan(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    adapter = tmp_path / "adapter"
-    adapter.mkdir()
-    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "some-org/some-base"}))
-    argv = ["--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
+def test_hardware_flag_is_checked_and_shown_in_the_plan(tmp_path, config_dir, capsys):
+    adapter = stand_in_adapter(tmp_path / "adapter")
+    argv = ["demo-space", "--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
             "-o", str(tmp_path / "out"), "--dry-run"]
-    assert demo_space.main([*argv, "--hardware", "t4-small"]) == 0
+    assert kit([*argv, "--hardware", "t4-small"]) == 0
     assert "(public, t4-small, sdk gradio 6.31.0, python 3.11, torch from PyPI)" in capsys.readouterr().out
-    assert demo_space.main(argv) == 0
+    assert kit(argv) == 0
     assert "(public, cpu-basic, sdk gradio 6.31.0, python 3.11, torch from the CPU index)" in capsys.readouterr().out
-    assert demo_space.main([*argv, "--hardware", "gpu-please"]) == 2
+    assert kit([*argv, "--hardware", "gpu-please"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--hardware must be one of" in err and "cpu-basic" in err
     with pytest.raises(KitError, match="gpu-please"):

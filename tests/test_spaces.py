@@ -6,174 +6,99 @@ it is the only stand-in in the kit's tests. Everything else is real: the rendere
 Argilla server reading the rendered `.oauth.yaml`, the dataset created through the Space flow.
 """
 
-import importlib.util
-import inspect
 import json
 import re
 import stat
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from huggingface_hub import HfApi
-from kit_testing import OAUTH_CLIENT_ID
-from test_create_task import LANG, make_generations
+from kit_testing import OAUTH_CLIENT_ID, FakeClock, RecordingHfApi, front_matter, make_generations
+from kit_testing import SPACE_LANGUAGE as LANG
 
-from ktokit import spaces
-from ktokit.errors import KitError
-from ktokit.languages import load_pack
+from ktokit.annotate import space
+from ktokit.annotate.create import TaskArguments, create_task
+from ktokit.console import KitError
+from ktokit.packs.languages import load_pack
 
-ROOT = Path(__file__).resolve().parent.parent
 REPO = "kit-community/haiku-ja-annotation"
-
-
-class RecordingHfApi:
-    """Records every call, bound against the real HfApi signature; answers like the Hub would."""
-
-    METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
-               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware")
-
-    def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
-        self.calls: list[tuple[str, dict]] = []
-        self.exists = exists
-        self.stages = list(stages)
-        self.uploaded: dict[str, str] = {}
-
-    def __getattr__(self, name):
-        if name not in self.METHODS:
-            raise AttributeError(f"RecordingHfApi has no {name!r}: add it to METHODS if the kit needs it")
-        signature = inspect.signature(getattr(HfApi, name))
-
-        def call(*args, **kwargs):
-            bound = signature.bind(self, *args, **kwargs)  # TypeError on a call HfApi would refuse
-            arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
-            self.calls.append((name, arguments))
-            return self._answer(name, arguments)
-
-        return call
-
-    def _answer(self, name, arguments):
-        if name == "whoami":
-            return {"name": "organiser", "type": "user"}
-        if name == "repo_exists":
-            return self.exists
-        if name == "create_repo":
-            self.exists = True
-            return f"https://huggingface.co/spaces/{arguments['repo_id']}"
-        if name == "upload_folder":
-            folder = Path(arguments["folder_path"])
-            self.uploaded = {p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]}
-            return None
-        if name == "get_space_runtime":
-            stage = self.stages.pop(0) if len(self.stages) > 1 else self.stages[0]
-            return type("SpaceRuntime", (), {"stage": stage})()
-        return None
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
-
-
-def load_create_task():
-    spec = importlib.util.spec_from_file_location("create_task", ROOT / "create_task.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 
 
 @pytest.fixture
 def rendered(tmp_path):
     pack = load_pack(LANG)
-    values = spaces.render_values(pack, "ja", "haiku-ja", 2, "none")
-    return {p.name: p.read_text() for p in spaces.render_space(values, tmp_path / "space")}
+    values = space.render_values(pack, "ja", "haiku-ja", 2, "none")
+    return {p.name: p.read_text() for p in space.render_space(values, tmp_path / "space")}
 
 
 def test_rendered_space_files(rendered):
     assert set(rendered) == {"README.md", "Dockerfile", ".oauth.yaml"}
     assert not any(re.search(r"\{\{\w+\}\}", text) for text in rendered.values())
-    meta = spaces.front_matter(rendered["README.md"])
+    meta = front_matter(rendered["README.md"])
     assert meta["sdk"] == "docker" and meta["app_port"] == 6900 and meta["hf_oauth"] is True
     assert "ja" in meta["tags"] and len(meta["title"]) <= 60
     assert "no persistent storage" in rendered["README.md"]
     froms = [line for line in rendered["Dockerfile"].splitlines() if line.startswith("FROM ")]
-    assert froms == [f"FROM argilla/argilla-hf-spaces:v{spaces.ARGILLA_VERSION}"]  # pinned, never :latest
+    assert froms == [f"FROM argilla/argilla-hf-spaces:v{space.ARGILLA_VERSION}"]  # pinned, never :latest
     assert "COPY --chown=argilla:argilla .oauth.yaml /home/argilla/.oauth.yaml" in rendered["Dockerfile"]
     oauth = yaml.safe_load(rendered[".oauth.yaml"])
     assert oauth == {"providers": [{"name": "huggingface"}], "allowed_workspaces": [{"name": "ja"}]}
     with pytest.raises(KitError, match="unknown placeholder"):
-        spaces.render_text("{{nope}}", {})
-    with pytest.raises(KitError, match="front matter"):
-        spaces.front_matter("# no header\n")
+        space.render_text("{{nope}}", {})
+    with pytest.raises(AssertionError, match="front matter"):
+        front_matter("# no header\n")
 
 
 def test_space_names_and_storage():
-    assert spaces.space_url("Kit-Community/haiku_ja.v2") == "https://kit-community-haiku-ja-v2.hf.space"
+    assert space.space_url("Kit-Community/haiku_ja.v2") == "https://kit-community-haiku-ja-v2.hf.space"
     for bad in ("noslash", "a/b/c", "", "/x"):
         with pytest.raises(KitError, match="ORG/NAME"):
-            spaces.check_repo_id(bad)
+            space.check_repo_id(bad)
     with pytest.raises(KitError, match="storage buckets"):
-        spaces.check_storage("small")
-    plan = spaces.plan_space(REPO, [], storage="bucket")
-    assert plan.bucket == f"{REPO}-data" and spaces.NO_STORAGE_WARNING not in plan.notes
-    assert spaces.BUCKET_WARNING in plan.notes and spaces.BUCKET_WARNING not in spaces.plan_space(REPO, []).notes
+        space.check_storage("small")
+    plan = space.plan_space(REPO, [], storage="bucket")
+    assert plan.bucket == f"{REPO}-data" and space.NO_STORAGE_WARNING not in plan.notes
+    assert space.BUCKET_WARNING in plan.notes and space.BUCKET_WARNING not in space.plan_space(REPO, []).notes
 
 
 def test_bucket_storage_warns_in_the_plan_and_the_space_readme(tmp_path, capsys):
     """Bucket mounts may not be writable by Argilla's non-root user: say so, and name the backup."""
-    create_task = load_create_task()
     gen = make_generations(tmp_path / "gen", LANG, 1)
-    create_task.main(create_task.TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket",
-                                               dry_run=True))
+    create_task(TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket", dry_run=True))
     out = capsys.readouterr().out
     assert f"bucket {REPO}-data mounted at /data" in out
     warning = [line for line in out.splitlines() if line.startswith("WARNING: --storage bucket")]
     assert len(warning) == 1 and "nobody:nogroup" in warning[0] and "/data/argilla" in warning[0]
     assert "untested on a real Space" in warning[0] and "export_kto.py --language LANG --raw" in warning[0]
     assert "NO persistent storage" not in out
-    values = spaces.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
-    readme = dict((p.name, p.read_text()) for p in spaces.render_space(values, tmp_path / "space"))["README.md"]
+    values = space.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
+    readme = dict((p.name, p.read_text()) for p in space.render_space(values, tmp_path / "space"))["README.md"]
     assert f"export_kto.py --language {LANG} --raw" in readme and "no persistent storage" not in readme
-
-
-class FakeClock:
-    """Time that moves only when the code under test sleeps: the wait loop runs instantly."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_no_app_file_right_after_the_upload_is_a_grace_period_then_an_error():
     said: list[str] = []
     clock = FakeClock()
     api = RecordingHfApi(stages=("NO_APP_FILE", "NO_APP_FILE", "BUILDING", "RUNNING"))
-    assert spaces.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
-    assert api.names() == ["get_space_runtime"] * 4 and clock.now == 3 * spaces.POLL_S
+    assert space.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
+    assert api.names() == ["get_space_runtime"] * 4 and clock.now == 3 * space.POLL_S
     assert "no app file (normal right after an upload" in said[0] and "running" in said[-1]
 
     clock, said = FakeClock(), []
     with pytest.raises(KitError, match=r"still has no app file after 130 s \(stage NO_APP_FILE\)") as error:
-        spaces.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append, clock=clock,
+        space.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append, clock=clock,
                                   sleep=clock.sleep)
     assert "\n" not in str(error.value) and f"spaces/{REPO}/tree/main" in str(error.value)
-    assert spaces.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1  # one stage line, no repeats
+    assert space.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1  # one stage line, no repeats
 
     clock = FakeClock()  # a shorter grace, as a caller may ask
     with pytest.raises(KitError, match="after 20 s"):
-        spaces.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append,
+        space.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append,
                                   no_app_file_grace_s=15, clock=clock, sleep=clock.sleep)
 
 
-def test_server_accepts_the_rendered_oauth_config(kit_server, tmp_path, monkeypatch, capsys):
+@pytest.mark.server
+def test_server_accepts_the_rendered_oauth_config(kit_server, tmp_path, monkeypatch, hub, capsys):
     """The local server started with the rendered .oauth.yaml lists HF sign-in with our client id."""
     api_url = kit_server["api_url"]
     served = yaml.safe_load((kit_server["data_dir"] / ".oauth.yaml").read_text())
@@ -185,37 +110,36 @@ def test_server_accepts_the_rendered_oauth_config(kit_server, tmp_path, monkeypa
     assert f"client_id={OAUTH_CLIENT_ID}" in start.headers["location"]
 
     # the Space flow creates the workspace the .oauth.yaml lets signed-in users into
-    run_space_flow(kit_server, tmp_path, monkeypatch, dataset_name="haiku-ja-oauth")
+    run_space_flow(kit_server, tmp_path, monkeypatch, hub, dataset_name="haiku-ja-oauth")
     capsys.readouterr()
     owner = httpx.get(f"{api_url}/api/v1/me/workspaces", headers={"X-Argilla-Api-Key": kit_server["api_key"]})
     names = {w["name"] for w in owner.json()["items"]}
     assert {w["name"] for w in served["allowed_workspaces"]} <= names
 
 
-def run_space_flow(kit_server, tmp_path, monkeypatch, api=None, stored: dict | None = None, **overrides):
-    """create_task.main for --space with the stand-in Hub; the Space's Argilla is the local server."""
-    create_task = load_create_task()
+def run_space_flow(kit_server, tmp_path, monkeypatch, hub, api=None, stored: dict | None = None, **overrides):
+    """create_task for --space with the stand-in Hub; the Space's Argilla is the local server."""
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token_for_tests")
-    monkeypatch.setattr(spaces, "POLL_S", 0.01)
-    from ktokit.credentials import save_space_credentials
+    monkeypatch.setattr(space, "POLL_S", 0.01)
+    from ktokit.annotate.credentials import save_space_credentials
 
     # a previous run stored the owner credentials (as before any upload); here they are the local server's
     save_space_credentials(REPO, stored or {"api_key": kit_server["api_key"], "password": "owner-password-123",
                                             "auth_secret": "f" * 64, "username": "organiser"})
     gen = make_generations(tmp_path / "gen", LANG, 2)
     overrides.setdefault("dataset_name", "haiku-ja-space")
-    args = create_task.TaskArguments(language=LANG, generations=str(gen), space=REPO,
-                                     space_url=kit_server["api_url"], **overrides)
-    api = api or RecordingHfApi()
-    create_task.main(args, hf_api=api)
-    return api
+    hub.api = api or RecordingHfApi()
+    create_task(TaskArguments(language=LANG, generations=str(gen), space=REPO, space_url=kit_server["api_url"],
+                              **overrides))
+    return hub.api
 
 
-def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_server, tmp_path, monkeypatch, capsys):
+@pytest.mark.server
+def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_server, tmp_path, monkeypatch, hub,
+                                                                       capsys):
     password, auth_secret = "owner-password-123", "e" * 64
     stored = {"api_key": kit_server["api_key"], "password": password, "auth_secret": auth_secret}
-    api = run_space_flow(kit_server, tmp_path, monkeypatch, stored=stored, private=True)
+    api = run_space_flow(kit_server, tmp_path, monkeypatch, hub, stored=stored, private=True)
     out, err = capsys.readouterr()
 
     assert api.names()[:6] == ["repo_exists", "create_repo", "add_space_secret", "add_space_secret",
@@ -239,7 +163,7 @@ def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_serve
     assert "NO persistent storage" in err
     assert "4 records added" in out and "annotate at  " + kit_server["api_url"] + "/dataset/" in out
 
-    from ktokit.credentials import argilla_target, space_credentials_path
+    from ktokit.annotate.credentials import argilla_target, space_credentials_path
 
     path = space_credentials_path(REPO)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -248,7 +172,8 @@ def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_serve
     assert (target.kind, target.space, target.private, target.dataset) == ("space", REPO, True, "haiku-ja-space")
 
     # rerun: the Space exists and is reused as it is; nothing is uploaded, no secret is reset
-    again = run_space_flow(kit_server, tmp_path / "2", monkeypatch, api=RecordingHfApi(exists=True, stages=("RUNNING",)), stored=stored)
+    again = run_space_flow(kit_server, tmp_path / "2", monkeypatch, hub,
+                           api=RecordingHfApi(exists=True, stages=("RUNNING",)), stored=stored)
     out, err = capsys.readouterr()
     assert again.names() == ["repo_exists", "get_space_runtime"]
     assert "reusing it" in err and "0 records added, 4 already there" in out
@@ -256,13 +181,13 @@ def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_serve
 
 def test_new_secrets_are_generated_stored_first_and_storage_is_a_bucket(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    values = spaces.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
-    files = spaces.render_space(values, tmp_path / "space")
-    plan = spaces.plan_space(REPO, files, storage="bucket")
-    generated = spaces.new_secrets()
-    assert all(len(v) >= 8 for v in generated.values()) and generated != spaces.new_secrets()
+    values = space.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
+    files = space.render_space(values, tmp_path / "space")
+    plan = space.plan_space(REPO, files, storage="bucket")
+    generated = space.new_secrets()
+    assert all(len(v) >= 8 for v in generated.values()) and generated != space.new_secrets()
     api = RecordingHfApi()
-    assert spaces.provision_space(api, plan, generated, say=print) is True
+    assert space.provision_space(api, plan, generated, say=print) is True
     assert api.names() == ["repo_exists", "create_repo", "add_space_secret", "add_space_secret", "add_space_secret",
                            "create_bucket", "set_space_volumes", "upload_folder"]
     (volumes,) = [a["volumes"] for n, a in api.calls if n == "set_space_volumes"]
@@ -272,44 +197,17 @@ def test_new_secrets_are_generated_stored_first_and_storage_is_a_bucket(tmp_path
     assert "\n".join(plan.lines()).count("API_KEY") == 1 and not any(v in "\n".join(plan.lines()) for v in generated.values())
 
     failing = RecordingHfApi(stages=("BUILDING", "BUILD_ERROR"))
-    monkeypatch.setattr(spaces, "POLL_S", 0.01)
+    monkeypatch.setattr(space, "POLL_S", 0.01)
     with pytest.raises(KitError, match="stopped at BUILD_ERROR"):
-        spaces.wait_until_running(failing, REPO, say=print)
+        space.wait_until_running(failing, REPO, say=print)
     with pytest.raises(KitError, match="not running after"):
-        spaces.wait_until_running(RecordingHfApi(stages=("BUILDING",)), REPO, timeout_s=0.05, say=print)
+        space.wait_until_running(RecordingHfApi(stages=("BUILDING",)), REPO, timeout_s=0.05, say=print)
 
 
-def test_existing_space_without_credentials_is_refused(tmp_path, monkeypatch):
-    create_task = load_create_task()
-    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token_for_tests")
+def test_existing_space_without_credentials_is_refused(tmp_path, monkeypatch, config_dir, hub):
     monkeypatch.delenv("ARGILLA_API_KEY", raising=False)
     gen = make_generations(tmp_path / "gen", LANG, 1)
-    api = RecordingHfApi(exists=True)
-    args = create_task.TaskArguments(language=LANG, generations=str(gen), space=REPO)
+    hub.api = RecordingHfApi(exists=True)
     with pytest.raises(KitError, match="no credentials for it: set ARGILLA_API_KEY"):
-        create_task.main(args, hf_api=api)
-    assert api.names() == ["repo_exists"]
-
-
-def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_for(tmp_path, monkeypatch, capsys):
-    """The demo Space's requirements.txt depends on --hardware (CPU torch index): the Space gets that hardware."""
-    from ktokit import demo_space
-
-    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    adapter = tmp_path / "adapter"
-    adapter.mkdir()
-    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "some-org/some-base"}))
-    argv = ["--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
-            "-o", str(tmp_path / "out")]
-    api = RecordingHfApi()
-    assert demo_space.main([*argv, "--hardware", "t4-small"], hf_api=api) == 0
-    (create,) = [a for n, a in api.calls if n == "create_repo"]
-    assert create["space_hardware"] == "t4-small"
-    assert not any(line.startswith(("-", "torch==")) and "cpu" in line for line in api.uploaded["requirements.txt"].splitlines())
-    again = RecordingHfApi(exists=True)  # a rerun updates the Space in place, its hardware too
-    assert demo_space.main(argv, hf_api=again) == 0
-    assert [a for n, a in again.calls if n == "request_space_hardware"] == [
-        {"repo_id": "kit-community/haiku-en-demo", "hardware": "cpu-basic"}]
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in again.uploaded["requirements.txt"]
-    assert "hardware cpu-basic" in capsys.readouterr().err
+        create_task(TaskArguments(language=LANG, generations=str(gen), space=REPO))
+    assert hub.api.names() == ["repo_exists"]

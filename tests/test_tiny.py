@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ktokit.languages import load_pack
-from ktokit.tiny import TinyRecipe, tiny_model
+from ktokit.generate.tiny import TinyRecipe, tiny_model
+from ktokit.packs.languages import load_pack
 
 QUICK = TinyRecipe(steps=6, batch_size=8, hidden_size=64, intermediate_size=128, num_layers=2, vocab_size=600)
 
@@ -66,14 +66,14 @@ def test_cli_builds_the_default_model_for_a_pack(kit):
 def test_default_model_answers_every_prompt_in_three_lines(language):
     """What must hold on any machine (the weights follow its floating point): every answer non-empty, and
     nearly all three lines long, greedy and sampled. `benchmarks/tiny_models.py` prints the full figures."""
-    from ktokit.evaluation import generate
+    from ktokit.inference import complete
 
     pack = load_pack(language)
     path = tiny_model(language, progress=False)
     model, tok = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
     prompts = pack.prompts[:24]
     for temperature, top_p in ((0.0, 1.0), (0.8, 0.95)):
-        answers = generate(model, tok, pack, prompts, temperature=temperature, top_p=top_p, seed=1, max_new_tokens=48)
+        answers = complete(model, tok, pack, prompts, temperature=temperature, top_p=top_p, seed=1, max_new_tokens=48)
         assert all(answers), (temperature, answers)
         three = sum(len([line for line in a.split("\n") if line.strip()]) == 3 for a in answers)
         assert three >= 0.8 * len(prompts), (temperature, three, answers)

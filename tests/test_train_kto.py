@@ -4,24 +4,23 @@ The KTO dataset is built the way export_kto.py lays it out (save_to_disk, train/
 columns): 👍 rows are the pack's own examples, 👎 rows broken versions of them.
 """
 
-import importlib.util
 import json
 import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 from datasets import Dataset, DatasetDict
+from kit_testing import ROOT, run_script
 
-from ktokit.errors import KitError
-from ktokit.evaluation import main as evaluate_main
-from ktokit.languages import load_pack
-from ktokit.training import balance_weights, normalise_argv, push_to_hub
+from ktokit.cli import main as kit
+from ktokit.kto_format import balance_weights
+from ktokit.packs.languages import load_pack
+from ktokit.train.arguments import hub_aliases
+from ktokit.train.run import main as train_main
 
-ROOT = Path(__file__).resolve().parent.parent
 LANG = "ja"  # the pack with prompts and examples in this checkout
 RECIPE = str(ROOT / "recipes" / "cpu-smoke.yaml")
 FAST = ["--max_steps", "3", "--eval_prompts", "2", "--eval_seeds", "1", "--eval_max_new_tokens", "8"]
@@ -57,11 +56,8 @@ def smoke(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("smoke")
     data = kto_dataset(tmp / "kto")
     out = tmp / "model"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "train_kto.py"), "--config", RECIPE, "--language", LANG, "--dataset_name",
-         str(data), "--output_dir", str(out), "--eval", "--merge", *FAST],
-        capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600,
-    )
+    result = run_script("train_kto.py", "--config", RECIPE, "--language", LANG, "--dataset_name", str(data),
+                        "--output_dir", str(out), "--eval", "--merge", *FAST, env=ENV)
     assert result.returncode == 0, result.stderr[-3000:]
     return out, data, result
 
@@ -109,6 +105,12 @@ def test_model_card_and_eval_files(smoke):
     card = (out / "README.md").read_text()
     for fact in ("tiny", str(data), "cpu-smoke.yaml", "| Language | ja |", "Training loss", "base vs tuned"):
         assert fact in card, fact
+    # TRL's own card underneath: its framework versions and citations, and no link to a Hub model "None"
+    for trl_part in ("### Framework versions", "- TRL: ", "## Citations", "```bibtex", "# Model Card for model"):
+        assert trl_part in card, trl_part
+    assert "huggingface.co/None" not in card and 'model="None"' not in card
+    assert card.index("## ktokit") < card.index("## Quick start")
+    assert card.startswith("---\n") and "library_name: peft" in card and "- ktokit" in card
     eval_dir = out / "eval"
     rows = [json.loads(line) for line in (eval_dir / "completions.jsonl").read_text().splitlines()]
     assert len(rows) == 2 * 1 * 2  # models x seeds x prompts, one temperature
@@ -131,8 +133,8 @@ def test_model_card_and_eval_files(smoke):
 @pytest.mark.slow
 def test_evaluate_command_on_the_saved_adapter(smoke, tmp_path, capsys):
     out, _, _ = smoke
-    rc = evaluate_main(["--language", LANG, "--adapter", str(out), "--prompts", "2", "--seeds", "2",
-                        "--temperature", "0", "1.0", "--max-new-tokens", "6", "--output", str(tmp_path)])
+    rc = kit(["evaluate", "--language", LANG, "--adapter", str(out), "--prompts", "2", "--seeds", "2",
+              "--temperature", "0", "1.0", "--max-new-tokens", "6", "--output", str(tmp_path)])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "| Model | Form score | Pass rate |" in printed
@@ -165,13 +167,6 @@ def test_two_process_ddp_run_through_accelerate(tmp_path):
 
 # -- bad input: one line, exit status 2, no traceback ------------------------------------------------------
 
-def _train_cli():
-    spec = importlib.util.spec_from_file_location("train_kto", ROOT / "train_kto.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
-
-
 @pytest.fixture(scope="module")
 def bad_input_data(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad")
@@ -189,9 +184,8 @@ def bad_input_data(tmp_path_factory):
 def test_bad_input_is_one_clear_line(args, message, bad_input_data, tmp_path, capsys):
     ok, one = bad_input_data
     args = [a.format(ok=ok, one=one) for a in args]
-    cli = _train_cli()
     try:
-        rc = cli(["--config", RECIPE, "--language", LANG, "--output_dir", str(tmp_path / "out"), *args])
+        rc = train_main(["--config", RECIPE, "--language", LANG, "--output_dir", str(tmp_path / "out"), *args])
     except SystemExit as exc:  # argparse's own refusal of an unknown flag: also exit 2, usage + one line
         rc = exc.code
     err = capsys.readouterr().err
@@ -201,10 +195,10 @@ def test_bad_input_is_one_clear_line(args, message, bad_input_data, tmp_path, ca
     assert not (tmp_path / "out" / "adapter_config.json").exists()
 
 
+@pytest.mark.slow
 def test_bad_input_from_the_shell_exits_2_without_traceback(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "train_kto.py"), "--config", RECIPE, "--language", LANG,
-                             "--dataset_name", str(tmp_path / "missing")],
-                            capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
+    result = run_script("train_kto.py", "--config", RECIPE, "--language", LANG,
+                        "--dataset_name", str(tmp_path / "missing"), env=ENV)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no KTO dataset at")
     assert "Traceback" not in result.stderr
@@ -228,27 +222,37 @@ def test_balance_weights_keep_what_the_user_gave():
 
 
 def test_push_to_hub_repo_flag():
-    assert normalise_argv(["--push-to-hub", "me/haiku-kto", "--eval"]) == ["--hub_repo", "me/haiku-kto", "--eval"]
-    assert normalise_argv(["--push_to_hub=me/x"]) == ["--hub_repo", "me/x"]
-    assert normalise_argv(["--push_to_hub", "true"]) == ["--push_to_hub", "true"]
-    assert normalise_argv(["--push-to-hub"]) == ["--push-to-hub"]
+    """The kit's Hub flags are spelled onto TRL's own (push_to_hub, hub_model_id, hub_private_repo)."""
+    to_trl = ["--push_to_hub", "true", "--hub_model_id"]
+    assert hub_aliases(["--push-to-hub", "me/haiku-kto", "--eval"]) == [*to_trl, "me/haiku-kto", "--eval"]
+    assert hub_aliases(["--push_to_hub=me/x"]) == [*to_trl, "me/x"]
+    assert hub_aliases(["--hub_repo", "me/y", "--hub_private"]) == [*to_trl, "me/y", "--hub_private_repo", "true"]
+    assert hub_aliases(["--hub_private", "false"]) == ["--hub_private_repo", "false"]
+    assert hub_aliases(["--push_to_hub", "true"]) == ["--push_to_hub", "true"]
+    assert hub_aliases(["--push-to-hub"]) == ["--push-to-hub"]
 
 
-def test_push_failure_is_one_line_without_the_token(tmp_path):
-    (tmp_path / "adapter_config.json").write_text("{}")
-    with pytest.raises(KitError) as err:  # HF_HUB_OFFLINE=1 in the tests: the Hub refuses
-        push_to_hub(tmp_path, "someone/haiku-kto", token="hf_NotARealToken123")
-    assert "someone/haiku-kto" in str(err.value) and "\n" not in str(err.value)
-    assert "hf_NotARealToken123" not in str(err.value)
+def test_push_failure_is_one_line_without_the_token(bad_input_data, tmp_path, monkeypatch, capsys):
+    """TRL creates the Hub repo before training: a refusal (HF_HUB_OFFLINE=1 here) is one line, token masked."""
+    ok, _ = bad_input_data
+    monkeypatch.setenv("HF_TOKEN", "hf_NotARealToken123")
+    rc = train_main(["--config", RECIPE, "--language", LANG, "--dataset_name", str(ok), "--output_dir",
+                     str(tmp_path / "out"), "--push-to-hub", "someone/haiku-kto", "--hub_private"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    error = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1 and "someone/haiku-kto" in error[0]
+    assert "hf_NotARealToken123" not in err
+    assert not (tmp_path / "out" / "adapter_config.json").exists()
 
 
 @pytest.mark.parametrize("recipe", sorted(p.name for p in (ROOT / "recipes").glob("*.yaml")))
 def test_every_recipe_parses_with_trls_parser(recipe):
-    from trl import KTOConfig, ModelConfig, ScriptArguments, TrlParser
+    from trl import TrlParser
 
-    from ktokit.training import KitArguments, parser_defaults
+    from ktokit.train.arguments import argument_classes, parser_defaults
 
-    parser = TrlParser((KitArguments, ScriptArguments, KTOConfig, ModelConfig))
+    parser = TrlParser(argument_classes())
     parser.set_defaults(**parser_defaults())
     kit, _, training, model = parser.parse_args_and_config(
         ["--config", str(ROOT / "recipes" / recipe), "--bf16", "false", "--use_cpu", "true", "--load_in_4bit", "false"])

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from ktokit.annotation import build_records, log_new_records
-from ktokit.evaluation import generate, load_for_eval, model_variants
-from ktokit.form import check_form
-from ktokit.languages import load_pack
+from ktokit.annotate.task import build_records, log_new_records
+from ktokit.console import first_line, mask
+from ktokit.inference import complete, load_model, model_variants
+from ktokit.packs.form import check_form
+from ktokit.packs.languages import load_pack
 
 HERE = Path(__file__).resolve().parent
 MAX_PROMPT_CHARS = 500
@@ -85,7 +86,7 @@ class Models:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.pack = load_pack(settings.language)
-        self.model, self.tokenizer = load_for_eval(settings.base_model, settings.adapter)
+        self.model, self.tokenizer = load_model(settings.base_model, settings.adapter)
         self.model.eval()
         self.lock = threading.Lock()  # switching the adapter off is model-wide state
 
@@ -96,7 +97,7 @@ class Models:
         with self.lock:
             for label, switch in model_variants(self.model):
                 with switch:
-                    out[label] = generate(self.model, self.tokenizer, self.pack, [prompt],
+                    out[label] = complete(self.model, self.tokenizer, self.pack, [prompt],
                                           temperature=self.settings.temperature, seed=seed,
                                           max_new_tokens=self.settings.max_new_tokens)[0]
         return out
@@ -161,8 +162,7 @@ class Feedback:
                 added = log_new_records(self.dataset, [record]).added
                 self.known.add(record["id"])
         except Exception as exc:  # the visitor sees one line; the key never appears in it
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return f"Feedback could not be sent ({text.replace(self.settings.argilla_api_key, '***')[:200]})."
+            return f"Feedback could not be sent ({mask(first_line(exc), [self.settings.argilla_api_key])[:200]})."
         if not added:
             return "Thanks! This text is already in the annotation dataset."
         return "Thanks! Sent to the annotation dataset: annotators will rate it."

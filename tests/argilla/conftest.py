@@ -5,8 +5,9 @@ import uuid
 
 import httpx
 import pytest
+from kit_testing import PENDING_QUEUE, sign_in
 
-from ktokit.argilla_local import manager
+from ktokit.annotate.argilla_local import manager
 
 
 class Annotator:
@@ -14,34 +15,13 @@ class Annotator:
 
     def __init__(self, api_url: str, username: str, password: str):
         self.username = username
-        token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})
-        token.raise_for_status()
-        self.http = httpx.Client(
-            base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=60
-        )
+        self.http = sign_in(api_url, username, password)
         self.id = self.http.get("/api/v1/me").json()["id"]
 
     def pending(self, dataset_id: str, limit: int = 10) -> dict:
         """The UI's queue query: my response is pending and the record is not completed."""
-        body = {
-            "query": {},
-            "filters": {
-                "and": [
-                    {
-                        "type": "terms",
-                        "scope": {"entity": "response", "property": "status"},
-                        "values": ["pending"],
-                    },
-                    {
-                        "type": "terms",
-                        "scope": {"entity": "record", "property": "status"},
-                        "values": ["pending"],
-                    },
-                ]
-            },
-        }
         r = self.http.post(
-            f"/api/v1/me/datasets/{dataset_id}/records/search", params={"limit": limit}, json=body
+            f"/api/v1/me/datasets/{dataset_id}/records/search", params={"limit": limit}, json=PENDING_QUEUE
         )
         r.raise_for_status()
         return r.json()

@@ -4,6 +4,9 @@ import sqlite3
 import time
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.server  # every test here works on the session's Argilla server
 
 
 def _record_statuses(http: httpx.Client, dataset_id: str) -> dict:

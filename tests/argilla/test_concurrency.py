@@ -6,9 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import argilla as rg
 import httpx
+import pytest
 
 ANNOTATORS = 12
 EACH = 25  # 300 responses in all
+
+pytestmark = pytest.mark.server  # every test here works on the session's Argilla server
 
 
 def test_twelve_annotators_submit_at_once(haiku_dataset, annotator, client, argilla_server):

@@ -1,6 +1,6 @@
 """export_kto.py against the session's real local Argilla server.
 
-One task is created the way create_task.py does it (ktokit.annotation), three annotators answer
+One task is created the way create_task.py does it (ktokit.annotate.task), three annotators answer
 through the endpoints the UI uses (their queue from /api/v1/me/..., answers to
 /api/v1/records/{id}/responses), with a tie, drafts, discards (one carrying a value) and records
 nobody rated. Every expected label below is worked out by hand from VOTES.
@@ -8,31 +8,20 @@ nobody rated. Every expected label below is worked out by hand from VOTES.
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import httpx
 import pytest
+from kit_testing import PENDING_QUEUE, run_script, sign_in
 
-from ktokit.annotation import build_records, ensure_dataset, log_new_records, task_template
-from ktokit.argilla_local import manager
-from ktokit.errors import KitError
-from ktokit.export import (
-    CARD_FILE,
-    CHART_FILE,
-    build_export,
-    connect,
-    fetch_records,
-    krippendorff_alpha,
-    pairwise_agreement,
-    split_prompts,
-    write_export,
-)
-from ktokit.languages import load_pack
+from ktokit.annotate.argilla_local import manager
+from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
+from ktokit.console import KitError
+from ktokit.export.aggregate import krippendorff_alpha, pairwise_agreement
+from ktokit.export.build import build_export
+from ktokit.export.read import connect, fetch_records
+from ktokit.export.rows import split_prompts
+from ktokit.export.write import CARD_FILE, CHART_FILE, write_export
+from ktokit.packs.languages import load_pack
 
-ROOT = Path(__file__).resolve().parents[2]
 LANG = "ja"  # non-Latin text: any ASCII escaping or encoding slip shows
 
 # completion (pack example index) -> prompt index, the models that wrote it, and the answers of
@@ -60,20 +49,9 @@ def order(*texts):
     return hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
 
 
-def sign_in(api_url, username, password):
-    token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})
-    token.raise_for_status()
-    return httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-                        timeout=60)
-
-
 def queue(http, dataset_id):
     """The annotation UI's query: records still pending for me."""
-    body = {"query": {}, "filters": {"and": [
-        {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
-        {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]},
-    ]}}
-    r = http.post(f"/api/v1/me/datasets/{dataset_id}/records/search", params={"limit": 100}, json=body)
+    r = http.post(f"/api/v1/me/datasets/{dataset_id}/records/search", params={"limit": 100}, json=PENDING_QUEUE)
     r.raise_for_status()
     return [item["record"] for item in r.json()["items"]]
 
@@ -111,7 +89,7 @@ def make_task(client, pack, name, workspace, votes, data_dir, api_url):
 
 @pytest.fixture(scope="module")
 def task(argilla_server, client, tmp_path_factory):
-    from ktokit.credentials import save_target
+    from ktokit.annotate.credentials import save_target
 
     pack = load_pack(LANG)
     config = tmp_path_factory.mktemp("config")
@@ -149,6 +127,7 @@ def check_rows(task, rows, expected):
 # ---- aggregation ----------------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_records_and_answers_come_back_as_given(task):
     records = task["records"]
     assert len(records) == 10
@@ -159,6 +138,7 @@ def test_records_and_answers_come_back_as_given(task):
     assert by_ex[6].models == ("tiny-a", "tiny-b")
 
 
+@pytest.mark.server
 def test_majority_keeps_the_expected_rows_and_leaves_ties_out(task):
     result = export(task)
     check_rows(task, result.kto["train"], MAJORITY)
@@ -167,6 +147,7 @@ def test_majority_keeps_the_expected_rows_and_leaves_ties_out(task):
     assert s.left_out == {"unrated": 2, "tie": 1}
 
 
+@pytest.mark.server
 def test_unanimous_and_min_votes(task):
     unanimous = export(task, strategy="unanimous")
     check_rows(task, unanimous.kto["train"], UNANIMOUS)
@@ -181,11 +162,12 @@ def test_unanimous_and_min_votes(task):
         export(task, strategy="mean")
 
 
+@pytest.mark.server
 def test_conversational_rows_are_the_chat_the_models_saw(task):
     from transformers import AutoTokenizer
     from trl.data_utils import is_conversational, maybe_apply_chat_template
 
-    from ktokit.tiny import tiny_model
+    from ktokit.generate.tiny import tiny_model
 
     pack = task["pack"]
     rows = export(task, conversational=True).kto["train"]
@@ -203,6 +185,7 @@ def test_conversational_rows_are_the_chat_the_models_saw(task):
         assert plain["prompt"] in text["prompt"] and plain["completion"] in text["completion"]
 
 
+@pytest.mark.server
 def test_dpo_pairs_for_prompts_with_both_labels(task):
     pack, ex = task["pack"], task["ex"]
     result = export(task, dpo=True)
@@ -219,6 +202,7 @@ def test_dpo_pairs_for_prompts_with_both_labels(task):
     assert all(c["rejected"] == [{"role": "assistant", "content": p["rejected"]}] for c, p in zip(conv, pairs))
 
 
+@pytest.mark.server
 def test_split_is_by_prompt_and_depends_on_the_text_only(task):
     pack = task["pack"]
     result = export(task, test_size=0.5, dpo=True)
@@ -256,6 +240,7 @@ def test_agreement_statistics():
     assert pairwise_agreement([["good", "good", "bad"]]) == 1 / 3
 
 
+@pytest.mark.server
 def test_card_shows_the_figures(task, tmp_path):
     from PIL import Image
 
@@ -294,14 +279,14 @@ def test_card_shows_the_figures(task, tmp_path):
 
 
 def run_export(*args, config, env=None):
-    return subprocess.run([sys.executable, str(ROOT / "export_kto.py"), *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, env={**os.environ, "KTOKIT_CONFIG_DIR": str(config), **(env or {})})
+    return run_script("export_kto.py", *args, env={"KTOKIT_CONFIG_DIR": str(config), **(env or {})}, timeout=300)
 
 
 def files(folder):
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.server
 def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, argilla_server):
     from datasets import load_from_disk
 
@@ -353,13 +338,14 @@ def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, arg
     assert (tmp_path / "c" / "train.jsonl").exists()
 
 
+@pytest.mark.server
 def test_kto_trainer_prepares_both_forms(task, tmp_path):
     from datasets import load_from_disk
     from transformers import AutoTokenizer
     from trl import KTOConfig, KTOTrainer
     from trl.data_utils import unpair_preference_dataset
 
-    from ktokit.tiny import tiny_model
+    from ktokit.generate.tiny import tiny_model
 
     model = str(tiny_model(LANG, progress=False))
     tokenizer = AutoTokenizer.from_pretrained(model)
@@ -384,6 +370,7 @@ def test_kto_trainer_prepares_both_forms(task, tmp_path):
 # ---- errors ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_no_dataset_and_no_submitted_responses(task, client, argilla_server, monkeypatch):
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(task["config"]))
     with pytest.raises(KitError, match=r"no annotation dataset recorded for 'de': run `python create_task.py"):
@@ -402,7 +389,7 @@ def test_no_dataset_and_no_submitted_responses(task, client, argilla_server, mon
 
 
 def test_unreachable_server_is_one_line(tmp_path):
-    from ktokit.credentials import write_private
+    from ktokit.paths import write_private
 
     data_dir = tmp_path / "gone"
     data_dir.mkdir()

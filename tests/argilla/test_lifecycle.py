@@ -6,21 +6,20 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import time
 
 import pytest
+from kit_testing import run_kit
 
-from ktokit.argilla_local import ensure_running, local_credentials, manager
-from ktokit.errors import KitError
+from ktokit.annotate.argilla_local import ensure_running, local_credentials, manager
+from ktokit.console import KitError
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ktokit.argilla_local.cli", *args], capture_output=True, text=True, timeout=300
-    )
+    return run_kit("argilla", *args)
 
 
+@pytest.mark.server
 def test_up_twice_is_safe(argilla_server):
     before = manager.status(argilla_server["data_dir"])["processes"]
     t = time.monotonic()
@@ -30,6 +29,7 @@ def test_up_twice_is_safe(argilla_server):
     assert manager.status(argilla_server["data_dir"])["processes"] == before
 
 
+@pytest.mark.server
 def test_restart_and_crash_keep_everything(haiku_dataset, annotator, argilla_server, client):
     data_dir = argilla_server["data_dir"]
     ds = haiku_dataset(5)
@@ -58,6 +58,7 @@ def test_restart_and_crash_keep_everything(haiku_dataset, annotator, argilla_ser
     assert [r.responses["label"][0].value for r in records if r.responses["label"]] == ["good"]
 
 
+@pytest.mark.server
 def test_status_json_and_logs_never_show_secrets(argilla_server, haiku_dataset):
     ds = haiku_dataset(3)
     data_dir = str(argilla_server["data_dir"])
@@ -94,6 +95,7 @@ def test_status_json_and_logs_never_show_secrets(argilla_server, haiku_dataset):
     assert local_credentials(argilla_server["data_dir"]) == creds
 
 
+@pytest.mark.server
 def test_add_annotator_prints_password_once(argilla_server):
     data_dir = str(argilla_server["data_dir"])
     out = cli("--data-dir", data_dir, "add-annotator", "dora", "--workspace", "es")
@@ -104,7 +106,7 @@ def test_add_annotator_prints_password_once(argilla_server):
         password not in p.read_text(errors="replace") for p in argilla_server["data_dir"].rglob("*.json")
     )
     again = cli("--data-dir", data_dir, "add-annotator", "dora")
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
         "error: cannot add annotator 'dora': User username `dora` is not unique"
     ]
@@ -117,7 +119,7 @@ def test_user_errors_are_one_line(tmp_path):
         manager.add_annotator("eve", data_dir=tmp_path / "nothing")
     assert cli("--data-dir", str(tmp_path / "nothing"), "status").stdout.strip().endswith("stopped")
     bad = cli("--data-dir", str(tmp_path / "x"), "up", "--port", "70000")
-    assert bad.returncode == 1 and bad.stderr.strip() == "error: --port 70000 is not a port number (1-65535)"
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --port 70000 is not a port number (1-65535)"
 
 
 def test_busy_port_and_lan_warning(tmp_path):

@@ -9,6 +9,8 @@ import argilla as rg
 import httpx
 import pytest
 
+pytestmark = pytest.mark.server  # every test here works on the session's Argilla server
+
 
 def test_round_trip_with_responses_and_export(client, haiku_dataset, argilla_server):
     ds = haiku_dataset(12)

@@ -1,0 +1,195 @@
+"""create_task.py's work: the plan of a language's annotation dataset, then the dataset on its server.
+
+The server is either the local Argilla server (started if needed) or an Argilla Space with HF sign-in
+(provisioned on first use, reused as it is afterwards). Either way the records are logged
+idempotently and the target is recorded, so later steps (export_kto.py, the demo) need no flags.
+Nothing secret is printed: the owner credentials of a Space are stored 0600 before the Hub sees them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ktokit.annotate import space as spaces
+from ktokit.annotate.task import (
+    TaskTemplate,
+    annotation_url,
+    build_records,
+    ensure_dataset,
+    load_generations,
+    log_new_records,
+    shuffle_records,
+    task_template,
+)
+from ktokit.console import KitError, first_line, say
+from ktokit.packs.languages import LanguagePack, load_pack
+
+if TYPE_CHECKING:
+    import argilla as rg
+
+Records = list[dict[str, Any]]
+
+
+@dataclass
+class TaskArguments:
+    """create_task.py's options (flags, or keys of a `--config` YAML file)."""
+
+    language: str = field(metadata={"help": "Language pack code, e.g. `es` (a folder of languages/)."})
+    generations: str | None = field(
+        default=None,
+        metadata={"help": "Generations from preference_gen.py: a dataset folder or a .jsonl file "
+                          "(default: outputs/<language>/generations)."},
+    )
+    local: bool = field(default=False, metadata={"help": "Use the local Argilla server (the default without --space)."})
+    space: str | None = field(default=None, metadata={"help": "Provision or reuse the Argilla Space ORG/NAME on the Hub."})
+    private: bool = field(default=False, metadata={"help": "Make a new Space private."})
+    storage: str = field(default="none", metadata={"help": "`none` or `bucket` (a private bucket mounted at /data). "
+                                                           "Without storage a restart loses every annotation."})
+    dry_run: bool = field(default=False, metadata={"help": "Print the plan (files, secret names, settings, records); touch nothing."})
+    min_submitted: int = field(default=2, metadata={"help": "Submitted answers a record needs (2+ to measure agreement)."})
+    dataset_name: str | None = field(default=None, metadata={"help": "Argilla dataset name (default: <task>-<language>)."})
+    workspace: str | None = field(default=None, metadata={"help": "Argilla workspace (default: the language code)."})
+    seed: int = field(default=42, metadata={"help": "Seed of the record shuffle."})
+    space_url: str | None = field(default=None, metadata={"help": "Argilla URL of the Space when it is not "
+                                                                  "https://<owner>-<name>.hf.space (a custom domain)."})
+    argilla_dir: str | None = field(default=None, metadata={"help": "Data dir of the local server (default: $KTOKIT_HOME/argilla)."})
+    space_timeout: float = field(default=1800.0, metadata={"help": "Seconds to wait for the Space to build and start."})
+
+
+def create_task(args: TaskArguments) -> None:
+    """The whole step: records from the generations, the plan (printed), then the dataset on its server."""
+    if args.local and args.space:
+        raise KitError("choose one target: --local or --space ORG/NAME")
+    spaces.check_storage(args.storage)
+    pack = load_pack(args.language)
+    template = task_template(pack, args.min_submitted, args.dataset_name, args.workspace)
+    rows = load_generations(args.generations or Path("outputs") / pack.code / "generations")
+    records = shuffle_records(build_records(rows, pack), args.seed)
+    if not records:
+        raise KitError("the generations hold no usable (prompt, completion) pair: check preference_gen.py's output")
+    print_plan(pack, template, records, f"Space {args.space}" if args.space else "local Argilla server")
+    if args.space:
+        to_space(args, pack, template, records)
+    elif args.dry_run:
+        print("dry run: nothing was created")
+    else:
+        to_local_server(args, template, records)
+
+
+def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, target: str) -> None:
+    verdicts = Counter(r["metadata"]["form_verdict"] for r in records)
+    labels = template.labels()
+    print(f"target       {target}")
+    print(f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines {len(template.guidelines)} chars)")
+    print(f"fields       {', '.join(f['name'] for f in template.fields)}")
+    print(f"questions    label: {labels['good']} / {labels['bad']}"
+          + (", comment (optional)" if len(template.questions) > 1 else ""))
+    print(f"metadata     {', '.join(m['name'] for m in template.metadata)}")
+    print(f"distribution TaskDistribution(min_submitted={template.min_submitted})")
+    print(f"records      {len(records)} (form check: {', '.join(f'{v} {k}' for k, v in sorted(verdicts.items()))}), "
+          "shuffled; only those not yet in the dataset are added")
+
+
+def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str) -> str:
+    """The dataset (created or reused) with the records it lacks; returns where annotators work on it."""
+    from argilla._exceptions import ArgillaAPIError, UnauthorizedError
+
+    try:
+        dataset, created = ensure_dataset(client, template)
+        say(f"{'created' if created else 'reusing'} dataset {template.workspace}/{template.dataset}")
+        result = log_new_records(dataset, records)
+    except UnauthorizedError:
+        raise KitError(f"Argilla at {api_url} refused the stored API key: set ARGILLA_API_KEY to the owner's key "
+                       "(Argilla > My settings) and rerun") from None
+    except ArgillaAPIError as exc:
+        raise KitError(f"Argilla at {api_url} refused the request: {first_line(exc)[:300]}") from None
+    print(f"{result.added} records added, {result.existing} already there; {result.total} in the dataset")
+    return annotation_url(api_url, dataset)
+
+
+def to_local_server(args: TaskArguments, template: TaskTemplate, records: Records) -> None:
+    """The local Argilla server (started if needed) holds the dataset; its own credentials stay its own."""
+    import argilla as rg
+
+    from ktokit.annotate.argilla_local import ensure_running
+    from ktokit.annotate.credentials import save_target
+
+    creds = ensure_running(args.argilla_dir)
+    client = rg.Argilla(api_url=creds["api_url"], api_key=creds["api_key"], timeout=120)
+    url = log_records(client, template, records, creds["api_url"])
+    data_dir = str(Path(args.argilla_dir).resolve()) if args.argilla_dir else None
+    save_target(template.language, {"kind": "local", "data_dir": data_dir, "workspace": template.workspace,
+                                    "dataset": template.dataset})
+    print(f"annotate at  {url}")
+    print(f"annotators   python -m ktokit argilla add-annotator NAME --workspace {template.workspace}")
+
+
+def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:
+    """The owner credentials of the Space: stored ones, the key of a running Space from ARGILLA_API_KEY,
+    or (for a new Space) fresh ones."""
+    from ktokit.annotate.credentials import load_space_credentials
+
+    creds = load_space_credentials(repo_id)
+    if exists:
+        if os.environ.get("ARGILLA_API_KEY"):  # the owner's key, read from the running Space
+            creds["api_key"] = os.environ["ARGILLA_API_KEY"]
+        if not creds.get("api_key"):
+            raise KitError(f"the Space {repo_id} exists but this machine has no credentials for it: set "
+                           "ARGILLA_API_KEY to its owner's API key (Argilla > My settings) and rerun")
+    elif not creds.get("password"):
+        creds = {**spaces.credentials_from_secrets(spaces.new_secrets()),
+                 "username": (api.whoami() or {}).get("name")}
+    return creds
+
+
+def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, records: Records) -> None:
+    """An Argilla Space with HF sign-in holds the dataset: provisioned on first use, reused afterwards."""
+    from ktokit.annotate.credentials import save_space_credentials, save_target
+    from ktokit.hub import hf_api, require_hf_token
+
+    repo_id = spaces.check_repo_id(args.space)
+    values = spaces.render_values(pack, template.workspace, template.dataset, template.min_submitted, args.storage)
+    with tempfile.TemporaryDirectory(prefix="ktokit-space-") as tmp:
+        files = spaces.render_space(values, tmp)
+        plan = spaces.plan_space(repo_id, files, private=args.private, storage=args.storage, api_url=args.space_url)
+        if args.dry_run:
+            print("\n".join(plan.lines()))
+            return
+        token = require_hf_token(f"--space {repo_id}")
+        api = hf_api(f"--space {repo_id}")
+        exists = api.repo_exists(repo_id, repo_type="space")
+        creds = owner_credentials(repo_id, exists, api)
+        creds.update(api_url=plan.api_url, space=repo_id, workspace=template.workspace)
+        path = save_space_credentials(repo_id, creds)  # before the Hub sees them: a crash never loses them
+        say(f"owner credentials stored in {path} (0600)")
+        if exists:
+            say(f"Space {repo_id} exists: reusing it (files and secrets left as they are)")
+        else:
+            spaces.provision_space(api, plan, spaces.secrets_from_credentials(creds), exists=False)
+    for note in plan.notes:
+        say(note)
+    say(f"waiting for https://huggingface.co/spaces/{repo_id} to run ...")
+    headers = {"Authorization": f"Bearer {token}"} if args.private else {}
+    try:
+        spaces.wait_until_running(api, repo_id, timeout_s=args.space_timeout)
+        spaces.wait_for_argilla(plan.api_url, headers)
+    except KitError as exc:
+        if args.storage != "bucket":
+            raise
+        raise KitError(f"{exc} (with --storage bucket, Argilla may be unable to write /data/argilla: "
+                       "see the warning above)") from None
+    import argilla as rg
+
+    client = rg.Argilla(api_url=plan.api_url, api_key=creds["api_key"], timeout=120, headers=headers)
+    url = log_records(client, template, records, plan.api_url)
+    save_target(template.language, {"kind": "space", "space": repo_id, "private": args.private,
+                                    "workspace": template.workspace, "dataset": template.dataset})
+    print(f"annotate at  {url}")
+    print(f"annotators   sign in with Hugging Face at {plan.api_url} (workspace {template.workspace})")
+    if args.storage == "none":
+        say(spaces.NO_STORAGE_WARNING)

@@ -1,0 +1,318 @@
+"""The annotation task of one language pack: Argilla settings, records, and idempotent logging.
+
+The task is kept as plain data (`TaskTemplate`) because building argilla settings objects without a
+client calls the default client, which needs a live server; `build_settings` turns the template into
+`rg.Settings` against a given client. Records get ids derived from their content, so rerunning with
+more generations adds only the new ones and never touches a response an annotator already gave.
+
+The names below are the contract with `export_kto.py`: fields `prompt` and `completion`, the label
+question `label` with values `good` / `bad`, the optional text question `comment`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ktokit.console import KitError
+from ktokit.packs.form import NOT_APPLICABLE, PASS, check_form
+from ktokit.packs.languages import LanguagePack, pack_problems
+
+if TYPE_CHECKING:
+    import argilla as rg
+
+FIELD_PROMPT, FIELD_COMPLETION = "prompt", "completion"
+QUESTION_LABEL, QUESTION_COMMENT = "label", "comment"
+GOOD, BAD = "good", "bad"
+DEFAULT_MIN_SUBMITTED = 2  # two annotators per record, so agreement can be measured
+FORM_AGENT = "ktokit-form-check"
+GENERATIONS_COLUMNS = ("input", "generation_model", "generations")
+
+
+@dataclass
+class TaskTemplate:
+    """Everything the Argilla dataset of one language is made of, as plain data."""
+
+    dataset: str
+    workspace: str
+    language: str
+    guidelines: str
+    fields: list[dict[str, Any]]
+    questions: list[dict[str, Any]]
+    metadata: list[dict[str, Any]]
+    min_submitted: int = DEFAULT_MIN_SUBMITTED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def labels(self) -> dict[str, str]:
+        return next(q["labels"] for q in self.questions if q["name"] == QUESTION_LABEL)
+
+
+def default_dataset_name(pack: LanguagePack) -> str:
+    return f"{pack.task or 'kto'}-{pack.code}".lower().replace(" ", "-")
+
+
+def task_template(
+    pack: LanguagePack,
+    min_submitted: int = DEFAULT_MIN_SUBMITTED,
+    dataset: str | None = None,
+    workspace: str | None = None,
+) -> TaskTemplate:
+    """The task from the pack's annotation texts (in its language); the form rule sets the metadata."""
+    ann = pack.annotation
+    missing = [p for p in pack_problems(pack) if "'annotation." in p]
+    if missing:
+        raise KitError(f"pack {pack.code!r}: {missing[0]} (`python -m ktokit validate {pack.code}` lists what is missing)")
+    if min_submitted < 1:
+        raise KitError(f"--min_submitted must be at least 1, got {min_submitted}")
+    questions: list[dict[str, Any]] = [
+        {"kind": "label", "name": QUESTION_LABEL, "title": ann.question,
+         "labels": {GOOD: ann.label_good, BAD: ann.label_bad}, "required": True},
+    ]
+    if ann.comment.strip():
+        questions.append({"kind": "text", "name": QUESTION_COMMENT, "title": ann.comment, "required": False})
+    metadata: list[dict[str, Any]] = [
+        {"kind": "terms", "name": "model", "title": "model"},
+        {"kind": "terms", "name": "language", "title": "language"},
+        {"kind": "terms", "name": "form_verdict", "title": "form check"},
+        {"kind": "float", "name": "form_score", "title": "form score", "min": 0.0, "max": 1.0},
+        {"kind": "integer", "name": "lines", "title": "lines"},
+    ]
+    return TaskTemplate(
+        dataset=dataset or default_dataset_name(pack),
+        workspace=workspace or pack.code,
+        language=pack.code,
+        guidelines=f"# {ann.dataset_title}\n\n{ann.guidelines.strip()}",
+        fields=[
+            {"name": FIELD_PROMPT, "title": pack.annotation.prompt_title, "use_markdown": False},
+            {"name": FIELD_COMPLETION, "title": pack.annotation.completion_title, "use_markdown": False},
+        ],
+        questions=questions,
+        metadata=metadata,
+        min_submitted=min_submitted,
+    )
+
+
+def build_settings(template: TaskTemplate, client: rg.Argilla) -> rg.Settings:
+    """`rg.Settings` for the template, built against `client` (never the default client)."""
+    import argilla as rg
+
+    fields = [rg.TextField(name=f["name"], title=f["title"], use_markdown=f["use_markdown"], client=client)
+              for f in template.fields]
+    questions = []
+    for q in template.questions:
+        if q["kind"] == "label":
+            questions.append(rg.LabelQuestion(name=q["name"], title=q["title"], labels=q["labels"],
+                                              required=q["required"], client=client))
+        else:
+            questions.append(rg.TextQuestion(name=q["name"], title=q["title"], required=q["required"],
+                                             client=client))
+    metadata = []
+    for m in template.metadata:
+        if m["kind"] == "terms":
+            metadata.append(rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client))
+        elif m["kind"] == "float":
+            metadata.append(rg.FloatMetadataProperty(name=m["name"], title=m["title"], min=m.get("min"),
+                                                     max=m.get("max"), client=client))
+        else:
+            metadata.append(rg.IntegerMetadataProperty(name=m["name"], title=m["title"], client=client))
+    return rg.Settings(
+        fields=fields, questions=questions, metadata=metadata, guidelines=template.guidelines,
+        distribution=rg.TaskDistribution(min_submitted=template.min_submitted),
+    )
+
+
+# ---- records ---------------------------------------------------------------------------------------
+
+
+def record_id(language: str, prompt: str, completion: str) -> str:
+    """Stable id of one (prompt, completion): the same text always maps to the same record."""
+    digest = hashlib.sha256("\x1f".join((language, prompt.strip(), completion.strip())).encode("utf-8"))
+    return f"{language}-{digest.hexdigest()[:24]}"
+
+
+def load_generations(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a generations dataset: a `datasets.save_to_disk` folder, or its `.jsonl` copy."""
+    path = Path(path)
+    if path.is_dir():
+        from datasets import load_from_disk
+
+        try:
+            data = load_from_disk(str(path))
+        except (FileNotFoundError, ValueError) as exc:
+            raise KitError(f"{path} is not a dataset saved by preference_gen.py ({exc})") from None
+        rows = data.to_list() if hasattr(data, "to_list") else [r for split in data.values() for r in split]
+    elif path.suffix == ".jsonl" and path.is_file():
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    raise KitError(f"{path}:{n}: not valid JSON") from None
+    else:
+        raise KitError(f"no generations at {path}: run `python preference_gen.py --language CODE` first, "
+                       "or pass --generations PATH (a dataset folder or a .jsonl file)")
+    if rows:
+        missing = [c for c in GENERATIONS_COLUMNS if c not in rows[0]]
+        if missing:
+            raise KitError(f"{path}: missing column(s) {', '.join(missing)}; expected the layout "
+                           "preference_gen.py writes (input, generation_model, generations)")
+    return rows
+
+
+def form_agent(pack: LanguagePack) -> str:
+    """Who made the suggestion, as Argilla allows it (letters, digits, - _ : . / and spaces)."""
+    rule = pack.form
+    shape = "-".join(map(str, rule.pattern)) if rule.pattern else f"{rule.lines or 0}-lines"
+    return re.sub(r"[^A-Za-z0-9_:./-]", "-", f"{FORM_AGENT}/{rule.counter or 'lines'}/{shape}")
+
+
+def build_records(rows: Iterable[dict[str, Any]], pack: LanguagePack) -> list[dict[str, Any]]:
+    """One plain record per distinct (prompt, completion); empty or failed generations are dropped.
+
+    The form check of the text annotators see becomes a suggestion (value, score = confidence in
+    that value, agent) and metadata they can filter on.
+    """
+    by_id: dict[str, dict[str, Any]] = {}
+    rule = pack.form
+    agent = form_agent(pack)
+    for row in rows:
+        prompt = str(row.get("input") or "").strip()
+        models = row.get("generation_model") or []
+        if isinstance(models, str):
+            models = [models] * len(row.get("generations") or [])
+        for model, completion in zip(models, row.get("generations") or []):
+            completion = (completion or "").strip()
+            if not prompt or not completion:
+                continue
+            rid = record_id(pack.code, prompt, completion)
+            if rid in by_id:  # two models wrote the same text: one record, both models in metadata
+                known = by_id[rid]["metadata"]["model"]
+                if model not in known:
+                    known.append(model)
+                continue
+            check = check_form(completion, rule, clean=False)
+            record: dict[str, Any] = {
+                "id": rid,
+                "fields": {FIELD_PROMPT: prompt, FIELD_COMPLETION: completion},
+                "metadata": {
+                    "model": [str(model)],
+                    "language": pack.code,
+                    "form_verdict": check.verdict,
+                    "form_score": float(check.score),
+                    "lines": len([ln for ln in completion.splitlines() if ln.strip()]),
+                },
+                "suggestion": None,
+            }
+            if check.verdict != NOT_APPLICABLE:
+                good = check.verdict == PASS
+                record["suggestion"] = {
+                    "question_name": QUESTION_LABEL,
+                    "value": GOOD if good else BAD,
+                    "score": round(check.score if good else 1.0 - check.score, 4),
+                    "agent": agent,
+                }
+            by_id[rid] = record
+    return list(by_id.values())
+
+
+def shuffle_records(records: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+    """A seeded shuffle, so one model's answers (or one prompt's) don't come in a row in the queue."""
+    shuffled = sorted(records, key=lambda r: r["id"])  # independent of the input order
+    random.Random(seed).shuffle(shuffled)
+    return shuffled
+
+
+def to_argilla_record(record: dict[str, Any]) -> rg.Record:
+    import argilla as rg
+
+    suggestions = [rg.Suggestion(**record["suggestion"])] if record.get("suggestion") else []
+    return rg.Record(id=record["id"], fields=record["fields"], metadata=record["metadata"], suggestions=suggestions)
+
+
+# ---- the server side ------------------------------------------------------------------------------
+
+
+def ensure_workspace(client: rg.Argilla, name: str) -> rg.Workspace:
+    import argilla as rg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        workspace = client.workspaces(name=name)
+    return workspace or rg.Workspace(name=name, client=client).create()
+
+
+def _check_compatible(dataset: rg.Dataset, template: TaskTemplate) -> list[str]:
+    """What an existing dataset lacks to take the template's records (empty: it can)."""
+    settings = dataset.settings
+    problems = []
+    have_fields = {f.name for f in settings.fields}
+    have_questions = {q.name: q for q in settings.questions}
+    have_metadata = {m.name for m in settings.metadata}
+    for f in template.fields:
+        if f["name"] not in have_fields:
+            problems.append(f"field {f['name']!r} is missing")
+    for q in template.questions:
+        got = have_questions.get(q["name"])
+        if got is None:
+            problems.append(f"question {q['name']!r} is missing")
+        elif q["kind"] == "label" and set(got.labels) != set(q["labels"]):
+            problems.append(f"question {q['name']!r} has labels {sorted(got.labels)}, expected {sorted(q['labels'])}")
+    for m in template.metadata:
+        if m["name"] not in have_metadata:
+            problems.append(f"metadata {m['name']!r} is missing")
+    return problems
+
+
+def ensure_dataset(client: rg.Argilla, template: TaskTemplate) -> tuple[rg.Dataset, bool]:
+    """The dataset named by the template, created if missing; an existing one is reused, never recreated."""
+    import argilla as rg
+
+    workspace = ensure_workspace(client, template.workspace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = client.datasets(name=template.dataset, workspace=workspace)
+    if dataset is not None:
+        problems = _check_compatible(dataset, template)
+        if problems:
+            raise KitError(f"dataset {template.dataset!r} in workspace {template.workspace!r} exists with other "
+                           f"settings ({'; '.join(problems)}): pass --dataset_name NEW_NAME")
+        return dataset, False
+    dataset = rg.Dataset(name=template.dataset, workspace=workspace, settings=build_settings(template, client),
+                         client=client)
+    return dataset.create(), True
+
+
+def existing_ids(dataset: rg.Dataset) -> set[str]:
+    return {str(r.id) for r in dataset.records(with_suggestions=False, with_responses=False, batch_size=1000)}
+
+
+@dataclass
+class LogResult:
+    added: int
+    existing: int
+    total: int
+
+
+def log_new_records(dataset: rg.Dataset, records: list[dict[str, Any]], batch_size: int = 256) -> LogResult:
+    """Log only the records whose id the dataset lacks: existing records and their responses stay untouched."""
+    known = existing_ids(dataset)
+    new = [r for r in records if r["id"] not in known]
+    for start in range(0, len(new), batch_size):
+        batch = [to_argilla_record(r) for r in new[start:start + batch_size]]
+        dataset.records.log(batch, batch_size=len(batch))
+    return LogResult(added=len(new), existing=len(records) - len(new), total=len(known) + len(new))
+
+
+def annotation_url(api_url: str, dataset: rg.Dataset) -> str:
+    """Where annotators work on the dataset in the Argilla UI."""
+    return f"{api_url.rstrip('/')}/dataset/{dataset.id}/annotation-mode"

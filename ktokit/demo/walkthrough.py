@@ -1,0 +1,153 @@
+"""`make demo`: the kit's main job on the local target, step by step, as a user would run it.
+
+Every step is the user's own command (printed before it runs), so the demo is also the tutorial:
+packs → local Argilla → preference_gen.py (tiny offline models) → create_task.py --local →
+(simulated annotators) → export_kto.py → train_kto.py with the cpu-smoke recipe and --eval.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+from ktokit.console import KitError
+from ktokit.paths import CHECKOUT
+
+DEMO_RATERS = ("demo-rater-1", "demo-rater-2")
+
+
+def _step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def _run(script: str, *args: str) -> None:
+    """Run one of the kit's entry scripts as the user would; stop the demo if it fails."""
+    shown = " ".join(["python", script, *args])
+    print(f"$ {shown}", flush=True)
+    result = subprocess.run([sys.executable, str(CHECKOUT / script), *args], cwd=CHECKOUT)
+    if result.returncode != 0:
+        raise KitError(f"`{shown}` failed (exit {result.returncode}); see its message above")
+
+
+def check_packs(codes: list[str]) -> list[str]:
+    """Validate packs and form-check their examples; returns the codes that are ready."""
+    from ktokit.packs.form import check_examples
+    from ktokit.packs.languages import load_pack, pack_problems
+
+    ready = []
+    print(f"{'pack':<6}{'prompts':>8}{'examples':>9}{'pass':>6}{'score':>7}  form rule")
+    for code in codes:
+        pack = load_pack(code)
+        problems = pack_problems(pack)
+        checks = check_examples(pack)
+        passed = sum(c.passed for c in checks)
+        score = sum(c.score for c in checks) / max(len(checks), 1)
+        print(f"{code:<6}{len(pack.prompts):>8}{len(pack.examples):>9}{passed:>6}{score:>7.2f}  {pack.form.describe()}")
+        for problem in problems:
+            print(f"      ! {problem}")
+        if not problems:
+            ready.append(code)
+    return ready
+
+
+def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
+    """Two simulated annotators rate every record, so the demo can go on to export and training
+    without people: 👍 for the better half by form score (tiny models rarely pass the check outright),
+    flipped `noise` of the time. Only records a rater has not rated yet are touched: a rerun, or a
+    person's own ratings, are never overwritten."""
+    import argilla as rg
+
+    from ktokit.annotate.credentials import argilla_target
+    from ktokit.annotate.task import BAD, GOOD, QUESTION_LABEL
+
+    target = argilla_target(language)
+    client = target.client()
+    dataset = client.datasets(name=target.dataset, workspace=target.workspace)
+    workspace = client.workspaces(target.workspace)
+    users = []
+    for name in DEMO_RATERS:
+        user = client.users(username=name)
+        if user is None:
+            user = rg.User(username=name, password=f"{name}-{random.SystemRandom().getrandbits(64):x}",
+                           role="annotator", client=client).create()
+        if name not in {u.username for u in workspace.users}:
+            workspace.add_user(user)
+        users.append(user)
+    rng = random.Random(seed)
+    records = list(dataset.records(with_responses=True))
+    ranked = sorted(records, key=lambda r: (r.metadata.get("form_score", 0.0), r.id), reverse=True)
+    better_half = {r.id for r in ranked[: (len(ranked) + 1) // 2]}
+    changed = []
+    for record in records:
+        done = {r.user_id for r in record.responses if r.question_name == QUESTION_LABEL}
+        passed = record.id in better_half
+        for user in users:
+            if user.id in done:
+                continue
+            good = passed != (rng.random() < noise)
+            record.responses.add(rg.Response(QUESTION_LABEL, GOOD if good else BAD, user_id=user.id,
+                                             status="submitted"))
+            changed.append(record)
+    if changed:
+        dataset.records.log(list({r.id: r for r in changed}.values()))
+    return len(changed)
+
+
+def run_demo(language: str = "en", sample: int = 16, stop_after_task: bool = False) -> int:
+    """`python -m ktokit demo` (`make demo`): the flow on the local target, each step the user's own command."""
+    from ktokit.annotate.argilla_local import ensure_running
+    from ktokit.packs.languages import pack_codes
+
+    codes = pack_codes()
+    if not codes:
+        raise KitError("no language packs found under languages/")
+    language = language or "en"
+    if language not in codes:
+        raise KitError(f"no language pack {language!r} (known: {', '.join(codes)})")
+
+    _step("1. Language packs: validation and the form check of each pack's examples")
+    ready = check_packs(codes)
+    if len(ready) != len(codes):
+        raise KitError(f"{len(codes) - len(ready)} pack(s) need fixing (listed above); "
+                       "`python -m ktokit validate CODE` shows the details")
+
+    _step("2. The local Argilla server")
+    print("$ python -m ktokit argilla up", flush=True)
+    creds = ensure_running()
+    print(f"Argilla is up at {creds['api_url']}")
+
+    _step(f"3. Generate: {sample} prompts × the offline model set (two tiny local models)")
+    _run("preference_gen.py", "--language", language, "--sample", str(sample), "--models", "offline")
+
+    _step("4. The annotation task on the local server")
+    _run("create_task.py", "--language", language, "--local")
+
+    if stop_after_task:
+        return _closing(language, creds)
+
+    _step("5. Simulated annotators (the demo only: people rate in the Argilla UI)")
+    added = simulate_ratings(language)
+    print(f"{added} ratings added by {', '.join(DEMO_RATERS)} (👍 for the better half by form score, 15 % noise)")
+
+    _step("6. Export the ratings to TRL's KTO format")
+    _run("export_kto.py", "--language", language, "--dpo", "--test_size", "0.2")
+
+    _step("7. Train with KTO + LoRA on the tiny model (recipes/cpu-smoke.yaml) and compare base vs tuned")
+    _run("train_kto.py", "--config", "recipes/cpu-smoke.yaml", "--language", language, "--eval")
+    return _closing(language, creds)
+
+
+def _closing(language: str, creds: dict) -> int:
+    from ktokit.annotate.argilla_local import manager
+
+    _step("Annotate yourself")
+    try:
+        user = manager.add_annotator(f"annotator-{random.SystemRandom().getrandbits(24):06x}", workspace=language)
+        print(f"Sign in at {creds['api_url']} as {user['username']} with password {user['password']} "
+              "(shown once; add more with `python -m ktokit argilla add-annotator NAME --workspace "
+              f"{language}`)")
+    except KitError as exc:
+        print(f"(could not add an annotator: {exc})")
+    print(f"Outputs are under outputs/{language}/. Stop the server with `python -m ktokit argilla down`.")
+    return 0

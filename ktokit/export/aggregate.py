@@ -1,0 +1,93 @@
+"""One label per record from its submitted votes, and how much the annotators agreed.
+
+Only *submitted* responses are votes (drafts and discards never count). `majority` keeps the label
+most votes gave and leaves ties out; `unanimous` keeps a record only when every vote agrees.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ktokit.console import KitError
+from ktokit.export.read import AnnotatedRecord
+
+STRATEGIES = ("majority", "unanimous")
+# Why a record is not in the KTO rows (the card lists these counts)
+KEPT, UNRATED, TOO_FEW, TIE, NOT_UNANIMOUS = "kept", "unrated", "too_few_votes", "tie", "not_unanimous"
+LEFT_OUT = (UNRATED, TOO_FEW, TIE, NOT_UNANIMOUS)
+
+
+@dataclass(frozen=True)
+class Decision:
+    record: AnnotatedRecord
+    label: bool | None  # None: left out, see `reason`
+    reason: str
+
+
+def decide(record: AnnotatedRecord, strategy: str = "majority", min_votes: int = 1) -> Decision:
+    """One record's label. majority: more 👍 than 👎 (or the reverse), ties left out;
+    unanimous: every vote the same. Fewer than `min_votes` submitted votes: left out."""
+    up, down = record.votes_up, record.votes_down
+    if up + down == 0:
+        return Decision(record, None, UNRATED)
+    if up + down < min_votes:
+        return Decision(record, None, TOO_FEW)
+    if strategy == "unanimous":
+        if up and down:
+            return Decision(record, None, NOT_UNANIMOUS)
+        return Decision(record, up > 0, KEPT)
+    if up == down:
+        return Decision(record, None, TIE)
+    return Decision(record, up > down, KEPT)
+
+
+def aggregate(records: Iterable[AnnotatedRecord], strategy: str = "majority", min_votes: int = 1
+              ) -> list[Decision]:
+    if strategy not in STRATEGIES:
+        raise KitError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if min_votes < 1:
+        raise KitError(f"--min_votes must be at least 1, got {min_votes}")
+    return [decide(r, strategy, min_votes) for r in records]
+
+
+
+def krippendorff_alpha(units: Iterable[Iterable[str]]) -> float | None:
+    """Krippendorff's alpha for nominal data; units with fewer than 2 values are not pairable.
+
+    None when it is undefined (no pairable unit, or every value the same, so no disagreement is
+    even possible to measure).
+    """
+    coincidence: Counter[tuple[str, str]] = Counter()
+    for unit in units:
+        values = list(unit)
+        m = len(values)
+        if m < 2:
+            continue
+        counts = Counter(values)
+        for c, n_c in counts.items():
+            for k, n_k in counts.items():
+                pairs = n_c * (n_k - 1) if c == k else n_c * n_k
+                coincidence[c, k] += pairs / (m - 1)
+    totals: Counter[str] = Counter()
+    for (c, _k), v in coincidence.items():
+        totals[c] += v
+    n = sum(totals.values())
+    disagreement = sum(v for (c, k), v in coincidence.items() if c != k)
+    expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
+    if n <= 1 or expected == 0:
+        return None
+    return 1.0 - (n - 1) * disagreement / expected
+
+
+def pairwise_agreement(units: Iterable[Iterable[str]]) -> float | None:
+    """Share of annotator pairs on the same record who gave the same label."""
+    same = total = 0
+    for unit in units:
+        counts = Counter(unit)
+        m = sum(counts.values())
+        total += m * (m - 1) // 2
+        same += sum(n * (n - 1) // 2 for n in counts.values())
+    return same / total if total else None
+

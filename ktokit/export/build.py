@@ -1,0 +1,120 @@
+"""export_kto.py's work: read the language's dataset, aggregate, shape, split, report, write, push."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ktokit.console import KitError, say
+from ktokit.export.aggregate import LEFT_OUT, aggregate
+from ktokit.export.read import DRAFT, SUBMITTED, AnnotatedRecord
+from ktokit.export.rows import dpo_pairs, kto_rows, raw_rows, split_prompts, split_rows
+from ktokit.export.summary import ExportSummary, summarise
+from ktokit.kto_format import prompt_text
+
+if TYPE_CHECKING:
+    from ktokit.packs.languages import LanguagePack
+
+
+@dataclass
+class ExportArguments:
+    """export_kto.py's options (flags, or keys of a `--config` YAML file)."""
+
+    language: str = field(metadata={"help": "Language pack code, e.g. `es`: the dataset create_task.py made for it."})
+    strategy: str = field(
+        default="majority",
+        metadata={"help": "How votes become one label: `majority` (ties left out) or `unanimous` "
+                          "(any disagreement left out).", "choices": ["majority", "unanimous"]},
+    )
+    min_votes: int = field(default=1, metadata={"help": "Submitted votes a record needs to be exported."})
+    conversational: bool = field(
+        default=False,
+        metadata={"help": "Conversational rows (lists of messages, the pack's system prompt included) "
+                          "instead of standard text rows."},
+    )
+    dpo: bool = field(default=False, metadata={"help": "Also write DPO pairs (prompt, chosen, rejected) to <output_dir>/dpo."})
+    test_size: float = field(
+        default=0.0,
+        metadata={"help": "Fraction of prompts in a test split, chosen by a hash of the prompt "
+                          "(deterministic; no prompt on both sides). 0: train only."},
+    )
+    raw: bool = field(
+        default=False,
+        metadata={"help": "Also save every response (drafts and discards too, annotators pseudonymised) "
+                          "to <output_dir>/raw: a backup of the community's work."},
+    )
+    output_dir: str | None = field(default=None, metadata={"help": "Where to write (default: outputs/<language>/kto)."})
+    push_to_hub: str | None = field(default=None, metadata={"help": "Also push to this Hub dataset repo ORG/NAME."})
+    private: bool = field(default=False, metadata={"help": "Create the Hub repo as private."})
+    dataset_name: str | None = field(default=None, metadata={"help": "Argilla dataset (default: the one create_task.py recorded)."})
+    workspace: str | None = field(default=None, metadata={"help": "Argilla workspace (default: the one create_task.py recorded)."})
+
+
+def export_kto(args: ExportArguments) -> Path:
+    """The whole step: the dataset create_task.py recorded → one label per record → rows, written and pushed."""
+    import datasets
+
+    from ktokit.export.read import connect, fetch_records
+    from ktokit.export.write import push_export, write_export
+    from ktokit.packs.languages import load_pack
+
+    datasets.disable_progress_bars()  # the step prints its own summary
+    pack = load_pack(args.language)
+    client, dataset, where = connect(pack.code, args.dataset_name, args.workspace)
+    say(f"reading {where}")
+    records = fetch_records(client, dataset, pack.code)
+    export = build_export(records, pack, dataset=f"{dataset.workspace.name}/{dataset.name}", strategy=args.strategy,
+                          min_votes=args.min_votes, conversational=args.conversational, dpo=args.dpo,
+                          test_size=args.test_size, raw=args.raw, where=where)
+    print("\n".join(export.summary.report()))
+    # Written locally always (it is the backup), then pushed if asked
+    folder = write_export(args.output_dir or Path("outputs") / pack.code / "kto", export.kto, export.summary,
+                          dpo=export.dpo, raw=export.raw)
+    print(f"wrote        {folder}/ (load_from_disk, {', '.join(f'{k}.jsonl' for k in export.kto)}, README.md)")
+    if args.push_to_hub:
+        print(f"pushed       {push_export(folder, args.push_to_hub, private=args.private)}")
+    return folder
+
+
+@dataclass
+class Export:
+    """Everything one export produced, in memory (tests read it; `write_export` saves it)."""
+
+    kto: dict[str, list[dict[str, Any]]]
+    dpo: dict[str, list[dict[str, Any]]] | None
+    raw: list[dict[str, Any]] | None
+    summary: ExportSummary
+
+
+def build_export(records: list[AnnotatedRecord], pack: LanguagePack, *, dataset: str, strategy: str = "majority",
+                 min_votes: int = 1, conversational: bool = False, dpo: bool = False, test_size: float = 0.0,
+                 raw: bool = False, where: str | None = None) -> Export:
+    """Aggregate, shape and split; a KitError when there is nothing to export, saying why."""
+    decisions = aggregate(records, strategy, min_votes)
+    where = where or dataset
+    if not records:
+        raise KitError(f"{where} has no records: run `python create_task.py --language {pack.code}` first")
+    submitted = sum(1 for r in records for a in r.answers if a.status == SUBMITTED and a.value)
+    if not submitted:
+        drafts = sum(1 for r in records for a in r.answers if a.status == DRAFT)
+        raise KitError(f"no submitted responses yet in {where}: {len(records)} records pending"
+                       + (f" ({drafts} draft{'s' if drafts != 1 else ''} saved, not submitted)" if drafts else "")
+                       + "; annotate, then export again")
+    rows = kto_rows(decisions, pack, conversational)
+    if not rows:
+        reasons = Counter(d.reason for d in decisions if d.label is None)
+        why = ", ".join(f"{reasons[k]} {k.replace('_', ' ')}" for k in LEFT_OUT if reasons[k])
+        raise KitError(f"no record passes the aggregation (--strategy {strategy}, --min_votes {min_votes}): {why}; "
+                       "lower --min_votes, use --strategy majority, or annotate more")
+    test_prompts = split_prompts((prompt_text(r["prompt"]) for r in rows), test_size)
+    kto = split_rows(rows, test_prompts)
+    pairs = dpo_pairs(decisions, pack, conversational) if dpo else None
+    dpo_splits = split_rows(pairs, test_prompts) if pairs is not None else None
+    raw_list = raw_rows(records) if raw else None
+    summary = summarise(records, decisions, rows, kto, pairs, raw_list, language=pack.code,
+                        language_name=f"{pack.name} ({pack.native_name})" if pack.native_name != pack.name
+                        else pack.name, dataset=dataset, strategy=strategy, min_votes=min_votes,
+                        form="conversational" if conversational else "standard")
+    return Export(kto=kto, dpo=dpo_splits, raw=raw_list, summary=summary)

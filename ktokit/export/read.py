@@ -1,0 +1,172 @@
+"""Reading Argilla: every record of a language's dataset with all its responses, as plain data.
+
+The Argilla names (question `label` with values `good`/`bad`, fields `prompt`/`completion`) are the
+ones `ktokit.annotate.task` gives the task. Annotators are pseudonymised as the records are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ktokit.annotate.task import BAD, FIELD_COMPLETION, FIELD_PROMPT, GOOD, QUESTION_COMMENT, QUESTION_LABEL
+from ktokit.console import KitError
+
+if TYPE_CHECKING:
+    import argilla as rg
+
+SUBMITTED, DRAFT, DISCARDED = "submitted", "draft", "discarded"
+PAGE_SIZE = 1000  # the largest page the records endpoint serves
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One annotator's response to one record, as stored (any status)."""
+
+    annotator: str  # pseudonym, never the Argilla user id or name
+    status: str
+    value: str | None  # good | bad | None (a draft or discard may have no value)
+    comment: str | None = None
+
+
+@dataclass
+class AnnotatedRecord:
+    """A record with its responses; `id` is create_task's content id (the record's external id)."""
+
+    id: str
+    prompt: str
+    completion: str
+    models: tuple[str, ...]
+    language: str
+    answers: list[Answer] = field(default_factory=list)
+
+    @property
+    def votes(self) -> list[str]:
+        """Submitted labels only: drafts and discards are not votes."""
+        return [a.value for a in self.answers if a.status == SUBMITTED and a.value in (GOOD, BAD)]
+
+    @property
+    def votes_up(self) -> int:
+        return self.votes.count(GOOD)
+
+    @property
+    def votes_down(self) -> int:
+        return self.votes.count(BAD)
+
+
+def pseudonym(dataset_id: str, user_id: str) -> str:
+    """A stable annotator id that cannot be turned back into the Argilla user without the server's data."""
+    return "annotator-" + hashlib.sha256(f"{dataset_id}:{user_id}".encode()).hexdigest()[:12]
+
+
+def connect(language: str, dataset_name: str | None = None, workspace: str | None = None
+            ) -> tuple[rg.Argilla, rg.Dataset, str]:
+    """The client and dataset create_task recorded for `language`; one clear line for each way it fails.
+
+    Returns (client, dataset, where) with `where` naming the server kind and dataset for messages.
+    """
+    import argilla as rg
+    import httpx
+
+    from ktokit.annotate.credentials import argilla_target
+
+    target = argilla_target(language)  # KitError when create_task never ran for this language
+    dataset_name = dataset_name or target.dataset
+    workspace = workspace or target.workspace
+    server = f"the Space {target.space}" if target.kind == "space" else f"the local Argilla server ({target.api_url})"
+    try:
+        httpx.get(f"{target.api_url.rstrip('/')}/api/v1/status", timeout=10)  # fail fast: the SDK retries
+        client = target.client()
+    except httpx.HTTPError as exc:
+        hint = ("start it with `python -m ktokit argilla up`" if target.kind == "local"
+                else "check that the Space is running (a free Space sleeps after 48 h without visits)")
+        raise KitError(f"cannot reach {server}: {exc or type(exc).__name__}; {hint}") from None
+    except rg.ArgillaError as exc:
+        raise KitError(f"{server} refused the stored credentials ({type(exc).__name__}): rerun create_task.py "
+                       f"--language {language} to record them again") from None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK warns before returning None for a missing dataset
+        dataset = client.datasets(name=dataset_name, workspace=workspace)
+    if dataset is None:
+        raise KitError(f"no dataset {workspace}/{dataset_name} on {server}: run "
+                       f"`python create_task.py --language {language}` first (or pass --dataset_name)")
+    check_settings(dataset)
+    return client, dataset, f"{workspace}/{dataset_name} on {server}"
+
+
+def check_settings(dataset: rg.Dataset) -> None:
+    """The dataset must have the kit's fields and label question, else the export would be empty."""
+    settings = dataset.settings
+    fields = {f.name for f in settings.fields}
+    label = next((q for q in settings.questions if q.name == QUESTION_LABEL), None)
+    problems = [f"field {name!r}" for name in (FIELD_PROMPT, FIELD_COMPLETION) if name not in fields]
+    if label is None or not {GOOD, BAD} <= set(getattr(label, "labels", []) or []):
+        problems.append(f"label question {QUESTION_LABEL!r} with values {GOOD!r}/{BAD!r}")
+    if problems:
+        raise KitError(f"dataset {dataset.name!r} lacks {', '.join(problems)}: export_kto.py reads datasets "
+                       "made by create_task.py")
+
+
+def _metadata(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    return {m["name"]: m["value"] for m in raw or []}
+
+
+def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> AnnotatedRecord:
+    """One record as the records endpoint returns it (JSON) → AnnotatedRecord."""
+    fields = item.get("fields") or {}
+    metadata = _metadata(item.get("metadata"))
+    models = metadata.get("model") or []
+    models = (models,) if isinstance(models, str) else tuple(str(m) for m in models)
+    answers = []
+    for response in item.get("responses") or []:
+        values = response.get("values") or {}
+        label = (values.get(QUESTION_LABEL) or {}).get("value")
+        comment = (values.get(QUESTION_COMMENT) or {}).get("value")
+        answers.append(Answer(pseudonym(dataset_id, str(response.get("user_id"))), response.get("status"),
+                              label, comment or None))
+    answers.sort(key=lambda a: (a.annotator, a.status))
+    return AnnotatedRecord(
+        id=str(item.get("external_id") or item["id"]),
+        prompt=str(fields.get(FIELD_PROMPT) or "").strip(),
+        completion=str(fields.get(FIELD_COMPLETION) or "").strip(),
+        models=models,
+        language=str(metadata.get("language") or language),
+        answers=answers,
+    )
+
+
+def fetch_records(client: rg.Argilla, dataset: rg.Dataset, language: str, page_size: int = PAGE_SIZE
+                  ) -> list[AnnotatedRecord]:
+    """Every record of `dataset` with its responses (any status), read page by page as the owner.
+
+    The SDK's own HTTP client does the requests (its auth, headers and base URL, so a private Space
+    works too); the JSON is parsed here directly, which keeps 20,000 records well under a minute.
+    """
+    import httpx
+
+    http = client.http_client
+    dataset_id = str(dataset.id)
+    records: list[AnnotatedRecord] = []
+    offset = 0
+    while True:
+        try:
+            response = http.get(f"/api/v1/datasets/{dataset_id}/records",
+                                params={"offset": offset, "limit": page_size, "include": ["responses"]})
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise KitError(f"reading records failed: HTTP {exc.response.status_code} from "
+                           f"{exc.request.url.path}") from None
+        except httpx.HTTPError as exc:
+            raise KitError(f"the Argilla server stopped answering while reading records ({exc}): "
+                           "rerun when it is back") from None
+        items = response.json()["items"]
+        records.extend(parse_record(item, dataset_id, language) for item in items)
+        if len(items) < page_size:
+            return records
+        offset += page_size
+

@@ -1,0 +1,107 @@
+"""Every figure of an export: counts, what was left out and why, agreement, 👍 rate per model."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ktokit.export.aggregate import LEFT_OUT, UNRATED, Decision, krippendorff_alpha, pairwise_agreement
+from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, AnnotatedRecord
+from ktokit.kto_format import prompt_text
+
+
+@dataclass
+class ModelRate:
+    model: str
+    up: int
+    down: int
+
+    @property
+    def rate(self) -> float:
+        return self.up / (self.up + self.down) if self.up + self.down else 0.0
+
+
+@dataclass
+class ExportSummary:
+    """Every figure the card shows; written as export_summary.json next to the data."""
+
+    language: str
+    language_name: str
+    dataset: str
+    strategy: str
+    min_votes: int
+    form: str
+    records: int
+    rated: int
+    left_out: dict[str, int]
+    rows: int
+    up: int
+    down: int
+    splits: dict[str, int]
+    prompts: int
+    dpo_pairs: int | None
+    responses: dict[str, int]
+    annotators: int
+    overlap_records: int
+    alpha: float | None
+    pairwise_agreement: float | None
+    models: list[ModelRate]
+    raw: int | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+    def report(self) -> list[str]:
+        """What export_kto.py prints: the rows, what was left out and why, the agreement."""
+        lines = [f"records      {self.records} ({self.rated} with a submitted vote); responses "
+                 + ", ".join(f"{n} {k}" for k, n in self.responses.items()) + f"; {self.annotators} annotators",
+                 f"KTO rows     {self.rows} ({', '.join(f'{k} {n}' for k, n in self.splits.items())}): "
+                 f"{self.up} 👍 / {self.down} 👎, {self.strategy}, min votes {self.min_votes}, {self.form} form"]
+        if self.left_out:
+            lines.append("left out     " + ", ".join(f"{n} {reason.replace('_', ' ')}"
+                                                   for reason, n in self.left_out.items()))
+        alpha = "n/a" if self.alpha is None else f"{self.alpha:.3f}"
+        lines.append(f"agreement    Krippendorff's alpha {alpha} on {self.overlap_records} records with 2+ votes")
+        if self.dpo_pairs is not None:
+            lines.append(f"DPO pairs    {self.dpo_pairs}")
+        return lines
+
+
+def model_rates(decisions: Iterable[Decision]) -> list[ModelRate]:
+    """👍/👎 of the exported rows per generating model (a text two models wrote counts for both)."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for d in decisions:
+        if d.label is None:
+            continue
+        for model in d.record.models or ("unknown",):
+            counts[model][0 if d.label else 1] += 1
+    rates = [ModelRate(m, up, down) for m, (up, down) in counts.items()]
+    return sorted(rates, key=lambda r: (-r.rate, -(r.up + r.down), r.model))
+
+
+def summarise(records: list[AnnotatedRecord], decisions: list[Decision], rows: list[dict[str, Any]],
+              splits: dict[str, list], pairs: list | None, raw: list | None, *, language: str,
+              language_name: str, dataset: str, strategy: str, min_votes: int, form: str) -> ExportSummary:
+    reasons = Counter(d.reason for d in decisions)
+    statuses = Counter(a.status for r in records for a in r.answers)
+    submitters = {a.annotator for r in records for a in r.answers if a.status == SUBMITTED and a.value}
+    units = [r.votes for r in records if len(r.votes) >= 2]
+    up = sum(1 for r in rows if r["label"])
+    alpha = krippendorff_alpha(units)
+    agree = pairwise_agreement(units)
+    return ExportSummary(
+        language=language, language_name=language_name, dataset=dataset, strategy=strategy,
+        min_votes=min_votes, form=form, records=len(records), rated=len(records) - reasons[UNRATED],
+        left_out={k: reasons[k] for k in LEFT_OUT if reasons[k]},
+        rows=len(rows), up=up, down=len(rows) - up, splits={k: len(v) for k, v in splits.items()},
+        prompts=len({prompt_text(r["prompt"]) for r in rows}),
+        dpo_pairs=None if pairs is None else len(pairs),
+        responses={s: statuses[s] for s in (SUBMITTED, DRAFT, DISCARDED)},
+        annotators=len(submitters), overlap_records=len(units),
+        alpha=None if alpha is None else round(alpha, 4), pairwise_agreement=None if agree is None else round(agree, 4),
+        models=model_rates(decisions), raw=None if raw is None else len(raw),
+    )
+

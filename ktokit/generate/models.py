@@ -1,0 +1,184 @@
+"""Model sets: which models answer the prompts, where they run, and how hard to push them.
+
+A model set is a YAML file (see `model_sets/`). Top-level keys are defaults for every model; each
+entry of `models:` may override them. Three backends cover the places a community runs models:
+
+- `inference-providers`: HF Inference Providers through the OpenAI-compatible router (HF token).
+- `openai`: any OpenAI-compatible `base_url` (vLLM, TGI, llama.cpp server, Ollama).
+- `transformers`: a local model loaded with transformers; `model: tiny` builds the kit's tiny model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ktokit.console import KitError
+from ktokit.generate.tiny import is_tiny
+from ktokit.paths import CHECKOUT
+
+HF_ROUTER_URL = "https://router.huggingface.co/v1"
+BACKENDS = ("inference-providers", "openai", "transformers")
+MODEL_SETS_DIR = CHECKOUT / "model_sets"
+DEFAULT_SET, OFFLINE_SET = "default", "offline"
+
+# Generation parameters each backend understands (names follow transformers; mapped for HTTP).
+GENERATION_KEYS = {
+    "inference-providers": {"max_new_tokens", "temperature", "top_p", "seed"},
+    "openai": {"max_new_tokens", "temperature", "top_p", "seed"},
+    "transformers": {"max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "do_sample"},
+}
+_MODEL_KEYS = {
+    "model", "name", "backend", "base_url", "api_key_env", "concurrency", "batch_size", "timeout",
+    "max_retries", "generation", "seed", "tiny_recipe",
+}
+_SET_KEYS = (_MODEL_KEYS - {"model", "name", "seed"}) | {"models"}
+
+
+@dataclass
+class ModelSpec:
+    """One model of a set, with every default resolved."""
+
+    model: str
+    backend: str
+    name: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = 8
+    batch_size: int = 32
+    timeout: float = 60.0
+    max_retries: int = 4
+    generation: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    tiny_recipe: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        where = {
+            "inference-providers": "HF Inference Providers",
+            "openai": f"OpenAI-compatible server {self.base_url}",
+            "transformers": "local transformers" + (f" (tiny model, seed {self.seed})" if is_tiny(self.model) else ""),
+        }[self.backend]
+        limit = f"{self.concurrency} in flight" if self.backend != "transformers" else f"batches of {self.batch_size}"
+        params = ", ".join(f"{k}={v}" for k, v in sorted(self.generation.items()))
+        return f"{self.name}: {where}, {limit}; {params or 'default parameters'}"
+
+
+@dataclass
+class ModelSet:
+    name: str
+    path: Path
+    models: list[ModelSpec]
+
+    @property
+    def needs_hf_token(self) -> bool:
+        return any(m.backend == "inference-providers" for m in self.models)
+
+    @property
+    def batch_size(self) -> int:
+        """One batch size for the whole run, so every model's batch k holds the same prompts."""
+        return min(m.batch_size for m in self.models)
+
+
+def model_set_path(name_or_path: str | Path) -> Path:
+    """`offline` means `model_sets/offline.yaml`; anything else is a path."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml") and (MODEL_SETS_DIR / f"{path}.yaml").is_file():
+        return MODEL_SETS_DIR / f"{path}.yaml"
+    return path
+
+
+def _check_type(value: Any, kind: type | tuple[type, ...], key: str, where: str) -> Any:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not dict):
+        name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise KitError(f"{where}: '{key}' must be {name}, got {value!r}")
+    return value
+
+
+def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
+    unknown = set(entry) - _MODEL_KEYS
+    if unknown:
+        raise KitError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_MODEL_KEYS))})")
+    merged = {**defaults, **entry}
+    merged["generation"] = {**(defaults.get("generation") or {}), **(entry.get("generation") or {})}
+    model = merged.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise KitError(f"{where}: every model needs 'model' (a model id, a path, or 'tiny')")
+    backend = merged.get("backend") or ("transformers" if is_tiny(model) else None)
+    if backend not in BACKENDS:
+        raise KitError(f"{where}: model {model!r} needs 'backend', one of {', '.join(BACKENDS)} (got {backend!r})")
+    base_url = merged.get("base_url")
+    if backend == "inference-providers":
+        base_url = base_url or HF_ROUTER_URL
+    elif backend == "openai" and not base_url:
+        raise KitError(f"{where}: model {model!r} uses backend 'openai' and needs 'base_url' (e.g. http://localhost:8000/v1)")
+    generation = _check_type(merged["generation"], dict, "generation", where)
+    bad = set(generation) - GENERATION_KEYS[backend]
+    if bad:
+        raise KitError(f"{where}: generation parameter(s) {', '.join(sorted(bad))} not supported by backend "
+                       f"{backend!r} (use {', '.join(sorted(GENERATION_KEYS[backend]))})")
+    spec = ModelSpec(
+        model=model.strip(),
+        backend=backend,
+        name=str(merged.get("name") or model.strip()),
+        base_url=str(base_url).rstrip("/") if base_url else None,
+        api_key_env=merged.get("api_key_env"),
+        generation=dict(generation),
+        tiny_recipe=dict(_check_type(merged.get("tiny_recipe") or {}, dict, "tiny_recipe", where)),
+    )
+    for key, kind in (("concurrency", int), ("batch_size", int), ("max_retries", int), ("seed", int),
+                      ("timeout", (int, float))):
+        if merged.get(key) is not None:
+            setattr(spec, key, _check_type(merged[key], kind, key, where))
+    if spec.concurrency < 1 or spec.batch_size < 1 or spec.max_retries < 0 or spec.timeout <= 0:
+        raise KitError(f"{where}: concurrency and batch_size must be >= 1, max_retries >= 0, timeout > 0")
+    return spec
+
+
+def load_model_set(name_or_path: str | Path) -> ModelSet:
+    """Read and check a model set; every problem is one KitError line naming the file."""
+    path = model_set_path(name_or_path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        shipped = ", ".join(sorted(p.stem for p in MODEL_SETS_DIR.glob("*.yaml")))
+        raise KitError(f"cannot read model set {where}: {exc.strerror or exc} (shipped sets: {shipped})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise KitError(f"{where}: not valid YAML{at}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list) or not data["models"]:
+        raise KitError(f"{where}: expected a mapping with a non-empty 'models:' list")
+    unknown = set(data) - _SET_KEYS
+    if unknown:
+        raise KitError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_SET_KEYS))})")
+    defaults = {k: v for k, v in data.items() if k != "models"}
+    specs = []
+    for i, entry in enumerate(data["models"], 1):
+        if isinstance(entry, str):
+            entry = {"model": entry}
+        if not isinstance(entry, dict):
+            raise KitError(f"{where}: model #{i} must be a mapping or a model id")
+        specs.append(_spec(entry, defaults, f"{where} (model #{i})"))
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise KitError(f"{where}: two models share a name; give each a distinct 'name'")
+    return ModelSet(name=path.stem, path=path, models=specs)
+
+
+def api_key_for(spec: ModelSpec, hf_token: str | None) -> str | None:
+    """The key sent to the model's server: the HF token for the router, else `$api_key_env`."""
+    if spec.backend == "inference-providers":
+        return hf_token
+    if spec.api_key_env:
+        key = os.environ.get(spec.api_key_env)
+        if not key:
+            raise KitError(f"model {spec.name!r} reads its API key from ${spec.api_key_env}, which is not set")
+        return key
+    return None

@@ -1,0 +1,212 @@
+"""preference_gen.py's work from start to finish: plan, resume, run the pipeline, save, summarise, push."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ktokit.console import KitError
+from ktokit.generate import output
+from ktokit.generate.models import (
+    DEFAULT_SET,
+    OFFLINE_SET,
+    ModelSet,
+    ModelSpec,
+    api_key_for,
+    load_model_set,
+)
+from ktokit.generate.tiny import is_tiny, tiny_language
+from ktokit.hub import LOGIN_HINT, hf_token, push_dataset, require_hf_token
+from ktokit.packs.languages import LanguagePack, load_pack
+
+RUNNERS = ("local", "distilabel")
+
+
+@dataclass
+class GenerationArguments:
+    """preference_gen.py's options (flags, or keys of a `--config` YAML file)."""
+
+    language: str = field(metadata={"help": "Language pack code, e.g. `es` (a folder of languages/)."})
+    models: str | None = field(
+        default=None,
+        metadata={"help": "Model set: a YAML file or a shipped name (`default`, `offline`). Default: `default` "
+                          "when a Hugging Face token is found, else `offline`."},
+    )
+    output: str | None = field(default=None, metadata={"help": "Output directory (default: outputs/<language>/generations)."})
+    sample: int | None = field(default=None, metadata={"help": "Use only the first N prompts of the pack."})
+    push_to_hub: str | None = field(default=None, metadata={"help": "Also push the dataset, with its card, to this Hub repo."})
+    private: bool = field(default=False, metadata={"help": "Make the Hub dataset private."})
+    dry_run: bool = field(default=False, metadata={"help": "Print models, prompts, requests and output, then stop."})
+    runner: str = field(default="local", metadata={"help": "`local` (threads in this process) or `distilabel` "
+                                                           "(distilabel's multi-process runner)."})
+
+
+def generate_responses(args: GenerationArguments) -> GenerationResult | None:
+    """The whole step: plan (printed), generate what is left, save, push; None for a dry run."""
+    pack = load_pack(args.language)
+    model_set, note, token = choose_model_set(args.models)
+    if note:
+        print(note)
+    output_dir = Path(args.output or f"outputs/{pack.code}/generations")
+    plan = prepare(pack, model_set, select_prompts(pack, args.sample), output_dir, token=token, runner=args.runner)
+    print(plan.describe())
+    if args.dry_run:
+        return None
+    if args.push_to_hub:
+        token = require_hf_token("--push-to-hub")  # fail before generating, not after
+    result = run_plan(plan)
+    print(result.summary)
+    print(f"saved {len(result.rows)} rows to {output_dir} (datasets.load_from_disk) and "
+          f"{output_dir}/{output.JSONL}")
+    if args.push_to_hub:
+        card = output.dataset_card(pack, model_set, result.rows, args.push_to_hub)
+        url = push_dataset(result.dataset, args.push_to_hub, card, private=args.private, token=token)
+        print(f"pushed to {url}")
+    return result
+
+
+def choose_model_set(models: str | None) -> tuple[ModelSet, str | None, str]:
+    """The model set to use, a note to show the user (or None), and the HF token ("" if none).
+
+    With no `--models`: the Hub set when a token is found, else the offline set, and say so.
+    """
+    token = hf_token() or ""
+    if models:
+        model_set = load_model_set(models)
+        if model_set.needs_hf_token and not token:
+            raise KitError(f"model set {model_set.path} runs on HF Inference Providers and needs a Hugging Face "
+                           f"token: {LOGIN_HINT} (or use --models offline)")
+        return model_set, None, token
+    if token:
+        return load_model_set(DEFAULT_SET), None, token
+    note = ("no Hugging Face token found: running offline on the tiny local models of model_sets/offline.yaml "
+            f"({LOGIN_HINT} for the Hub models, or pass --models FILE for your own endpoint)")
+    return load_model_set(OFFLINE_SET), note, token
+
+
+def select_prompts(pack: LanguagePack, sample: int | None) -> list[str]:
+    """The pack's prompts, each once, in pack order; `sample` keeps the first N (so runs nest)."""
+    prompts = list(dict.fromkeys(pack.prompts))
+    if not prompts:
+        raise KitError(f"pack {pack.code!r} has no prompts: write them in languages/{pack.code}/prompts.txt")
+    if sample is not None:
+        if sample < 1:
+            raise KitError(f"--sample must be at least 1, got {sample}")
+        prompts = prompts[:sample]
+    return prompts
+
+
+@dataclass
+class GenerationPlan:
+    pack: LanguagePack
+    model_set: ModelSet
+    prompts: list[str]
+    output_dir: Path
+    token: str = ""
+    runner: str = "local"
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def todo(self) -> list[str]:
+        return [p for p in self.prompts if p not in self.done]
+
+    def describe(self) -> str:
+        n_models = len(self.model_set.models)
+        lines = [
+            f"language:  {self.pack.code} ({self.pack.name})",
+            f"model set: {self.model_set.path}",
+            *(f"  - {m.describe()}" for m in self.model_set.models),
+            f"prompts:   {len(self.prompts)} ({len(self.prompts) - len(self.todo)} already done, "
+            f"{len(self.todo)} to generate)",
+            f"requests:  {len(self.todo) * n_models} ({len(self.todo)} prompts x {n_models} models)",
+            f"output:    {self.output_dir}",
+        ]
+        return "\n".join(lines)
+
+
+def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
+    """The distilabel LLM for one model of the set (builds the tiny model on first use)."""
+    from ktokit.generate.backends import LocalTransformersLLM, OpenAICompatibleLLM
+
+    generation = dict(spec.generation)
+    if spec.backend == "transformers":
+        path = spec.model
+        if is_tiny(spec.model):
+            from ktokit.generate.tiny import TinyRecipe, tiny_model
+
+            try:
+                recipe = TinyRecipe(**spec.tiny_recipe)
+            except TypeError as exc:
+                raise KitError(f"model {spec.name!r}: bad tiny_recipe ({exc})") from None
+            language = tiny_language(spec.model, pack.code)
+            path = str(tiny_model(pack if language == pack.code else language, spec.seed, recipe=recipe,
+                                  progress=False))
+        return LocalTransformersLLM(model=path, display_name=spec.name, device="cpu", token=None,
+                                    torch_dtype="float32", generation_kwargs=generation)
+    return OpenAICompatibleLLM(
+        model=spec.model, base_url=spec.base_url, api_key=api_key_for(spec, token), display_name=spec.name,
+        concurrency=spec.concurrency, timeout=spec.timeout, max_retries=spec.max_retries,
+        generation_kwargs=generation,
+    )
+
+
+def prepare(pack: LanguagePack, model_set: ModelSet, prompts: list[str], output_dir: Path, *,
+            token: str = "", runner: str = "local") -> GenerationPlan:
+    """A plan that knows which prompts an earlier run of the same command already did."""
+    if runner not in RUNNERS:
+        raise KitError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
+    if (output_dir / output.RUN_FILE).is_file():
+        identity = output.run_identity(pack, model_set)
+        output.claim_output_dir(output_dir, identity)  # raises if it belongs to another run
+    return GenerationPlan(pack, model_set, prompts, output_dir, token, runner,
+                          done={p: r for p, r in output.read_checkpoint(output_dir).items() if p in set(prompts)})
+
+
+@dataclass
+class GenerationResult:
+    rows: list[dict[str, Any]]
+    new_rows: list[dict[str, Any]]
+    skipped: int
+    seconds: float
+    stats: dict[str, dict[str, Any]]
+    dataset: Any = None
+
+    @property
+    def summary(self) -> str:
+        head = (f"{len(self.new_rows)} prompts generated in {self.seconds:.1f} s"
+                + (f", {self.skipped} done earlier and skipped" if self.skipped else ""))
+        return head + ("\n" + output.summary_table(self.stats) if self.new_rows else "")
+
+
+def run_plan(plan: GenerationPlan) -> GenerationResult:
+    """Generate what is left to do, then write the dataset, its JSONL copy and its card."""
+    from ktokit.generate.pipeline import build_pipeline, run_in_process, run_with_distilabel
+
+    output.claim_output_dir(plan.output_dir, output.run_identity(plan.pack, plan.model_set))
+    todo, skipped = plan.todo, len(plan.prompts) - len(plan.todo)
+    start = time.perf_counter()
+    if todo:
+        llms = [make_llm(spec, plan.pack, plan.token) for spec in plan.model_set.models]
+        rows = [{"input": p, "messages": plan.pack.messages(p)} for p in todo]
+        gp = build_pipeline(rows, llms, language=plan.pack.code, form=plan.pack.form,
+                            checkpoint=plan.output_dir / output.CHECKPOINT,
+                            batch_size=min(plan.model_set.batch_size, len(rows)),
+                            cache_dir=plan.output_dir / ".distilabel")
+        quiet = logging.getLogger("distilabel")
+        level, quiet.level = quiet.level, logging.WARNING if plan.runner == "local" else quiet.level
+        try:
+            (run_in_process if plan.runner == "local" else run_with_distilabel)(gp)
+        finally:
+            quiet.setLevel(level)
+    seconds = time.perf_counter() - start
+    done = {p: r for p, r in output.read_checkpoint(plan.output_dir).items() if p in set(plan.prompts)}
+    rows = output.ordered_rows(done, plan.prompts)
+    new_rows = [r for r in rows if r["input"] in set(todo)]
+    names = [m.name for m in plan.model_set.models]
+    stats = output.model_stats(new_rows, names)
+    result = GenerationResult(rows, new_rows, skipped, seconds, stats)
+    result.dataset = output.save_local(rows, plan.output_dir, output.dataset_card(plan.pack, plan.model_set, rows, None))
+    return result

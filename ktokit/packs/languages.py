@@ -1,0 +1,222 @@
+"""Language packs: everything the kit knows about a task in one language, read from `languages/<code>/`.
+
+A pack is three files: `pack.yaml` (names, prompts' framing, annotation texts, form rule),
+`prompts.txt` (one prompt per line) and `examples.txt` (texts that satisfy the form rule, separated
+by blank lines). Nothing here knows about haiku: the task and its form rule are data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ktokit.console import KitError
+from ktokit.paths import CHECKOUT
+
+PACK_FILE = "pack.yaml"
+PROMPTS_FILE = "prompts.txt"
+EXAMPLES_FILE = "examples.txt"
+TODO = "TODO"
+CODE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+MIN_PROMPTS = 100
+MIN_EXAMPLES = 30
+
+
+def languages_dir() -> Path:
+    """`$KTOKIT_LANGUAGES`, else the `languages/` folder of the checkout the kit runs from."""
+    if env := os.environ.get("KTOKIT_LANGUAGES"):
+        return Path(env)
+    return CHECKOUT / "languages"
+
+
+@dataclass
+class FormRule:
+    """The shape a good response has. `pattern` gives units per line; None means free form."""
+
+    lines: int | None = None
+    pattern: list[int] | None = None
+    counter: str | None = None
+
+    def describe(self) -> str:
+        if self.pattern:
+            return f"{'-'.join(map(str, self.pattern))} ({self.counter})"
+        if self.lines:
+            return f"{self.lines} lines"
+        return "free form"
+
+
+@dataclass
+class Annotation:
+    """Texts the annotators read, in the pack's language."""
+
+    dataset_title: str
+    guidelines: str
+    question: str
+    label_good: str
+    label_bad: str
+    comment: str = ""
+    prompt_title: str = ""
+    completion_title: str = ""
+
+
+@dataclass
+class LanguagePack:
+    code: str
+    name: str
+    native_name: str
+    task: str
+    system_prompt: str
+    user_template: str
+    annotation: Annotation
+    form: FormRule
+    prompts: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    def user_prompt(self, prompt: str) -> str:
+        return self.user_template.format(prompt=prompt)
+
+    def messages(self, prompt: str) -> list[dict[str, str]]:
+        """The chat a model is given for one prompt."""
+        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return [*messages, {"role": "user", "content": self.user_prompt(prompt)}]
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [s for line in path.read_text(encoding="utf-8").splitlines() if (s := line.strip())
+            and not s.startswith("#")]
+
+
+def _read_blocks(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    text = "\n".join(ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#"))
+    return [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+
+
+def pack_codes(root: Path | None = None) -> list[str]:
+    root = root or languages_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / PACK_FILE).is_file())
+
+
+def _require(data: dict, key: str, where: str) -> object:
+    if key not in data or data[key] in (None, ""):
+        raise KitError(f"{where}: missing field '{key}' (see languages/README.md for the format)")
+    return data[key]
+
+
+def load_pack(code_or_path: str | Path) -> LanguagePack:
+    """Load a pack by code (`es`) or folder path; one clear error if it is missing or malformed."""
+    path = Path(code_or_path)
+    if not (path / PACK_FILE).is_file():
+        code = str(code_or_path)
+        path = languages_dir() / code
+        if not (path / PACK_FILE).is_file():
+            known = ", ".join(pack_codes()) or "none"
+            raise KitError(
+                f"no language pack {code!r} (known: {known}); "
+                f"create one with `python -m ktokit new-language {code} --name NAME`"
+            )
+    where = str(path / PACK_FILE)
+    try:
+        data = yaml.safe_load((path / PACK_FILE).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise KitError(f"{where}: not valid YAML{at}; fix the syntax and retry") from None
+    if not isinstance(data, dict):
+        raise KitError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
+    ann = data.get("annotation") or {}
+    form = data.get("form") or {}
+    if not isinstance(ann, dict) or not isinstance(form, dict):
+        raise KitError(f"{where}: 'annotation' and 'form' must be mappings")
+    labels = ann.get("labels") or {}
+    pattern = form.get("pattern")
+    if pattern is not None and not (isinstance(pattern, list) and all(isinstance(n, int) for n in pattern)):
+        raise KitError(f"{where}: form.pattern must be a list of integers, e.g. [5, 7, 5]")
+    return LanguagePack(
+        code=str(_require(data, "code", where)),
+        name=str(_require(data, "name", where)),
+        native_name=str(data.get("native_name") or ""),
+        task=str(data.get("task") or ""),
+        system_prompt=str(data.get("system_prompt") or ""),
+        user_template=str(data.get("user_template") or "{prompt}"),
+        annotation=Annotation(
+            dataset_title=str(ann.get("dataset_title") or ""),
+            guidelines=str(ann.get("guidelines") or ""),
+            question=str(ann.get("question") or ""),
+            label_good=str(labels.get("good") or ""),
+            label_bad=str(labels.get("bad") or ""),
+            comment=str(ann.get("comment") or ""),
+            prompt_title=str(ann.get("prompt_title") or ""),
+            completion_title=str(ann.get("completion_title") or ""),
+        ),
+        form=FormRule(
+            lines=form.get("lines") or (len(pattern) if pattern else None),
+            pattern=pattern,
+            counter=form.get("counter"),
+        ),
+        prompts=_read_lines(path / PROMPTS_FILE),
+        examples=_read_blocks(path / EXAMPLES_FILE),
+        path=path,
+    )
+
+
+def pack_problems(pack: LanguagePack) -> list[str]:
+    """Everything still wrong with a pack, each as one line naming the field to fix (empty: valid)."""
+    from ktokit.packs.counting import COUNTERS
+
+    problems = []
+    if not CODE_RE.match(pack.code):
+        problems.append(f"code {pack.code!r} is not a language code such as 'es' or 'pt-BR'")
+    if pack.path is not None and pack.path.name != pack.code:
+        problems.append(f"code {pack.code!r} differs from the folder name {pack.path.name!r}")
+    fields = {
+        "name": pack.name,
+        "native_name": pack.native_name,
+        "task": pack.task,
+        "system_prompt": pack.system_prompt,
+        "user_template": pack.user_template,
+        "annotation.dataset_title": pack.annotation.dataset_title,
+        "annotation.guidelines": pack.annotation.guidelines,
+        "annotation.question": pack.annotation.question,
+        "annotation.labels.good": pack.annotation.label_good,
+        "annotation.labels.bad": pack.annotation.label_bad,
+        "annotation.prompt_title": pack.annotation.prompt_title,
+        "annotation.completion_title": pack.annotation.completion_title,
+    }
+    for name, value in fields.items():
+        if not value.strip() or TODO in value:
+            problems.append(f"{PACK_FILE}: fill in '{name}'")
+    if "{prompt}" not in pack.user_template:
+        problems.append(f"{PACK_FILE}: 'user_template' must contain {{prompt}}")
+    rule = pack.form
+    if rule.counter is not None and rule.counter not in COUNTERS:
+        problems.append(
+            f"{PACK_FILE}: form.counter {rule.counter!r} is unknown (known: {', '.join(sorted(COUNTERS))})"
+        )
+    if rule.pattern is not None:
+        if rule.counter is None:
+            problems.append(f"{PACK_FILE}: form.pattern needs form.counter")
+        if rule.lines is not None and rule.lines != len(rule.pattern):
+            problems.append(f"{PACK_FILE}: form.lines is {rule.lines} but form.pattern has {len(rule.pattern)}")
+    real_prompts = [p for p in pack.prompts if TODO not in p]
+    if len(real_prompts) < MIN_PROMPTS:
+        problems.append(f"{PROMPTS_FILE}: {len(real_prompts)} prompts, write at least {MIN_PROMPTS} (one per line)")
+    if len(set(real_prompts)) != len(real_prompts):
+        problems.append(f"{PROMPTS_FILE}: some prompts are repeated")
+    real_examples = [e for e in pack.examples if TODO not in e]
+    if len(real_examples) < MIN_EXAMPLES:
+        problems.append(
+            f"{EXAMPLES_FILE}: {len(real_examples)} examples, write at least {MIN_EXAMPLES} "
+            "(separated by blank lines) that follow the form rule"
+        )
+    return problems

@@ -1,0 +1,118 @@
+"""train_kto.py's options: the kit's few, the defaults it gives TRL's, and the kit's old Hub flags.
+
+Every TRL option (`ScriptArguments`, `KTOConfig`, `ModelConfig`) works as a flag or in a YAML recipe;
+`KitArguments` adds what TRL has no name for. Publishing uses TRL's own options (`--push_to_hub`,
+`--hub_model_id`, `--hub_private_repo`); the kit's earlier spellings are rewritten onto them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+# transformers 5 renamed gradient_checkpointing* to activation_checkpointing*, but TRL 1.16's KTOConfig
+# still sets the old names: a warning per run that users can do nothing about.
+warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
+
+DEFAULT_DATASET = "outputs/{language}/kto"
+DEFAULT_OUTPUT = "outputs/{language}/kto-model"
+BOOL_WORDS = ("true", "false", "yes", "no", "1", "0")
+# The kit's Hub flags before it used TRL's: a flag taking a repo id, and the private switch.
+REPO_FLAGS = ("--push-to-hub", "--push_to_hub", "--hub_repo", "--hub-repo")
+PRIVATE_FLAGS = {"--hub_private": "--hub_private_repo", "--hub-private": "--hub_private_repo"}
+
+
+@dataclass
+class KitArguments:
+    """The kit's own options; everything else is TRL's (`ScriptArguments`, `KTOConfig`, `ModelConfig`)."""
+
+    language: str | None = field(
+        default=None,
+        metadata={"help": "Language pack code (languages/<code>/): system prompt, eval prompts, form check."},
+    )
+    merge: bool = field(
+        default=False,
+        metadata={"help": "Also save the base model with the adapter merged in, under <output_dir>/merged."},
+    )
+    pack_chat: bool = field(
+        default=True,
+        metadata={"help": "Give standard-format rows the pack's system prompt and the model's chat template, "
+                          "as generation and evaluation do."},
+    )
+    eval: bool = field(
+        default=False,
+        metadata={"help": "After training, generate for held-out prompts with the base and the tuned model and "
+                          "score them with the pack's form check (<output_dir>/eval/)."},
+    )
+    eval_prompts: int = field(default=8, metadata={"help": "Held-out prompts to evaluate on."})
+    eval_seeds: int = field(default=2, metadata={"help": "Seeds per prompt and setting (1..N)."})
+    eval_temperatures: list[float] = field(
+        default_factory=lambda: [0.7], metadata={"help": "Sampling temperatures to evaluate (0 = greedy)."}
+    )
+    eval_max_new_tokens: int = field(default=64, metadata={"help": "Longest completion generated in --eval."})
+
+
+def argument_classes() -> tuple[type, ...]:
+    """What TRL's parser fills, in the order the training step receives them."""
+    from trl import KTOConfig, ModelConfig, ScriptArguments
+
+    return KitArguments, ScriptArguments, KTOConfig, ModelConfig
+
+
+def on_cpu() -> bool:
+    import torch
+
+    return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
+
+
+def parser_defaults() -> dict[str, Any]:
+    """Defaults the kit sets before TRL parses; a recipe or a flag still overrides each one.
+
+    The weights default to None so we can tell "not given" (set from the label balance) from 1.0.
+    On CPU, KTOConfig refuses its bf16 default and gradient checkpointing only slows a small model.
+    """
+    defaults: dict[str, Any] = {
+        "use_peft": True, "desirable_weight": None, "undesirable_weight": None,
+        "output_dir": DEFAULT_OUTPUT, "report_to": "none",
+    }
+    if on_cpu():
+        defaults.update(use_cpu=True, bf16=False, gradient_checkpointing=False)
+    return defaults
+
+
+def _is_repo(value: str) -> bool:
+    return not value.startswith("-") and value.lower() not in BOOL_WORDS
+
+
+def hub_aliases(argv: list[str]) -> list[str]:
+    """The kit's old Hub flags as TRL's: `--push-to-hub REPO` and `--hub_repo REPO` become
+    `--push_to_hub true --hub_model_id REPO`, `--hub_private [BOOL]` becomes `--hub_private_repo BOOL`
+    (true when no value follows).
+    TRL's boolean `--push_to_hub [true|false]` is left alone."""
+    out, i = [], 0
+    while i < len(argv):
+        flag, _, inline = argv[i].partition("=")
+        if flag in REPO_FLAGS:
+            value = inline or (argv[i + 1] if i + 1 < len(argv) and not inline else "")
+            if value and _is_repo(value):
+                out += ["--push_to_hub", "true", "--hub_model_id", value]
+                i += 1 if inline else 2
+                continue
+        if flag in PRIVATE_FLAGS:  # a switch then; TRL's option takes a value
+            given = inline or (argv[i + 1].lower() in BOOL_WORDS if i + 1 < len(argv) else False)
+            out += [PRIVATE_FLAGS[flag] + (f"={inline}" if inline else "")] + ([] if given else ["true"])
+        else:
+            out.append(argv[i])
+        i += 1
+    return out
+
+
+def config_path(argv: list[str]) -> str | None:
+    """The `--config` recipe named on the command line (the model card and metrics cite it)."""
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.partition("=")[2]
+    return None

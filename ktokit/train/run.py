@@ -1,0 +1,225 @@
+"""train_kto.py's work: TRL's KTO script (`trl/scripts/kto.py`) with the kit's checks and outputs around it.
+
+TRL parses and trains. Around that the kit resolves the base model (the offline `tiny` ones too),
+checks the exported dataset before any model is loaded, sets `desirable_weight`/`undesirable_weight`
+from the label balance, gives standard rows the pack's chat format, and writes what a community
+publishes: the adapter, metrics.json, the base-vs-tuned evaluation, merged weights, and TRL's model
+card with the kit's facts; TRL's own `--push_to_hub` uploads it all.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
+
+from ktokit.console import KitError, run_script, say
+from ktokit.hub import hub_error, is_hub_failure
+from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
+from ktokit.packs.languages import LanguagePack, load_pack
+from ktokit.paths import write_json
+from ktokit.train.arguments import (
+    DEFAULT_DATASET,
+    KitArguments,
+    argument_classes,
+    config_path,
+    hub_aliases,
+    parser_defaults,
+)
+from ktokit.train.card import CardFacts, add_kit_facts, on_hub
+from ktokit.train.data import check_trainable, load_kto_dataset
+from ktokit.train.models import lora_targets_without_lm_head, merge_adapter, resolve_base_model
+
+METRICS_FILE = "metrics.json"
+CARD_FILE = "README.md"
+
+
+class KitKTOTrainer(KTOTrainer):
+    """TRL's KTOTrainer whose model card, wherever TRL writes it (checkpoints, the end, a push), carries
+    the kit's facts once they are known."""
+
+    card_facts: CardFacts | None = None
+
+    def create_model_card(self, model_name: str | None = None, dataset_name: str | None = None,
+                          tags: str | list[str] | None = None) -> None:
+        super().create_model_card(model_name=model_name, dataset_name=dataset_name, tags=tags)
+        if self.card_facts is not None and self.is_world_process_zero():
+            add_kit_facts(Path(self.args.output_dir) / CARD_FILE, self.card_facts, self.args.output_dir)
+
+
+@dataclass
+class TrainingRun:
+    """What the kit settled before training: the pack, the base model, the checked data and its balance."""
+
+    pack: LanguagePack | None
+    base_model: str  # as given: a Hub id, a folder, or tiny[:lang]
+    model_path: str  # what is loaded
+    dataset: str
+    train: Any
+    test: Any
+    positives: int
+    negatives: int
+    recipe: str | None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """train_kto.py's command line, through the kit's one runner (TRL's parser, one line per user error)."""
+    argv = hub_aliases(list(sys.argv[1:] if argv is None else argv))
+    step = functools.partial(train_kto, recipe=config_path(argv))
+    return run_script(step, *argument_classes(), argv=argv, defaults=parser_defaults())
+
+
+def prepare(kit_args: KitArguments, script_args: ScriptArguments, training_args: KTOConfig, model_args: ModelConfig,
+            recipe: str | None = None) -> tuple[TrainingRun, Any]:
+    """Base model, tokenizer, dataset (checked before any model is loaded) and class weights; (run, tokenizer)."""
+    from transformers import AutoTokenizer
+
+    language = kit_args.language
+    pack = load_pack(language) if language else None
+    training_args.output_dir = training_args.output_dir.replace("{language}", language or "default")
+    model_path = resolve_base_model(model_args.model_name_or_path, language)
+    if (model_args.load_in_4bit or model_args.load_in_8bit) and training_args.use_cpu:
+        raise KitError("--load_in_4bit/--load_in_8bit (QLoRA) needs a CUDA GPU and bitsandbytes; "
+                       "on CPU train plain LoRA without them")
+    training_args.model_init_kwargs = {
+        "revision": model_args.model_revision, "trust_remote_code": training_args.trust_remote_code,
+        "attn_implementation": model_args.attn_implementation, "dtype": model_args.dtype,
+        **(training_args.model_init_kwargs or {}),
+    }
+    tokenizer = AutoTokenizer.from_pretrained(model_path, revision=model_args.model_revision,
+                                              trust_remote_code=training_args.trust_remote_code)
+    dataset = script_args.dataset_name or (DEFAULT_DATASET.format(language=language) if language else None)
+    if not dataset:
+        raise KitError("no dataset: give --language CODE (reads outputs/CODE/kto) or --dataset_name DIR_OR_HUB_ID")
+    train, test = load_kto_dataset(dataset, train_split=script_args.dataset_train_split,
+                                   test_split=script_args.dataset_test_split)
+    positives, negatives = check_trainable(train, training_args.per_device_train_batch_size)
+    # Class weights from the label balance, unless the recipe or a flag gave them
+    desirable, undesirable, why = balance_weights(positives, negatives, training_args.desirable_weight,
+                                                  training_args.undesirable_weight)
+    training_args.desirable_weight, training_args.undesirable_weight = desirable, undesirable
+    say(why, tag=True)
+    # Standard rows get the pack's system prompt and the chat template, as generation does
+    if kit_args.pack_chat and pack and tokenizer.chat_template and not is_conversational_row(train[0]):
+        train = to_conversational(train, pack)
+        test = to_conversational(test, pack) if test is not None else None
+        say(f"rows put in the chat format with the {pack.code!r} pack's system prompt", tag=True)
+    model_args.lora_target_modules = lora_targets_without_lm_head(model_args.lora_target_modules)
+    return TrainingRun(pack, model_args.model_name_or_path, model_path, dataset, train, test, positives, negatives,
+                       recipe), tokenizer
+
+
+def train_kto(kit_args: KitArguments, script_args: ScriptArguments, training_args: KTOConfig,
+              model_args: ModelConfig, recipe: str | None = None) -> dict:
+    """The whole step, as TRL's script runs it: prepare, KTOTrainer with a LoRA adapter, train, save, publish."""
+    run, tokenizer = prepare(kit_args, script_args, training_args, model_args, recipe)
+    try:  # with --push_to_hub, TRL creates the Hub repo here, before any training time is spent
+        trainer = KitKTOTrainer(
+            model=run.model_path,
+            args=training_args,
+            train_dataset=run.train,
+            eval_dataset=run.test if training_args.eval_strategy != "no" else None,
+            processing_class=tokenizer,
+            quantization_config=get_quantization_config(model_args),
+            peft_config=get_peft_config(model_args),
+        )
+    except Exception as exc:
+        if training_args.push_to_hub and is_hub_failure(exc):
+            raise hub_error(f"creating the Hub repo {training_args.hub_model_id!r}", exc) from None
+        raise
+    result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model(training_args.output_dir)
+    metrics = training_metrics(trainer, result, run, training_args)
+    if trainer.accelerator.is_main_process:
+        write_outputs(trainer, tokenizer, run, kit_args, metrics)
+    if training_args.push_to_hub:
+        push(trainer)
+    # Leave the process group together: a rank that tears it down while another is still writing can
+    # leave that one hung forever in gloo's destructor at exit (seen with torch 2.13 DDP on CPU).
+    trainer.accelerator.wait_for_everyone()
+    trainer.end()
+    return metrics
+
+
+def training_metrics(trainer: KTOTrainer, train_result: Any, run: TrainingRun, training_args: KTOConfig) -> dict:
+    """Everything worth keeping about a run, JSON-ready; the final loss must be a number."""
+    loss = train_result.training_loss
+    if not math.isfinite(loss):
+        raise KitError(f"training loss is {loss}: lower the learning_rate or check the dataset")
+    history = trainer.state.log_history
+    losses = [h["loss"] for h in history if "loss" in h]
+    return {
+        "base_model": run.base_model, "base_model_path": run.model_path, "dataset": run.dataset,
+        "language": run.pack.code if run.pack else None, "recipe": run.recipe, "desirable": run.positives,
+        "undesirable": run.negatives, "desirable_weight": training_args.desirable_weight,
+        "undesirable_weight": training_args.undesirable_weight, "world_size": training_args.world_size,
+        "train": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in train_result.metrics.items()},
+        "global_step": trainer.state.global_step,
+        "first_logged_loss": losses[0] if losses else None,
+        "last_logged_loss": losses[-1] if losses else None,
+        "log_history": history,
+    }
+
+
+def write_outputs(trainer: KitKTOTrainer, tokenizer: Any, run: TrainingRun, kit_args: KitArguments,
+                  metrics: dict) -> None:
+    """The main process's files: tokenizer, evaluation, merged weights, metrics.json, the model card."""
+    args = trainer.args
+    output_dir = Path(args.output_dir)
+    tokenizer.save_pretrained(args.output_dir)
+    eval_table = evaluate_trained(trainer, tokenizer, run, kit_args, metrics) if kit_args.eval else None
+    if kit_args.merge:
+        say(f"merged weights: {merge_adapter(output_dir)}", tag=True)
+    write_json(output_dir / METRICS_FILE, metrics)
+    trainer.card_facts = CardFacts(base_model=run.base_model, dataset=run.dataset,
+                                   language=run.pack.code if run.pack else None, recipe=run.recipe, metrics=metrics,
+                                   repo=args.hub_model_id if args.push_to_hub else None, eval_table=eval_table,
+                                   merged=kit_args.merge)
+    trainer.create_model_card(model_name=(args.hub_model_id or output_dir.name).split("/")[-1],
+                              dataset_name=run.dataset if on_hub(run.dataset) else None)
+    say(f"done: {metrics['global_step']} steps, loss {metrics['train']['train_loss']:.4f} -> {output_dir}/",
+        tag=True)
+
+
+def evaluate_trained(trainer: KTOTrainer, tokenizer: Any, run: TrainingRun, kit_args: KitArguments,
+                     metrics: dict) -> str:
+    """Base vs tuned on held-out prompts, with the trained model still in memory (reloaded under FSDP)."""
+    from ktokit.inference import load_model
+    from ktokit.train.evaluation import evaluate, held_out_prompts, summary_table, training_prompts
+
+    if run.pack is None:
+        raise KitError("--eval needs --language CODE: its prompts, system prompt and form rule")
+    prompts = held_out_prompts(run.pack, training_prompts(run.train), kit_args.eval_prompts)
+    output_dir = trainer.args.output_dir
+    if trainer.is_fsdp_enabled:
+        model, tokenizer = load_model(run.model_path, output_dir)
+    else:
+        model = trainer.accelerator.unwrap_model(trainer.model)
+    summary = evaluate(
+        model, tokenizer, run.pack, prompts, f"{output_dir}/eval", seeds=kit_args.eval_seeds,
+        temperatures=kit_args.eval_temperatures, max_new_tokens=kit_args.eval_max_new_tokens,
+        names={"base": run.base_model, "tuned": f"{run.base_model} + KTO"},
+        config={"base_model": run.base_model, "adapter": output_dir, "language": run.pack.code,
+                "dataset": run.dataset},
+    )
+    metrics["eval"] = summary
+    table = summary_table(summary)
+    say("eval, base vs tuned:\n" + table, tag=True)
+    return table
+
+
+def push(trainer: KitKTOTrainer) -> None:
+    """TRL's push of the output folder (adapter, card, metrics, eval, merged weights); one line on failure."""
+    repo = trainer.args.hub_model_id
+    try:
+        trainer.push_to_hub(commit_message="ktokit: KTO adapter, model card and metrics")
+    except Exception as exc:
+        if is_hub_failure(exc):
+            raise hub_error(f"push to the Hub repo {repo!r}", exc) from None
+        raise
+    say(f"pushed to https://huggingface.co/{trainer.hub_model_id or repo}", tag=True)
