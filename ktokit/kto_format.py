@@ -8,12 +8,16 @@ asks for a label balance, which the class weights below restore.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ktokit.packs.languages import LanguagePack
+from typing import Any, Protocol
 
 Messages = list[dict[str, str]]
+
+
+class LanguagePack(Protocol):
+    """What the row format needs of a language pack (`ktokit.packs.languages.LanguagePack`): its chat."""
+
+    def messages(self, prompt: str) -> Messages: ...
+
 
 COLUMNS = ("prompt", "completion", "label")
 # KTO paper, section 4: desirable_weight * n_desirable / (undesirable_weight * n_undesirable) in [1, 4/3].
