@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import MISSING, field
 from typing import Any
 
 EXIT_USER_ERROR = 2  # a KitError: bad input, missing prerequisite, refused request
@@ -67,6 +68,13 @@ def run_command(body: Callable[[], int | None], *, interrupted: str = "interrupt
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head`: the reader has what it wanted
         return 0
+
+
+def option(help: str, default: Any = MISSING, *, choices: list[str] | None = None,
+           default_factory: Callable[[], Any] | Any = MISSING) -> Any:
+    """A field of an entry script's arguments dataclass, with the `--help` text (and choices) TRL's parser shows."""
+    metadata = {"help": help, **({"choices": choices} if choices else {})}
+    return field(default=default, default_factory=default_factory, metadata=metadata)
 
 
 def run_script(step: Callable[..., Any], *argument_classes: type, argv: list[str] | None = None,

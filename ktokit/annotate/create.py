@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from ktokit.annotate.task import (
     shuffle_records,
     task_template,
 )
-from ktokit.console import KitError, first_line, say
+from ktokit.console import KitError, first_line, option, say
 from ktokit.packs.languages import LanguagePack, load_pack
 
 if TYPE_CHECKING:
@@ -39,26 +39,23 @@ Records = list[dict[str, Any]]
 class TaskArguments:
     """create_task.py's options (flags, or keys of a `--config` YAML file)."""
 
-    language: str = field(metadata={"help": "Language pack code, e.g. `es` (a folder of languages/)."})
-    generations: str | None = field(
-        default=None,
-        metadata={"help": "Generations from preference_gen.py: a dataset folder or a .jsonl file "
-                          "(default: outputs/<language>/generations)."},
-    )
-    local: bool = field(default=False, metadata={"help": "Use the local Argilla server (the default without --space)."})
-    space: str | None = field(default=None, metadata={"help": "Provision or reuse the Argilla Space ORG/NAME on the Hub."})
-    private: bool = field(default=False, metadata={"help": "Make a new Space private."})
-    storage: str = field(default="none", metadata={"help": "`none` or `bucket` (a private bucket mounted at /data). "
-                                                           "Without storage a restart loses every annotation."})
-    dry_run: bool = field(default=False, metadata={"help": "Print the plan (files, secret names, settings, records); touch nothing."})
-    min_submitted: int = field(default=2, metadata={"help": "Submitted answers a record needs (2+ to measure agreement)."})
-    dataset_name: str | None = field(default=None, metadata={"help": "Argilla dataset name (default: <task>-<language>)."})
-    workspace: str | None = field(default=None, metadata={"help": "Argilla workspace (default: the language code)."})
-    seed: int = field(default=42, metadata={"help": "Seed of the record shuffle."})
-    space_url: str | None = field(default=None, metadata={"help": "Argilla URL of the Space when it is not "
-                                                                  "https://<owner>-<name>.hf.space (a custom domain)."})
-    argilla_dir: str | None = field(default=None, metadata={"help": "Data dir of the local server (default: $KTOKIT_HOME/argilla)."})
-    space_timeout: float = field(default=1800.0, metadata={"help": "Seconds to wait for the Space to build and start."})
+    language: str = option("Language pack code, e.g. `es` (a folder of languages/).")
+    generations: str | None = option("Generations from preference_gen.py: a dataset folder or a .jsonl file "
+                                     "(default: outputs/<language>/generations).", None)
+    local: bool = option("Use the local Argilla server (the default without --space).", False)
+    space: str | None = option("Provision or reuse the Argilla Space ORG/NAME on the Hub.", None)
+    private: bool = option("Make a new Space private.", False)
+    storage: str = option("`none` or `bucket` (a private bucket mounted at /data). Without storage a restart "
+                          "loses every annotation.", "none")
+    dry_run: bool = option("Print the plan (files, secret names, settings, records); touch nothing.", False)
+    min_submitted: int = option("Submitted answers a record needs (2+ to measure agreement).", 2)
+    dataset_name: str | None = option("Argilla dataset name (default: <task>-<language>).", None)
+    workspace: str | None = option("Argilla workspace (default: the language code).", None)
+    seed: int = option("Seed of the record shuffle.", 42)
+    space_url: str | None = option("Argilla URL of the Space when it is not https://<owner>-<name>.hf.space "
+                                   "(a custom domain).", None)
+    argilla_dir: str | None = option("Data dir of the local server (default: $KTOKIT_HOME/argilla).", None)
+    space_timeout: float = option("Seconds to wait for the Space to build and start.", 1800.0)
 
 
 def create_task(args: TaskArguments) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ktokit.console import KitError, say
+from ktokit.console import KitError, option, say
 from ktokit.export.aggregate import LEFT_OUT, aggregate
 from ktokit.export.read import DRAFT, SUBMITTED, AnnotatedRecord
 from ktokit.export.rows import dpo_pairs, kto_rows, raw_rows, split_prompts, split_rows
@@ -22,34 +22,22 @@ if TYPE_CHECKING:
 class ExportArguments:
     """export_kto.py's options (flags, or keys of a `--config` YAML file)."""
 
-    language: str = field(metadata={"help": "Language pack code, e.g. `es`: the dataset create_task.py made for it."})
-    strategy: str = field(
-        default="majority",
-        metadata={"help": "How votes become one label: `majority` (ties left out) or `unanimous` "
-                          "(any disagreement left out).", "choices": ["majority", "unanimous"]},
-    )
-    min_votes: int = field(default=1, metadata={"help": "Submitted votes a record needs to be exported."})
-    conversational: bool = field(
-        default=False,
-        metadata={"help": "Conversational rows (lists of messages, the pack's system prompt included) "
-                          "instead of standard text rows."},
-    )
-    dpo: bool = field(default=False, metadata={"help": "Also write DPO pairs (prompt, chosen, rejected) to <output_dir>/dpo."})
-    test_size: float = field(
-        default=0.0,
-        metadata={"help": "Fraction of prompts in a test split, chosen by a hash of the prompt "
-                          "(deterministic; no prompt on both sides). 0: train only."},
-    )
-    raw: bool = field(
-        default=False,
-        metadata={"help": "Also save every response (drafts and discards too, annotators pseudonymised) "
-                          "to <output_dir>/raw: a backup of the community's work."},
-    )
-    output_dir: str | None = field(default=None, metadata={"help": "Where to write (default: outputs/<language>/kto)."})
-    push_to_hub: str | None = field(default=None, metadata={"help": "Also push to this Hub dataset repo ORG/NAME."})
-    private: bool = field(default=False, metadata={"help": "Create the Hub repo as private."})
-    dataset_name: str | None = field(default=None, metadata={"help": "Argilla dataset (default: the one create_task.py recorded)."})
-    workspace: str | None = field(default=None, metadata={"help": "Argilla workspace (default: the one create_task.py recorded)."})
+    language: str = option("Language pack code, e.g. `es`: the dataset create_task.py made for it.")
+    strategy: str = option("How votes become one label: `majority` (ties left out) or `unanimous` (any "
+                           "disagreement left out).", "majority", choices=["majority", "unanimous"])
+    min_votes: int = option("Submitted votes a record needs to be exported.", 1)
+    conversational: bool = option("Conversational rows (lists of messages, the pack's system prompt included) "
+                                  "instead of standard text rows.", False)
+    dpo: bool = option("Also write DPO pairs (prompt, chosen, rejected) to <output_dir>/dpo.", False)
+    test_size: float = option("Fraction of prompts in a test split, chosen by a hash of the prompt "
+                              "(deterministic; no prompt on both sides). 0: train only.", 0.0)
+    raw: bool = option("Also save every response (drafts and discards too, annotators pseudonymised) to "
+                       "<output_dir>/raw: a backup of the community's work.", False)
+    output_dir: str | None = option("Where to write (default: outputs/<language>/kto).", None)
+    push_to_hub: str | None = option("Also push to this Hub dataset repo ORG/NAME.", None)
+    private: bool = option("Create the Hub repo as private.", False)
+    dataset_name: str | None = option("Argilla dataset (default: the one create_task.py recorded).", None)
+    workspace: str | None = option("Argilla workspace (default: the one create_task.py recorded).", None)
 
 
 def export_kto(args: ExportArguments) -> Path:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ktokit.console import KitError
+from ktokit.console import KitError, option
 from ktokit.generate import output
 from ktokit.generate.models import (
     DEFAULT_SET,
@@ -29,19 +29,16 @@ RUNNERS = ("local", "distilabel")
 class GenerationArguments:
     """preference_gen.py's options (flags, or keys of a `--config` YAML file)."""
 
-    language: str = field(metadata={"help": "Language pack code, e.g. `es` (a folder of languages/)."})
-    models: str | None = field(
-        default=None,
-        metadata={"help": "Model set: a YAML file or a shipped name (`default`, `offline`). Default: `default` "
-                          "when a Hugging Face token is found, else `offline`."},
-    )
-    output: str | None = field(default=None, metadata={"help": "Output directory (default: outputs/<language>/generations)."})
-    sample: int | None = field(default=None, metadata={"help": "Use only the first N prompts of the pack."})
-    push_to_hub: str | None = field(default=None, metadata={"help": "Also push the dataset, with its card, to this Hub repo."})
-    private: bool = field(default=False, metadata={"help": "Make the Hub dataset private."})
-    dry_run: bool = field(default=False, metadata={"help": "Print models, prompts, requests and output, then stop."})
-    runner: str = field(default="local", metadata={"help": "`local` (threads in this process) or `distilabel` "
-                                                           "(distilabel's multi-process runner)."})
+    language: str = option("Language pack code, e.g. `es` (a folder of languages/).")
+    models: str | None = option("Model set: a YAML file or a shipped name (`default`, `offline`). Default: "
+                                "`default` when a Hugging Face token is found, else `offline`.", None)
+    output: str | None = option("Output directory (default: outputs/<language>/generations).", None)
+    sample: int | None = option("Use only the first N prompts of the pack.", None)
+    push_to_hub: str | None = option("Also push the dataset, with its card, to this Hub repo.", None)
+    private: bool = option("Make the Hub dataset private.", False)
+    dry_run: bool = option("Print models, prompts, requests and output, then stop.", False)
+    runner: str = option("`local` (threads in this process) or `distilabel` (distilabel's multi-process "
+                         "runner).", "local")
 
 
 def generate_responses(args: GenerationArguments) -> GenerationResult | None:

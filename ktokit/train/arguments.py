@@ -8,8 +8,10 @@ Every TRL option (`ScriptArguments`, `KTOConfig`, `ModelConfig`) works as a flag
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from ktokit.console import option
 
 # transformers 5 renamed gradient_checkpointing* to activation_checkpointing*, but TRL 1.16's KTOConfig
 # still sets the old names: a warning per run that users can do nothing about.
@@ -27,30 +29,18 @@ PRIVATE_FLAGS = {"--hub_private": "--hub_private_repo", "--hub-private": "--hub_
 class KitArguments:
     """The kit's own options; everything else is TRL's (`ScriptArguments`, `KTOConfig`, `ModelConfig`)."""
 
-    language: str | None = field(
-        default=None,
-        metadata={"help": "Language pack code (languages/<code>/): system prompt, eval prompts, form check."},
-    )
-    merge: bool = field(
-        default=False,
-        metadata={"help": "Also save the base model with the adapter merged in, under <output_dir>/merged."},
-    )
-    pack_chat: bool = field(
-        default=True,
-        metadata={"help": "Give standard-format rows the pack's system prompt and the model's chat template, "
-                          "as generation and evaluation do."},
-    )
-    eval: bool = field(
-        default=False,
-        metadata={"help": "After training, generate for held-out prompts with the base and the tuned model and "
-                          "score them with the pack's form check (<output_dir>/eval/)."},
-    )
-    eval_prompts: int = field(default=8, metadata={"help": "Held-out prompts to evaluate on."})
-    eval_seeds: int = field(default=2, metadata={"help": "Seeds per prompt and setting (1..N)."})
-    eval_temperatures: list[float] = field(
-        default_factory=lambda: [0.7], metadata={"help": "Sampling temperatures to evaluate (0 = greedy)."}
-    )
-    eval_max_new_tokens: int = field(default=64, metadata={"help": "Longest completion generated in --eval."})
+    language: str | None = option("Language pack code (languages/<code>/): system prompt, eval prompts, form "
+                                  "check.", None)
+    merge: bool = option("Also save the base model with the adapter merged in, under <output_dir>/merged.", False)
+    pack_chat: bool = option("Give standard-format rows the pack's system prompt and the model's chat template, "
+                             "as generation and evaluation do.", True)
+    eval: bool = option("After training, generate for held-out prompts with the base and the tuned model and "
+                        "score them with the pack's form check (<output_dir>/eval/).", False)
+    eval_prompts: int = option("Held-out prompts to evaluate on.", 8)
+    eval_seeds: int = option("Seeds per prompt and setting (1..N).", 2)
+    eval_temperatures: list[float] = option("Sampling temperatures to evaluate (0 = greedy).",
+                                            default_factory=lambda: [0.7])
+    eval_max_new_tokens: int = option("Longest completion generated in --eval.", 64)
 
 
 def argument_classes() -> tuple[type, ...]:

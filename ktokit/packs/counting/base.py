@@ -48,12 +48,28 @@ class WordCounter(Counter):
     def word_counts(self, word: str) -> list[int]:
         raise NotImplementedError
 
-    def count(self, text: str) -> Count:
-        preferred = 0
-        totals = {0}
-        for word in self.words(text):
+    def totals(self, words: list[str]) -> tuple[int, set[int]]:
+        """The sum of the words' preferred counts, and every sum their valid counts can make."""
+        preferred, totals = 0, {0}
+        for word in words:
             counts = self.word_counts(word) or [0]
             preferred += counts[0]
             totals = {t + c for t in totals for c in set(counts)}
+        return preferred, totals
+
+    def nearest(self, preferred: int, totals: set[int]) -> Count:
+        """The preferred count, with the other totals nearest to it as alternatives."""
         others = sorted(totals - {preferred}, key=lambda t: (abs(t - preferred), t))
         return Count(preferred, tuple(sorted(others[: self.max_alternatives])))
+
+    def count(self, text: str) -> Count:
+        return self.nearest(*self.totals(self.words(text)))
+
+
+def vowel_nuclei(word: str, nucleus_re: re.Pattern, vowels: str) -> int:
+    """Vowel nuclei of a lower-case word in a Germanic spelling: qu's u is a consonant, so is a y before a
+    vowel at the start."""
+    word = word.replace("qu", "kw")
+    if word.startswith("y") and len(word) > 1 and word[1] in vowels:
+        word = "j" + word[1:]
+    return len(nucleus_re.findall(word))

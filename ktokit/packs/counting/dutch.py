@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ktokit.packs.counting.base import WordCounter
+from ktokit.packs.counting.base import WordCounter, vowel_nuclei
 
 VOWELS = "aeiouyéèêàáâôóûúîíëïöüä"
 DIAERESIS = "ëïöüä"  # starts a new syllable, maybe a digraph: ideeën, co-ördinatie, be-ëindigen
@@ -39,13 +39,9 @@ LOANWORDS = {
 
 
 def _nuclei(word: str) -> int:
-    """Vowel nuclei of a lower-case word: qu's u is a consonant, so is a y before a vowel at the start."""
-    word = word.replace("qu", "kw")
     for mark, plain in zip(DIAERESIS, "eioua"):  # be|eindigen, idee|en: the marked vowel opens a nucleus
         word = word.replace(mark, "|" + plain)
-    if word.startswith("y") and len(word) > 1 and word[1] in VOWELS:
-        word = "j" + word[1:]
-    return len(_NUCLEUS_RE.findall(word))
+    return vowel_nuclei(word, _NUCLEUS_RE, VOWELS)
 
 
 class DutchCounter(WordCounter):

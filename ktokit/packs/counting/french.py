@@ -203,8 +203,7 @@ class FrenchCounter(WordCounter):
 
     name = "fr"
 
-    def word_counts(self, word: str) -> list[int]:
-        return french_word_counts(word)
+    word_counts = staticmethod(french_word_counts)
 
     def count(self, text: str) -> Count:
         words = self.words(text)
@@ -218,9 +217,7 @@ class FrenchCounter(WordCounter):
             if info.final_mute != "e" or not _elides_before(nxt):
                 verse += 1
         diaereses = sum(i.diaereses for i in infos)
-        totals = {base + d for base in (spoken, verse) for d in range(diaereses + 1)}
-        others = sorted(totals - {spoken}, key=lambda t: (abs(t - spoken), t))
-        return Count(spoken, tuple(sorted(others[: self.max_alternatives])))
+        return self.nearest(spoken, {base + d for base in (spoken, verse) for d in range(diaereses + 1)})
 
 
 def _elides_before(word: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ktokit.packs.counting.base import WordCounter
+from ktokit.packs.counting.base import WordCounter, vowel_nuclei
 
 VOWELS = "aeiouyäöüéèêàáâëïôóûú"
 
@@ -58,11 +58,7 @@ _I_GLIDE = re.compile(r"(?<=[^aeiouäöüy])i(?=[aouäöü])")
 
 
 def _nuclei(word: str) -> int:
-    """Vowel nuclei of a lower-case word: qu's u is a consonant, so is a y before a vowel at the start."""
-    word = word.replace("qu", "kw")
-    if word.startswith("y") and len(word) > 1 and word[1] in VOWELS:
-        word = "j" + word[1:]
-    return len(_NUCLEUS_RE.findall(word))
+    return vowel_nuclei(word, _NUCLEUS_RE, VOWELS)
 
 
 class GermanCounter(WordCounter):

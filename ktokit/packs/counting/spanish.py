@@ -106,22 +106,14 @@ class SpanishCounter(WordCounter):
 
     name = "es"
 
-    def word_counts(self, word: str) -> list[int]:
-        return spanish_word_counts(word)
+    word_counts = staticmethod(spanish_word_counts)
 
     def count(self, text: str) -> Count:
         words = self.words(text)
-        preferred = 0
-        totals = {0}
-        for word in words:
-            counts = self.word_counts(word) or [0]
-            preferred += counts[0]
-            totals = {t + c for t in totals for c in set(counts)}
+        preferred, totals = self.totals(words)
         # Each junction of a vowel-final word and a vowel-initial one may merge into one syllable.
         merges = sum(1 for a, b in zip(words, words[1:], strict=False) if _ends_vowel(a) and _starts_vowel(b))
-        totals = {t - m for t in totals for m in range(merges + 1)}
-        others = sorted(totals - {preferred}, key=lambda t: (abs(t - preferred), t))
-        return Count(preferred, tuple(sorted(others[: self.max_alternatives])))
+        return self.nearest(preferred, {t - m for t in totals for m in range(merges + 1)})
 
 
 def _ends_vowel(word: str) -> bool:
