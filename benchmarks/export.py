@@ -61,7 +61,9 @@ def main() -> None:
 
     from ktokit.annotate.credentials import save_target
     from ktokit.annotate.task import ensure_dataset
-    from ktokit.export.rows import build_export, connect, fetch_records, write_export
+    from ktokit.export.build import build_export
+    from ktokit.export.read import connect, fetch_records
+    from ktokit.export.write import write_export
 
     tmp = Path(tempfile.mkdtemp(prefix="ktokit-bench-export-"))
     data_dir, config = tmp / "argilla", tmp / "config"

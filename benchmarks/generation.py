@@ -24,7 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ktokit.generate import generate, load_model_set, prepare  # noqa: E402
+from ktokit.generate import load_model_set, prepare, run_plan  # noqa: E402
 from ktokit.packs.counting import get_counter  # noqa: E402
 from ktokit.packs.languages import load_pack  # noqa: E402
 
@@ -74,7 +74,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             plan = prepare(pack, model_set, pack.prompts, Path(tmp) / "generations")
             start, cpu = time.perf_counter(), time.process_time()
-            result = generate(plan)
+            result = run_plan(plan)
             kit, kit_cpu = time.perf_counter() - start, time.process_time() - cpu
         failures = sum(s["failures"] for s in result.stats.values())
         sequential = one_at_a_time(base_url, [m.model for m in models], [pack.messages(p) for p in pack.prompts],

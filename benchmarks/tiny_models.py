@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ktokit.generate.tiny import tiny_model  # noqa: E402
+from ktokit.inference import complete  # noqa: E402
 from ktokit.packs.form import check_form  # noqa: E402
 from ktokit.packs.languages import load_pack, pack_codes  # noqa: E402
-from ktokit.train.evaluation import generate  # noqa: E402
 
 DECODINGS = (("greedy", 0.0, 1.0), ("T0.8 p0.95", 0.8, 0.95), ("T0.7", 0.7, 1.0))
 
@@ -55,7 +55,7 @@ def main() -> int:
             built = time.perf_counter() - start
             model, tokenizer = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
             for name, temperature, top_p in DECODINGS:
-                answers = generate(model, tokenizer, pack, prompts, temperature=temperature, seed=1,
+                answers = complete(model, tokenizer, pack, prompts, temperature=temperature, seed=1,
                                    max_new_tokens=48, top_p=top_p)
                 non_empty = sum(bool(a.strip()) for a in answers)
                 lines = sum(line_count(a) == pack.form.lines for a in answers)
