@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ktokit.packs.languages import LanguagePack, load_pack
-from ktokit.paths import kit_home
+from ktokit.paths import kit_home, write_json
 
 SPECIAL_TOKENS = ["<|pad|>", "<|bos|>", "<|eos|>", "<|unk|>", "<|system|>", "<|user|>", "<|assistant|>"]
 CHAT_TEMPLATE = (
@@ -213,7 +213,7 @@ def train_tiny(pack: LanguagePack, seed: int, recipe: TinyRecipe, out_dir: Path,
         "first_loss": round(losses[0], 4), "final_loss": round(losses[-1], 4),
         "train_seconds": round(time.perf_counter() - start, 1), "recipe": asdict(recipe),
     }
-    (out_dir / "tiny_model.json").write_text(json.dumps(figures, indent=2) + "\n")
+    write_json(out_dir / "tiny_model.json", figures)
     return figures
 
 
