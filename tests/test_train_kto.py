@@ -18,7 +18,7 @@ from kit_testing import ROOT, run_script
 from ktokit.cli import main as kit
 from ktokit.kto_format import balance_weights
 from ktokit.packs.languages import load_pack
-from ktokit.train.arguments import hub_aliases
+from ktokit.train.arguments import hub_aliases, learning_rate_band, learning_rate_warning
 from ktokit.train.run import main as train_main
 
 LANG = "ja"  # the pack with prompts and examples in this checkout
@@ -125,9 +125,11 @@ def test_model_card_and_eval_files(smoke):
     assert first["temperature"] == 0.7 and len(first["completions"]) == 1
     summary = json.loads((eval_dir / "summary.json").read_text())
     assert [s["model"] for s in summary] == ["base", "tuned"]
+    assert summary[1]["gain"]["prompts"] == 2 and len(summary[1]["gain"]["ci95"]) == 2
+    assert "tuned - base form score:" in (eval_dir / "summary.md").read_text()
     table = (eval_dir / "summary.md").read_text().splitlines()
     assert table[0].startswith("| Model | Form score | Pass rate | Mean length")
-    assert [line.split(" | ")[0] for line in table[2:]] == ["| tiny", "| tiny + KTO"]
+    assert [line.split(" | ")[0] for line in table[2:] if line.startswith("|")] == ["| tiny", "| tiny + KTO"]
 
 
 @pytest.mark.slow
@@ -259,3 +261,37 @@ def test_every_recipe_parses_with_trls_parser(recipe):
     assert model.use_peft and model.model_name_or_path
     assert training.per_device_train_batch_size >= 2
     assert "{language}" in training.output_dir
+    if model.model_name_or_path != "tiny":  # real models: inside KTO's recommended band for LoRA
+        low, high = learning_rate_band(model.use_peft)
+        assert low <= training.learning_rate <= high, (recipe, training.learning_rate)
+
+
+def test_a_learning_rate_far_outside_kto_band_is_warned():
+    assert learning_rate_band(use_peft=False) == (5e-7, 5e-6)
+    assert learning_rate_band(use_peft=True) == pytest.approx((5e-6, 5e-5))
+    assert learning_rate_warning(2e-5, use_peft=True) is None
+    assert learning_rate_warning(1e-6, use_peft=False) is None
+    assert "far above" in learning_rate_warning(5e-4, use_peft=True)
+    assert "far above" in learning_rate_warning(2e-5, use_peft=False)  # a LoRA rate for full fine-tuning
+    assert "far below" in learning_rate_warning(1e-7, use_peft=True)
+
+
+def test_the_gain_comes_with_a_bootstrap_ci_over_prompts():
+    from ktokit.train.evaluation import bootstrap_gain, gain_line
+
+    def rows(shift: float, noise: list[float]) -> list[dict]:
+        out = []
+        for i, wobble in enumerate(noise):
+            out += [{"model": "base", "prompt": f"p{i}", "score": 0.5},
+                    {"model": "tuned", "prompt": f"p{i}", "score": 0.5 + shift + wobble}]
+        return out
+
+    noise = [0.1 * ((i % 3) - 1) for i in range(24)]  # mean 0
+    gain = bootstrap_gain(rows(0.2, noise))
+    assert gain["verdict"] == "a significant gain" and gain["prompts"] == 24
+    assert 0 < gain["ci95"][0] <= gain["delta"] <= gain["ci95"][1] and gain["delta"] == pytest.approx(0.2, abs=0.02)
+    assert bootstrap_gain(rows(-0.2, noise))["verdict"] == "a significant loss"
+    flat = bootstrap_gain(rows(0.0, [0.3, -0.3] * 6))
+    assert flat["verdict"] == "not significant" and flat["ci95"][0] < 0 < flat["ci95"][1]
+    assert "95% CI [" in gain_line(gain) and "24 prompts" in gain_line(gain)
+    assert bootstrap_gain([{"model": "base", "prompt": "p", "score": 1.0}]) is None  # no tuned model: no gain

@@ -106,3 +106,30 @@ def config_path(argv: list[str]) -> str | None:
         if arg.startswith("--config="):
             return arg.partition("=")[2]
     return None
+
+
+# The KTO authors recommend 5e-7 to 5e-6 for full fine-tuning (TRL's "[KTO] learning rate recommendations
+# for kto"); a LoRA adapter usually wants about 10x the full fine-tuning rate ("LoRA Without Regret").
+KTO_FULL_LR = (5e-7, 5e-6)
+LORA_LR_FACTOR = 10.0
+LR_SLACK = 3.0  # only warn when the rate is more than this factor outside the band
+
+
+def learning_rate_band(use_peft: bool) -> tuple[float, float]:
+    """The recommended learning rates for KTO, full fine-tuning or a LoRA adapter."""
+    low, high = KTO_FULL_LR
+    factor = LORA_LR_FACTOR if use_peft else 1.0
+    return low * factor, high * factor
+
+
+def learning_rate_warning(learning_rate: float, use_peft: bool) -> str | None:
+    """A warning when the rate is far outside the recommended band for the method; None when it is fine."""
+    low, high = learning_rate_band(use_peft)
+    method = "LoRA" if use_peft else "full fine-tuning"
+    if learning_rate > high * LR_SLACK:
+        return (f"learning_rate {learning_rate:g} is far above the {low:g}..{high:g} recommended for KTO with "
+                f"{method}: training may diverge or forget; lower it unless you measured otherwise")
+    if learning_rate < low / LR_SLACK:
+        return (f"learning_rate {learning_rate:g} is far below the {low:g}..{high:g} recommended for KTO with "
+                f"{method}: the model may not move; raise it unless you measured otherwise")
+    return None

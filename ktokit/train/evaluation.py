@@ -7,7 +7,7 @@ seeds. Files written (the results layout of the Haha eval, one file per model, a
     completions.jsonl        one row per model x temperature x seed x prompt
     results-<model>.json     {"config": ..., "results": [{"prompt", "settingsResults": [{"temperature",
                              "completions": [seed 1, seed 2, ...], "scores": [...]}]}]}
-    summary.json, summary.md form score, pass rate, mean length, per model
+    summary.json, summary.md form score, pass rate, mean length, per model; tuned - base with a 95 % CI
 """
 
 from __future__ import annotations
@@ -53,13 +53,41 @@ def summary_by_model(rows: list[dict], names: dict[str, str]) -> list[dict]:
     return summary
 
 
+def bootstrap_gain(rows: list[dict], *, resamples: int = 2000, seed: int = 0) -> dict | None:
+    """Tuned minus base mean form score, with a 95 % bootstrap CI over prompts (paired: each prompt's mean
+    over seeds and temperatures, for both models), so two adapters' difference can be told from noise."""
+    import random
+
+    by_prompt: dict[str, dict[str, list[float]]] = {}
+    for r in rows:
+        by_prompt.setdefault(r["prompt"], {}).setdefault(r["model"], []).append(r["score"])
+    diffs = [sum(m["tuned"]) / len(m["tuned"]) - sum(m["base"]) / len(m["base"])
+             for m in by_prompt.values() if m.get("tuned") and m.get("base")]
+    if not diffs:
+        return None
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(resamples))
+    low, high = means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
+    verdict = "a significant gain" if low > 0 else "a significant loss" if high < 0 else "not significant"
+    return {"delta": round(sum(diffs) / len(diffs), 4), "ci95": [round(low, 4), round(high, 4)],
+            "prompts": len(diffs), "verdict": verdict}
+
+
+def gain_line(gain: dict) -> str:
+    """One line on whether tuning changed the form score beyond noise."""
+    low, high = gain["ci95"]
+    return (f"tuned - base form score: {gain['delta']:+.4f} (95% CI [{low:+.4f}, {high:+.4f}], bootstrap over "
+            f"{gain['prompts']} prompts): {gain['verdict']}")
+
+
 def summary_table(summary: list[dict]) -> str:
-    """A Markdown table like the Gemma Haiku Generator's results, one row per model."""
+    """A Markdown table like the Gemma Haiku Generator's results, one row per model (and the gain's CI)."""
     lines = [SUMMARY_HEADER, "|-------|-----------:|----------:|--------------------:|------:|------------:|"]
     for s in summary:
         lines.append(f"| {s['name']} | {s['form_score']:.4f} | {s['pass_rate']:.2%} | {s['mean_length']:.1f} "
                      f"| {s['empty']} | {s['completions']} |")
-    return "\n".join(lines) + "\n"
+    gains = [s["gain"] for s in summary if s.get("gain")]
+    return "\n".join(lines) + "\n" + "".join(f"\n{gain_line(g)}\n" for g in gains)
 
 
 def evaluate(model: Any, tokenizer: Any, pack: Any, prompts: list[str], out_dir: str | Path, *, seeds: int = 2,
@@ -108,6 +136,10 @@ def evaluate(model: Any, tokenizer: Any, pack: Any, prompts: list[str], out_dir:
     for label, data in results.items():
         write_json(out / f"results-{label}.json", data)
     summary = summary_by_model(rows, names)
+    gain = bootstrap_gain(rows)
+    for entry in summary:
+        if entry["model"] == "tuned" and gain:
+            entry["gain"] = gain  # on the tuned row: summary.json stays one entry per model
     write_json(out / "summary.json", summary)
     (out / "summary.md").write_text(summary_table(summary), encoding="utf-8")
     return summary

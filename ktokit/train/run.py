@@ -19,6 +19,7 @@ from typing import Any
 from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
 
 from ktokit.console import KitError, run_script, say
+from ktokit.generate.tiny import is_tiny
 from ktokit.hub import hub_error, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
 from ktokit.packs.languages import LanguagePack, load_pack
@@ -29,6 +30,7 @@ from ktokit.train.arguments import (
     argument_classes,
     config_path,
     hub_aliases,
+    learning_rate_warning,
     parser_defaults,
 )
 from ktokit.train.card import CardFacts, add_kit_facts, on_hub
@@ -83,6 +85,11 @@ def prepare(kit_args: KitArguments, script_args: ScriptArguments, training_args:
     pack = load_pack(language) if language else None
     training_args.output_dir = training_args.output_dir.replace("{language}", language or "default")
     model_path = resolve_base_model(model_args.model_name_or_path, language)
+    # The recommended band is for real models; the tiny offline model is a toy that needs far larger rates.
+    lr_warning = None if is_tiny(model_args.model_name_or_path) else learning_rate_warning(
+        training_args.learning_rate, model_args.use_peft)
+    if lr_warning:
+        say(f"warning: {lr_warning}", tag=True)
     if (model_args.load_in_4bit or model_args.load_in_8bit) and training_args.use_cpu:
         raise KitError("--load_in_4bit/--load_in_8bit (QLoRA) needs a CUDA GPU and bitsandbytes; "
                        "on CPU train plain LoRA without them")
