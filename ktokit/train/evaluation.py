@@ -12,6 +12,7 @@ seeds. Files written (the results layout of the Haha eval, one file per model, a
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,6 @@ def summary_by_model(rows: list[dict], names: dict[str, str]) -> list[dict]:
 def bootstrap_gain(rows: list[dict], *, resamples: int = 2000, seed: int = 0) -> dict | None:
     """Tuned minus base mean form score, with a 95 % bootstrap CI over prompts (paired: each prompt's mean
     over seeds and temperatures, for both models), so two adapters' difference can be told from noise."""
-    import random
-
     by_prompt: dict[str, dict[str, list[float]]] = {}
     for r in rows:
         by_prompt.setdefault(r["prompt"], {}).setdefault(r["model"], []).append(r["score"])
