@@ -2,7 +2,9 @@
 
 Every step is the user's own command (printed before it runs), so the demo is also the tutorial:
 packs → local Argilla → preference_gen.py (tiny offline models) → create_task.py --local →
-(simulated annotators) → export_kto.py → train_kto.py with the cpu-smoke recipe and --eval.
+(simulated annotators) → export_kto.py → train_kto.py with the cpu-learning recipe and --eval, ending
+with base vs tuned on held-out prompts and whether the gain is beyond noise (benchmarks/learning.py runs
+the same flow, with a flipped-labels control, for every pack).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from ktokit.console import KitError
 from ktokit.paths import CHECKOUT
 
 DEMO_RATERS = ("demo-rater-1", "demo-rater-2")
+DEMO_RECIPE = "recipes/cpu-learning.yaml"
+DEMO_SAMPLE = 72  # prompts rated: ~140 rows, enough for KTO to show on the held-out prompts
 
 
 def _step(title: str) -> None:
     print(f"\n== {title}", flush=True)
 
 
-def _run(script: str, *args: str) -> None:
+def run_step(script: str, *args: str) -> None:
     """Run one of the kit's entry scripts as the user would; stop the demo if it fails."""
     shown = " ".join(["python", script, *args])
     print(f"$ {shown}", flush=True)
@@ -53,13 +57,14 @@ def check_packs(codes: list[str]) -> list[str]:
 
 def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     """Two simulated annotators rate every record, so the demo can go on to export and training
-    without people: 👍 for the better half by form score (tiny models rarely pass the check outright),
-    flipped `noise` of the time. Only records a rater has not rated yet are touched: a rerun, or a
-    person's own ratings, are never overwritten."""
+    without people: 👍 when the answer passes the pack's form check, each vote flipped `noise` of the
+    time (people disagree and misclick). Only records a rater has not rated yet are touched: a rerun,
+    or a person's own ratings, are never overwritten."""
     import argilla as rg
 
     from ktokit.annotate.credentials import argilla_target
     from ktokit.annotate.task import BAD, GOOD, QUESTION_LABEL
+    from ktokit.packs.form import PASS
 
     target = argilla_target(language)
     client = target.client()
@@ -76,12 +81,14 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
         users.append(user)
     rng = random.Random(seed)
     records = list(dataset.records(with_responses=True))
-    ranked = sorted(records, key=lambda r: (r.metadata.get("form_score", 0.0), r.id), reverse=True)
-    better_half = {r.id for r in ranked[: (len(ranked) + 1) // 2]}
+    liked = {r.id for r in records if r.metadata.get("form_verdict") == PASS}
+    if not liked or len(liked) == len(records):  # a pack without a form rule, or models that always pass
+        ranked = sorted(records, key=lambda r: (r.metadata.get("form_score", 0.0), r.id), reverse=True)
+        liked = {r.id for r in ranked[: (len(ranked) + 1) // 2]}  # KTO needs both labels: the better half
     changed = []
     for record in records:
         done = {r.user_id for r in record.responses if r.question_name == QUESTION_LABEL}
-        passed = record.id in better_half
+        passed = record.id in liked
         for user in users:
             if user.id in done:
                 continue
@@ -94,7 +101,7 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     return len(changed)
 
 
-def run_demo(language: str = "en", sample: int = 16, stop_after_task: bool = False) -> int:
+def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: bool = False) -> int:
     """`python -m ktokit demo` (`make demo`): the flow on the local target, each step the user's own command."""
     from ktokit.annotate.argilla_local import ensure_running
     from ktokit.packs.languages import pack_codes
@@ -118,24 +125,36 @@ def run_demo(language: str = "en", sample: int = 16, stop_after_task: bool = Fal
     print(f"Argilla is up at {creds['api_url']}")
 
     _step(f"3. Generate: {sample} prompts × the offline model set (two tiny local models)")
-    _run("preference_gen.py", "--language", language, "--sample", str(sample), "--models", "offline")
+    run_step("preference_gen.py", "--language", language, "--sample", str(sample), "--models", "offline")
 
     _step("4. The annotation task on the local server")
-    _run("create_task.py", "--language", language, "--local")
+    run_step("create_task.py", "--language", language, "--local")
 
     if stop_after_task:
         return _closing(language, creds)
 
     _step("5. Simulated annotators (the demo only: people rate in the Argilla UI)")
     added = simulate_ratings(language)
-    print(f"{added} ratings added by {', '.join(DEMO_RATERS)} (👍 for the better half by form score, 15 % noise)")
+    print(f"{added} ratings added by {', '.join(DEMO_RATERS)} (👍 for a form-check pass, 15 % noise)")
 
     _step("6. Export the ratings to TRL's KTO format")
-    _run("export_kto.py", "--language", language, "--dpo", "--test_size", "0.2")
+    run_step("export_kto.py", "--language", language, "--dpo")
 
-    _step("7. Train with KTO + LoRA on the tiny model (recipes/cpu-smoke.yaml) and compare base vs tuned")
-    _run("train_kto.py", "--config", "recipes/cpu-smoke.yaml", "--language", language, "--eval")
-    return _closing(language, creds)
+    _step(f"7. Train with KTO + LoRA on the tiny model ({DEMO_RECIPE}); base vs tuned on held-out prompts")
+    run_step("train_kto.py", "--config", DEMO_RECIPE, "--language", language, "--eval")
+    _closing(language, creds)
+    return _result(language)
+
+
+def _result(language: str) -> int:
+    """The evaluation's table and its verdict, last, so the demo ends on whether the votes helped."""
+    import yaml
+
+    output_dir = yaml.safe_load((CHECKOUT / DEMO_RECIPE).read_text())["output_dir"].replace("{language}", language)
+    summary = CHECKOUT / output_dir / "eval" / "summary.md"
+    _step("Did the votes make the model better? (held-out prompts, base vs tuned)")
+    print(summary.read_text(encoding="utf-8").strip())
+    return 0
 
 
 def _closing(language: str, creds: dict) -> int:
