@@ -5,6 +5,7 @@
     argilla up|down|status|logs|add-annotator         the local Argilla server (annotation)
     evaluate                                          base vs tuned with the form check (training)
     demo-space, demo                                  the Gradio demo Space, and `make demo`
+    review-pack, accept-pack                          a new pack's drafts reviewed in Argilla, then kept
 
 Each command runs through `ktokit.console.run_command`: a user error is one `error:` line and exit
 status 2. Everything heavy is imported inside the command that needs it, so the CLI starts fast.
@@ -70,15 +71,12 @@ def cmd_languages(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ktokit.packs.form import check_examples
-    from ktokit.packs.languages import load_pack, pack_codes, pack_problems
+    from ktokit.packs.form import validation_problems
+    from ktokit.packs.languages import load_pack, pack_codes
 
     failed = 0
     for code in args.codes or pack_codes():
-        pack = load_pack(code)
-        problems = pack_problems(pack)
-        problems += [f"examples.txt: example {i} breaks the form rule ({result.reason})"
-                     for i, result in enumerate(check_examples(pack), 1) if result.verdict == "fail"]
+        problems = validation_problems(load_pack(code))
         print(f"{code}: {'ok' if not problems else f'{len(problems)} to fix'}")
         for problem in problems:
             print(f"  - {problem}")
@@ -192,6 +190,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.language, args.sample, args.stop_after_task)
 
 
+# ---- drafting a new pack ----------------------------------------------------------------------------
+
+
+def cmd_review_pack(args: argparse.Namespace) -> int:
+    from ktokit.draft.review import ReviewArguments, review_pack
+
+    review_pack(ReviewArguments(language=args.language, local=args.local, space=args.space, drafts=args.drafts,
+                                dataset_name=args.dataset_name, min_submitted=args.min_submitted,
+                                private=args.private, storage=args.storage))
+    return 0
+
+
+def cmd_accept_pack(args: argparse.Namespace) -> int:
+    from ktokit.draft.accept import accept_pack, report_lines
+
+    result = accept_pack(args.language, args.dataset_name)
+    print("\n".join(report_lines(result, args.language)))
+    return 0
+
+
 # ---- the parser -------------------------------------------------------------------------------------
 
 
@@ -291,6 +309,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
     p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/demo-space)")
     p.set_defaults(func=cmd_demo_space)
+
+    p = sub.add_parser("review-pack", help="drafted prompts and examples → an Argilla review dataset "
+                                           "(accept / edit / reject)",
+                       description="Drafts of a new pack (outputs/CODE/drafts/) as an Argilla dataset where "
+                                   "speakers accept, edit or reject each; a rerun adds only new drafts.")
+    p.add_argument("--language", "-l", required=True, help="pack code, e.g. pt")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--local", action="store_true", help="the local Argilla server (the default)")
+    g.add_argument("--space", metavar="ORG/NAME", help="the language's Argilla Space (provisioned on first use)")
+    p.add_argument("--drafts", metavar="FOLDER", help="where prompts.jsonl / examples.jsonl are "
+                                                      "(default: outputs/CODE/drafts)")
+    p.add_argument("--dataset-name", help="default: review-CODE")
+    p.add_argument("--min-submitted", type=int, default=1, help="reviewers per draft (default 1)")
+    p.add_argument("--private", action="store_true", help="a new Space is private")
+    p.add_argument("--storage", default="none", help="a new Space's storage: none or bucket")
+    p.set_defaults(func=cmd_review_pack)
+
+    p = sub.add_parser("accept-pack", help="accepted and edited drafts → prompts.txt / examples.txt, then validate",
+                       description="Reads the submitted review answers and appends the accepted and edited "
+                                   "drafts to the pack (never twice, never deleting a line), then validates it.")
+    p.add_argument("--language", "-l", required=True, help="pack code, e.g. pt")
+    p.add_argument("--dataset-name", help="default: the one review-pack recorded")
+    p.set_defaults(func=cmd_accept_pack)
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
