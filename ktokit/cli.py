@@ -198,7 +198,8 @@ def cmd_review_pack(args: argparse.Namespace) -> int:
 
     review_pack(ReviewArguments(language=args.language, local=args.local, space=args.space, drafts=args.drafts,
                                 dataset_name=args.dataset_name, min_submitted=args.min_submitted,
-                                private=args.private, storage=args.storage, argilla_dir=args.argilla_dir))
+                                private=args.private, storage=args.storage, space_url=args.space_url,
+                                argilla_dir=args.argilla_dir))
     return 0
 
 
@@ -324,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-submitted", type=int, default=1, help="reviewers per draft (default 1)")
     p.add_argument("--private", action="store_true", help="a new Space is private")
     p.add_argument("--storage", default="none", help="a new Space's storage: none or bucket")
+    p.add_argument("--space-url", help="the Space's Argilla URL when it is not https://OWNER-NAME.hf.space")
     p.add_argument("--argilla-dir", help="data dir of the local server (default: $KTOKIT_HOME/argilla)")
     p.set_defaults(func=cmd_review_pack)
 

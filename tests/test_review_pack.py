@@ -237,13 +237,8 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     kept_examples = sorted([es.examples[35], *examples[4:]])
     assert sorted(load_pack(pt).examples) == kept_examples
     assert (pt / "examples.txt").read_text(encoding="utf-8").startswith(scaffolded["examples.txt"])
-    validate = kit("validate", "pt", env=env)
-    assert validate.returncode == 0 and validate.stdout.strip() == "pt: ok"
 
     files = {name: (pt / name).read_bytes() for name in ("prompts.txt", "examples.txt")}
-    again = kit(*args, env=env)
-    assert again.returncode == 0, again.stderr
-    assert "0 records added" in again.stdout and "142 in the dataset" in again.stdout
     write_drafts(drafts, prompts=[prompts[5], "Um haiku novo"])  # a pending draft again, and a new one
     again = kit(*args, env=env)
     assert again.returncode == 0, again.stderr
@@ -255,3 +250,36 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     assert again.returncode == 0, again.stderr
     assert "prompts.txt  0 written, 103 already present" in again.stdout and "examples.txt 0 written, 31" in again.stdout
     assert {name: (pt / name).read_bytes() for name in files} == files
+
+
+@pytest.mark.server
+def test_review_on_the_language_space_and_accept_from_it(kit_server, client, tmp_path, monkeypatch, hub, capsys):
+    """--space reuses the language's Argilla Space as create_task does (the Hub is the recording stand-in,
+    the Space's Argilla the local server); accept-pack then finds it without flags."""
+    import argilla as rg
+    from kit_testing import RecordingHfApi
+
+    from ktokit.annotate import space
+    from ktokit.annotate.credentials import save_space_credentials
+    from ktokit.draft.accept import accept_pack
+    from ktokit.draft.review import ReviewArguments, review_pack
+
+    monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setattr(space, "POLL_S", 0.01)
+    repo = "kit-community/haiku-es-annotation"
+    save_space_credentials(repo, {"api_key": kit_server["api_key"], "password": "owner-password-123"})
+    hub.api = RecordingHfApi(exists=True, stages=("RUNNING",))
+    pack = pack_copy(tmp_path, monkeypatch)
+    drafts = write_drafts(tmp_path / "drafts", prompts=["Un haiku sobre el faro de noche"])
+    review_pack(ReviewArguments(language="es", space=repo, space_url=kit_server["api_url"], drafts=str(drafts),
+                                dataset_name="review-es-space"))
+    out = capsys.readouterr().out
+    assert hub.api.names() == ["repo_exists", "get_space_runtime"]  # reused as it is: nothing uploaded
+    assert "1 records added" in out and "sign in with Hugging Face" in out
+
+    (record,) = client.datasets(name="review-es-space", workspace="es").records(with_responses=True)
+    record.responses.add(rg.Response("decision", "accept", user_id=client.me.id, status="submitted"))
+    client.datasets(name="review-es-space", workspace="es").records.log([record])
+    result = accept_pack("es")
+    assert result.written == {PROMPT: 1, EXAMPLE: 0} and "the Space " + repo in result.where and not result.problems
+    assert load_pack("es").prompts == [*pack.prompts, "Un haiku sobre el faro de noche"]

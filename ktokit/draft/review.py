@@ -170,6 +170,7 @@ class ReviewArguments:
     min_submitted: int = 1
     private: bool = False
     storage: str = "none"
+    space_url: str | None = None
     argilla_dir: str | None = None
 
 
@@ -196,8 +197,8 @@ def review_pack(args: ReviewArguments) -> None:
     if not records:
         raise KitError(f"every draft in {folder}/ is already in languages/{pack.code}/: nothing to review")
     if args.space:
-        task = create.TaskArguments(language=pack.code, space=args.space, private=args.private,
-                                    storage=args.storage, min_submitted=args.min_submitted)
+        task = create.TaskArguments(language=pack.code, space=args.space, private=args.private, storage=args.storage,
+                                    min_submitted=args.min_submitted, space_url=args.space_url)
         client, api_url, target = create.space_client(task, pack, template)
     else:
         client, api_url, target = create.local_client(args.argilla_dir)
