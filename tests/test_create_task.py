@@ -41,7 +41,8 @@ def test_template_comes_from_the_pack_in_its_language():
     assert pack.annotation.dataset_title in template.guidelines
     assert [q["name"] for q in template.questions] == ["label", "comment"]
     assert template.questions[1]["required"] is False
-    assert {m["name"] for m in template.metadata} == {"model", "language", "form_verdict", "form_score", "lines"}
+    assert {m["name"] for m in template.metadata} == {"model", "language", "detected_language", "form_verdict",
+                                                   "form_score", "lines"}
     assert task_template(pack, min_submitted=3, dataset="x", workspace="w").to_dict()["min_submitted"] == 3
     with pytest.raises(KitError, match="min_submitted"):
         task_template(pack, min_submitted=0)

@@ -73,3 +73,10 @@ def is_language(text: str, code: str) -> bool:
     if found and found[0][0] == want:
         return True
     return letters(text) < SHORT_LETTERS and any(lang == want and p >= SHORT_MIN_SCORE for lang, p in found)
+
+
+def answer_language(text: str, code: str) -> str:
+    """What the kit records as an answer's language: `code` itself when the text passes `is_language`,
+    else the detected language (or "unknown"). Filtering on "not `code`" in Argilla then leaves out
+    exactly what `export_kto.py --drop-wrong-language` leaves out."""
+    return code if is_language(text, code) else detect(text)
