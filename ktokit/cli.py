@@ -5,6 +5,7 @@
     argilla up|down|status|logs|add-annotator         the local Argilla server (annotation)
     evaluate                                          base vs tuned with the form check (training)
     demo-space, demo                                  the Gradio demo Space, and `make demo`
+    draft-prompts, draft-examples                     a model set drafts a new pack's lines for review
 
 Each command runs through `ktokit.console.run_command`: a user error is one `error:` line and exit
 status 2. Everything heavy is imported inside the command that needs it, so the CLI starts fast.
@@ -186,6 +187,47 @@ def cmd_demo_space(args: argparse.Namespace) -> int:
                       hardware=args.hardware, dry_run=args.dry_run, serve_port=args.serve, output=args.output)
 
 
+def cmd_draft_prompts(args: argparse.Namespace) -> int:
+    from ktokit.draft.run import draft_prompts
+
+    draft_prompts(args.language, args.models, args.source, args.topics, args.n, args.runner)
+    return 0
+
+
+def cmd_draft_examples(args: argparse.Namespace) -> int:
+    from ktokit.draft.run import draft_examples
+
+    draft_examples(args.language, args.models, args.n, args.runner)
+    return 0
+
+
+def _add_drafting(sub: argparse._SubParsersAction) -> None:
+    models = ("model set: a YAML file or a shipped name, as for preference_gen.py (default: `default` with a "
+              "Hugging Face token, else `offline`)")
+    runner = "`local` (threads in this process) or `distilabel` (distilabel's multi-process runner)"
+    p = sub.add_parser("draft-prompts", help="draft a pack's prompts: translated from another pack, or from topics",
+                       description="Draft prompts for a pack with a model set; cleaned, de-duplicated and "
+                                   "language-checked drafts go to outputs/CODE/drafts/prompts.jsonl.")
+    p.add_argument("--language", "-l", required=True, help="the pack to draft for, e.g. pt")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--from", dest="source", metavar="CODE", help="translate this pack's prompts, e.g. en")
+    g.add_argument("--topics", metavar="FILE", help="a text file, one topic per line: one prompt per topic")
+    p.add_argument("--models", "-m", help=models)
+    p.add_argument("--n", type=int, help="use only the first N prompts or topics (default: all)")
+    p.add_argument("--runner", default="local", choices=["local", "distilabel"], help=runner)
+    p.set_defaults(func=cmd_draft_prompts)
+
+    p = sub.add_parser("draft-examples", help="draft a pack's examples: answers that pass its form check",
+                       description="Draft examples for a pack with a model set: answers to its prompts (and "
+                                   "drafted prompts) that pass the form and language checks, de-duplicated, "
+                                   "go to outputs/CODE/drafts/examples.jsonl.")
+    p.add_argument("--language", "-l", required=True, help="the pack to draft for, e.g. pt")
+    p.add_argument("--models", "-m", help=models)
+    p.add_argument("--n", type=int, help="answer only the first N prompts (default: all)")
+    p.add_argument("--runner", default="local", choices=["local", "distilabel"], help=runner)
+    p.set_defaults(func=cmd_draft_examples)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ktokit.demo.walkthrough import run_demo
 
@@ -298,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop-after-task", action="store_true",
                    help="stop once the Argilla task exists, so people can annotate before export")
     p.set_defaults(func=cmd_demo)
+
+    _add_drafting(sub)
     return parser
 
 

@@ -133,7 +133,8 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
     assert settings.questions["comment"].title == pack.annotation.comment
     assert pack.annotation.guidelines.strip() in settings.guidelines
     assert settings.distribution.min_submitted == 2
-    assert {m.name for m in settings.metadata} == {"model", "language", "form_verdict", "form_score", "lines"}
+    assert {m.name for m in settings.metadata} == {"model", "language", "detected_language", "form_verdict",
+                                                   "form_score", "lines"}
 
     records = list(dataset.records(with_suggestions=True))
     assert len(records) == 10
