@@ -80,6 +80,7 @@ def create_task(args: TaskArguments) -> None:
 
 def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, target: str) -> None:
     verdicts = Counter(r["metadata"]["form_verdict"] for r in records)
+    other = sum(r["metadata"]["detected_language"] != pack.code for r in records)
     labels = template.labels()
     print(f"target       {target}")
     print(f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines {len(template.guidelines)} chars)")
@@ -89,7 +90,8 @@ def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, tar
     print(f"metadata     {', '.join(m['name'] for m in template.metadata)}")
     print(f"distribution TaskDistribution(min_submitted={template.min_submitted})")
     print(f"records      {len(records)} (form check: {', '.join(f'{v} {k}' for k, v in sorted(verdicts.items()))}), "
-          "shuffled; only those not yet in the dataset are added")
+          f"{other} not in {pack.name} (metadata detected_language), shuffled; only those not yet in the dataset "
+          "are added")
 
 
 def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str) -> str:
@@ -105,7 +107,8 @@ def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, ap
                        "(Argilla > My settings) and rerun") from None
     except ArgillaAPIError as exc:
         raise KitError(f"Argilla at {api_url} refused the request: {first_line(exc)[:300]}") from None
-    print(f"{result.added} records added, {result.existing} already there; {result.total} in the dataset")
+    print(f"{result.added} records added, {result.existing} already there; {result.total} in the dataset"
+          + (f" ({result.updated} given the metadata they lacked)" if result.updated else ""))
     return annotation_url(api_url, dataset)
 
 

@@ -11,8 +11,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ktokit.annotate.task import BAD, FIELD_COMPLETION, FIELD_PROMPT, GOOD, QUESTION_COMMENT, QUESTION_LABEL
+from ktokit.annotate.task import (
+    BAD,
+    DETECTED_LANGUAGE,
+    FIELD_COMPLETION,
+    FIELD_PROMPT,
+    GOOD,
+    QUESTION_COMMENT,
+    QUESTION_LABEL,
+)
 from ktokit.console import KitError
+from ktokit.packs.language_id import answer_language
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -41,6 +50,7 @@ class AnnotatedRecord:
     models: tuple[str, ...]
     language: str
     answers: list[Answer] = field(default_factory=list)
+    detected_language: str = ""  # the pack's code when the completion passes the language check
 
     @property
     def votes(self) -> list[str]:
@@ -134,13 +144,17 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
         answers.append(Answer(pseudonym(dataset_id, str(response.get("user_id"))), response.get("status"),
                               label, comment or None))
     answers.sort(key=lambda a: (a.annotator, a.status))
+    completion = str(fields.get(FIELD_COMPLETION) or "").strip()
+    record_language = str(metadata.get("language") or language)
     return AnnotatedRecord(
         id=str(item.get("external_id") or item["id"]),
         prompt=str(fields.get(FIELD_PROMPT) or "").strip(),
-        completion=str(fields.get(FIELD_COMPLETION) or "").strip(),
+        completion=completion,
         models=models,
-        language=str(metadata.get("language") or language),
+        language=record_language,
         answers=answers,
+        # records logged before the language check have no such metadata: the same check, now
+        detected_language=str(metadata.get(DETECTED_LANGUAGE) or answer_language(completion, record_language)),
     )
 
 
