@@ -25,6 +25,8 @@ from ktokit.draft.review import (
 )
 from ktokit.packs.languages import REVIEW_DEFAULTS, load_pack, pack_problems
 
+PORTUGUESE_HAIKU = "Chuva de verão\nno telhado de zinco\nVento de outono"  # 5-7-5 for the borrowed Spanish counter
+
 
 def write_drafts(folder, prompts=(), examples=(), model="m-a", source="src"):
     """Drafts as draft-prompts / draft-examples write them (appended, so several models can add theirs)."""
@@ -136,13 +138,16 @@ def test_kept_drafts_are_appended_never_twice_and_bad_examples_refused(tmp_path,
         Decision("p4", PROMPT, "Haiku del mar!", EDITED, "Haiku del mar"),  # edited into another kept draft
         Decision("p5", PROMPT, "Otro", REJECTED),
         Decision("p6", PROMPT, "Más", PENDING),
+        Decision("p7", PROMPT, "Haiku del faro", EDITED, "A haiku about the lighthouse at night"),  # now English
+        Decision("p8", PROMPT, "Haiku del mar?", ACCEPTED, "¡HAIKU DEL MAR!"),  # the same line, but for case and marks
         Decision("e1", EXAMPLE, good, ACCEPTED, good),
         Decision("e2", EXAMPLE, good, EDITED, "Lluvia de mayo\nel patio huele"),  # two lines: breaks the form
     ]
     result = apply_decisions(decisions, pack)
-    assert dict(result.counts) == {ACCEPTED: 3, EDITED: 3, REJECTED: 1, PENDING: 1}
-    assert result.written == {PROMPT: 2, EXAMPLE: 1} and result.present == {PROMPT: 2, EXAMPLE: 0}
-    assert [(d.id, why.split(":")[0]) for d, why in result.refused] == [("e2", "breaks the form rule")]
+    assert dict(result.counts) == {ACCEPTED: 4, EDITED: 4, REJECTED: 1, PENDING: 1}
+    assert result.written == {PROMPT: 2, EXAMPLE: 1} and result.present == {PROMPT: 3, EXAMPLE: 0}
+    assert [(d.id, why.split(":")[0]) for d, why in result.refused] == [
+        ("e2", "breaks the form rule"), ("p7", "not in Spanish (the language check reads en)")]
     prompts = (pack.path / "prompts.txt").read_bytes()
     assert prompts.startswith(before["prompts.txt"])  # nothing rewritten or deleted
     assert prompts[len(before["prompts.txt"]):].decode().splitlines() == ["Haiku del mar", "Un haiku sobre el faro"]
@@ -152,7 +157,7 @@ def test_kept_drafts_are_appended_never_twice_and_bad_examples_refused(tmp_path,
     assert after.examples == [*pack.examples, good] and after.prompts == [*pack.prompts, "Haiku del mar",
                                                                           "Un haiku sobre el faro"]
     again = apply_decisions(decisions, after)
-    assert again.written == {PROMPT: 0, EXAMPLE: 0} and again.present == {PROMPT: 4, EXAMPLE: 1}
+    assert again.written == {PROMPT: 0, EXAMPLE: 0} and again.present == {PROMPT: 5, EXAMPLE: 1}
     assert (pack.path / "prompts.txt").read_bytes() == prompts
 
 
@@ -182,7 +187,8 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     assert kit("new-language", "pt", "--name", "Portuguese", env=env).returncode == 0
     es = load_pack("es")  # the texts are borrowed: what is tested is the flow, not the Portuguese
     (languages / "pt" / "pack.yaml").write_text(
-        (es.path / "pack.yaml").read_text(encoding="utf-8").replace("code: es", "code: pt"), encoding="utf-8")
+        (es.path / "pack.yaml").read_text(encoding="utf-8").replace("code: es", "code: pt").replace("name: Spanish", "name: Portuguese"),
+        encoding="utf-8")
     scaffolded = {name: (languages / "pt" / name).read_text(encoding="utf-8") for name in ("prompts.txt", "examples.txt")}
     prompts, examples = es.prompts[:108], es.examples[:34]
     drafts = write_drafts(tmp_path / "drafts", prompts=prompts[:100], examples=examples)
@@ -208,8 +214,9 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     owner = client.me.id
     new_prompts = ["Escreva um haiku sobre o farol", "Um haiku sobre a chuva em Lisboa"]
     edits = {prompts[0]: new_prompts[0], prompts[1]: new_prompts[1],
-             examples[0]: es.examples[35],  # corrected into another valid example
-             examples[1]: "\n".join(examples[1].splitlines()[:2])}  # corrected into two lines: refused
+             prompts[7]: "Write a haiku about the lighthouse",  # into another language: refused
+             examples[0]: PORTUGUESE_HAIKU,  # corrected into another valid example
+             examples[1]: "\n".join(PORTUGUESE_HAIKU.splitlines()[:2])}  # corrected into two lines: refused
     rejected, pending = {*prompts[2:5], examples[2]}, {prompts[5], prompts[6], examples[3]}
     answered = []
     for text, record in records.items():
@@ -224,17 +231,17 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     proc = kit("accept-pack", "--language", "pt", env=env)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "drafts       142: 131 accepted, 4 edited, 4 rejected, 3 pending" in out
-    assert "prompts.txt  103 written, 0 already present" in out and "examples.txt 31 written, 0 already present" in out
-    assert "refused      1" in out and "breaks the form rule" in out
+    assert "drafts       142: 130 accepted, 5 edited, 4 rejected, 3 pending" in out
+    assert "prompts.txt  102 written, 0 already present" in out and "examples.txt 31 written, 0 already present" in out
+    assert "refused      2" in out and "breaks the form rule" in out and "not in Portuguese" in out
     assert out.rstrip().endswith("validate     pt: ok")
 
     pt = languages / "pt"
-    kept_prompts = sorted([*new_prompts, *(p for p in prompts[7:])])
+    kept_prompts = sorted([*new_prompts, *(p for p in prompts[8:])])
     written = (pt / "prompts.txt").read_text(encoding="utf-8")
     assert written.startswith(scaffolded["prompts.txt"])
     assert sorted(written[len(scaffolded["prompts.txt"]):].splitlines()) == kept_prompts
-    kept_examples = sorted([es.examples[35], *examples[4:]])
+    kept_examples = sorted([PORTUGUESE_HAIKU, *examples[4:]])
     assert sorted(load_pack(pt).examples) == kept_examples
     assert (pt / "examples.txt").read_text(encoding="utf-8").startswith(scaffolded["examples.txt"])
 
@@ -248,7 +255,7 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     assert len(answers) == 139 and answers[prompts[2]] == [("reject", "submitted")]  # nothing overwritten
     again = kit("accept-pack", "--language", "pt", env=env)
     assert again.returncode == 0, again.stderr
-    assert "prompts.txt  0 written, 103 already present" in again.stdout and "examples.txt 0 written, 31" in again.stdout
+    assert "prompts.txt  0 written, 102 already present" in again.stdout and "examples.txt 0 written, 31" in again.stdout
     assert {name: (pt / name).read_bytes() for name in files} == files
 
 

@@ -3,9 +3,10 @@
 Only submitted answers count (a draft is not a decision). Several reviewers of one draft: the most
 frequent decision wins, a tie stays pending. An accepted or edited draft is written as the reviewer's
 text (the edit question starts as the draft, so an untouched box is the draft itself). The files are
-only ever appended to: a line already in the pack is never written twice, none is ever deleted, and
-an example that breaks the form rule (after an edit, say) is reported rather than written. `validate`
-then says how far the pack is from done.
+only ever appended to: a line already in the pack (exactly or nearly, as drafting judges duplicates)
+is never written twice, none is ever deleted, and an edit that fails the language check or an example
+that breaks the form rule is reported rather than written. `validate` then says how far the pack is
+from done.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktokit.console import KitError
+from ktokit.draft.dedup import Seen
 from ktokit.draft.review import (
     ACCEPT,
     EDIT,
@@ -97,10 +99,15 @@ class AcceptResult:
 
 
 def problem_with(decision: Decision, pack: LanguagePack) -> str | None:
-    """Why a kept draft cannot go into the pack as it is (None: it can)."""
+    """Why a kept draft cannot go into the pack as it is (None: it can). An edit is checked again as
+    the draft was: the language check, and for an example the form check."""
+    from ktokit.packs import language_id
+
     text = decision.text or ""
     if not text or TODO in text:
         return "empty, or holds TODO"
+    if decision.outcome == EDITED and not language_id.is_language(text, pack.code):
+        return f"not in {pack.name} (the language check reads {language_id.detect(text)})"
     if decision.kind == EXAMPLE:
         check = check_form(text, pack.form, clean=False)
         if check.verdict == FAIL:
@@ -128,7 +135,7 @@ def apply_decisions(decisions: list[Decision], pack: LanguagePack) -> AcceptResu
         raise KitError(f"pack {pack.code!r} has no folder to write to")
     result = AcceptResult()
     new: dict[str, list[str]] = {PROMPT: [], EXAMPLE: []}
-    have = {kind: pack_texts(pack, kind) for kind in new}
+    have = {kind: Seen(pack_texts(pack, kind)) for kind in new}  # exact and near duplicates, in any script
     for decision in sorted(decisions, key=lambda d: (d.kind, d.id)):
         result.counts[decision.outcome] += 1
         if decision.outcome in (REJECTED, PENDING):
@@ -136,7 +143,7 @@ def apply_decisions(decisions: list[Decision], pack: LanguagePack) -> AcceptResu
         problem = problem_with(decision, pack)
         if problem:
             result.refused.append((decision, problem))
-        elif decision.text in have[decision.kind]:
+        elif have[decision.kind].match(decision.text) is not None:
             result.present[decision.kind] += 1
         else:
             have[decision.kind].add(decision.text)
