@@ -138,7 +138,7 @@ def review(env: dict[str, str]) -> str:
     prompts.remove(polite)
     edits = {prompts[0].id: prompts[0].fields["draft"].replace("Escreva", "Escreve"),  # the informal voice
              polite.id: polite.fields["draft"].replace(", por favor", ""),
-             examples[0].id: examples[0].fields["draft"].rsplit("\n", 1)[0] + "\nJanela aberta"}
+             examples[0].id: examples[0].fields["draft"].rsplit("\n", 1)[0] + "\nSilêncio na aldeia"}
     rejected = {prompts[2].id, prompts[3].id, prompts[4].id, examples[1].id}
     pending = {prompts[5].id, prompts[6].id, examples[2].id}
     answered = []

@@ -147,7 +147,7 @@ def test_kept_drafts_are_appended_never_twice_and_bad_examples_refused(tmp_path,
     assert dict(result.counts) == {ACCEPTED: 4, EDITED: 4, REJECTED: 1, PENDING: 1}
     assert result.written == {PROMPT: 2, EXAMPLE: 1} and result.present == {PROMPT: 3, EXAMPLE: 0}
     assert [(d.id, why.split(":")[0]) for d, why in result.refused] == [
-        ("e2", "breaks the form rule"), ("p7", "not in Spanish (the language check reads en)")]
+        ("e2", "breaks the form rule"), ("p7", "not in Spanish by the language check (it reads en)")]
     prompts = (pack.path / "prompts.txt").read_bytes()
     assert prompts.startswith(before["prompts.txt"])  # nothing rewritten or deleted
     assert prompts[len(before["prompts.txt"]):].decode().splitlines() == ["Haiku del mar", "Un haiku sobre el faro"]

@@ -107,7 +107,7 @@ def problem_with(decision: Decision, pack: LanguagePack) -> str | None:
     if not text or TODO in text:
         return "empty, or holds TODO"
     if decision.outcome == EDITED and not language_id.is_language(text, pack.code):
-        return f"not in {pack.name} (the language check reads {language_id.detect(text)})"
+        return f"not in {pack.name} by the language check (it reads {language_id.detect(text)})"
     if decision.kind == EXAMPLE:
         check = check_form(text, pack.form, clean=False)
         if check.verdict == FAIL:
@@ -179,7 +179,8 @@ def report_lines(result: AcceptResult, code: str) -> list[str]:
         f"{EXAMPLES_FILE:<12} {result.written[EXAMPLE]} written, {result.present[EXAMPLE]} already present",
     ]
     if result.refused:
-        lines.append(f"refused      {len(result.refused)} (fix them in Argilla and rerun):")
+        lines.append(f"refused      {len(result.refused)} (correct them in Argilla and rerun; one the check "
+                     "misjudges, add to the file by hand):")
         lines += [f"  - {d.kind} {d.id}: {why}: {d.text!r}" for d, why in result.refused]
     lines.append(f"validate     {code}: {'ok' if not result.problems else f'{len(result.problems)} to fix'}")
     lines += [f"  - {problem}" for problem in result.problems]
