@@ -36,6 +36,15 @@ def old_generations(path):
     return write_jsonl(path, rows)
 
 
+def test_a_checkpoint_from_before_the_check_gets_its_languages(tmp_path):
+    from ktokit.generate.output import CHECKPOINT, read_checkpoint
+
+    es, en = load_pack(LANG), load_pack("en")
+    row = {"input": es.prompts[0], "language": LANG, "generations": [es.examples[0], en.examples[0]]}
+    write_jsonl(tmp_path / CHECKPOINT, [row])
+    assert read_checkpoint(tmp_path)[es.prompts[0]]["detected_languages"] == [LANG, "en"]
+
+
 @pytest.mark.server
 def test_old_dataset_gets_the_metadata_and_the_export_drops_wrong_language(kit_server, client, tmp_path, config_dir):
     import argilla as rg
