@@ -14,6 +14,7 @@ already in the file is not written twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, fields
@@ -98,7 +99,10 @@ class DraftJob:
 
     @property
     def run_dir(self) -> Path:
-        return drafts_dir(self.pack.code) / ".runs" / f"{self.kind}s-{self.origin}-{self.model_set.name}"
+        """The checkpoint of this origin and these models (a hash of their names: a set renamed or edited
+        starts a checkpoint of its own rather than clashing with the old one)."""
+        models = hashlib.sha256(json.dumps([m.name for m in self.model_set.models]).encode()).hexdigest()[:8]
+        return drafts_dir(self.pack.code) / ".runs" / f"{self.kind}s-{self.origin}-{self.model_set.name}-{models}"
 
 
 def draft_prompts(language: str, models: str | None, source: str | None = None, topics: str | None = None,
