@@ -5,6 +5,8 @@
     argilla up|down|status|logs|add-annotator         the local Argilla server (annotation)
     evaluate                                          base vs tuned with the form check (training)
     demo-space, demo                                  the Gradio demo Space, and `make demo`
+    draft-prompts, draft-examples                     a model set drafts a new pack's lines for review
+    review-pack, accept-pack                          a new pack's drafts reviewed in Argilla, then kept
 
 Each command runs through `ktokit.console.run_command`: a user error is one `error:` line and exit
 status 2. Everything heavy is imported inside the command that needs it, so the CLI starts fast.
@@ -70,15 +72,12 @@ def cmd_languages(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ktokit.packs.form import check_examples
-    from ktokit.packs.languages import load_pack, pack_codes, pack_problems
+    from ktokit.packs.form import validation_problems
+    from ktokit.packs.languages import load_pack, pack_codes
 
     failed = 0
     for code in args.codes or pack_codes():
-        pack = load_pack(code)
-        problems = pack_problems(pack)
-        problems += [f"examples.txt: example {i} breaks the form rule ({result.reason})"
-                     for i, result in enumerate(check_examples(pack), 1) if result.verdict == "fail"]
+        problems = validation_problems(load_pack(code))
         print(f"{code}: {'ok' if not problems else f'{len(problems)} to fix'}")
         for problem in problems:
             print(f"  - {problem}")
@@ -186,10 +185,99 @@ def cmd_demo_space(args: argparse.Namespace) -> int:
                       hardware=args.hardware, dry_run=args.dry_run, serve_port=args.serve, output=args.output)
 
 
+def cmd_draft_prompts(args: argparse.Namespace) -> int:
+    from ktokit.draft.run import draft_prompts
+
+    draft_prompts(args.language, args.models, args.source, args.topics, args.n, args.runner)
+    return 0
+
+
+def cmd_draft_examples(args: argparse.Namespace) -> int:
+    from ktokit.draft.run import draft_examples
+
+    draft_examples(args.language, args.models, args.n, args.runner)
+    return 0
+
+
+def _add_drafting(sub: argparse._SubParsersAction) -> None:
+    models = ("model set: a YAML file or a shipped name, as for preference_gen.py (default: `default` with a "
+              "Hugging Face token, else `offline`)")
+    runner = "`local` (threads in this process) or `distilabel` (distilabel's multi-process runner)"
+    p = sub.add_parser("draft-prompts", help="draft a pack's prompts: translated from another pack, or from topics",
+                       description="Draft prompts for a pack with a model set; cleaned, de-duplicated and "
+                                   "language-checked drafts go to outputs/CODE/drafts/prompts.jsonl.")
+    p.add_argument("--language", "-l", required=True, help="the pack to draft for, e.g. pt")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--from", dest="source", metavar="CODE", help="translate this pack's prompts, e.g. en")
+    g.add_argument("--topics", metavar="FILE", help="a text file, one topic per line: one prompt per topic")
+    p.add_argument("--models", "-m", help=models)
+    p.add_argument("--n", type=int, help="use only the first N prompts or topics (default: all)")
+    p.add_argument("--runner", default="local", choices=["local", "distilabel"], help=runner)
+    p.set_defaults(func=cmd_draft_prompts)
+
+    p = sub.add_parser("draft-examples", help="draft a pack's examples: answers that pass its form check",
+                       description="Draft examples for a pack with a model set: answers to its prompts (and "
+                                   "drafted prompts) that pass the form and language checks, de-duplicated, "
+                                   "go to outputs/CODE/drafts/examples.jsonl.")
+    p.add_argument("--language", "-l", required=True, help="the pack to draft for, e.g. pt")
+    p.add_argument("--models", "-m", help=models)
+    p.add_argument("--n", type=int, help="answer only the first N prompts (default: all)")
+    p.add_argument("--runner", default="local", choices=["local", "distilabel"], help=runner)
+    p.set_defaults(func=cmd_draft_examples)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ktokit.demo.walkthrough import run_demo
 
     return run_demo(args.language, args.sample, args.stop_after_task)
+
+
+# ---- drafting a new pack ----------------------------------------------------------------------------
+
+
+def cmd_review_pack(args: argparse.Namespace) -> int:
+    from ktokit.draft.review import ReviewArguments, review_pack
+
+    review_pack(ReviewArguments(language=args.language, local=args.local, space=args.space, drafts=args.drafts,
+                                dataset_name=args.dataset_name, min_submitted=args.min_submitted,
+                                private=args.private, storage=args.storage, space_url=args.space_url,
+                                argilla_dir=args.argilla_dir))
+    return 0
+
+
+def cmd_accept_pack(args: argparse.Namespace) -> int:
+    from ktokit.draft.accept import accept_pack, report_lines
+
+    result = accept_pack(args.language, args.dataset_name)
+    print("\n".join(report_lines(result, args.language)))
+    return 0
+
+
+def _add_reviewing(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("review-pack", help="drafted prompts and examples → an Argilla review dataset "
+                                           "(accept / edit / reject)",
+                       description="Drafts of a new pack (outputs/CODE/drafts/) as an Argilla dataset where "
+                                   "speakers accept, edit or reject each; a rerun adds only new drafts.")
+    p.add_argument("--language", "-l", required=True, help="pack code, e.g. pt")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--local", action="store_true", help="the local Argilla server (the default)")
+    g.add_argument("--space", metavar="ORG/NAME", help="the language's Argilla Space (provisioned on first use)")
+    p.add_argument("--drafts", metavar="FOLDER", help="where prompts.jsonl / examples.jsonl are "
+                                                      "(default: outputs/CODE/drafts)")
+    p.add_argument("--dataset-name", help="default: review-CODE")
+    p.add_argument("--min-submitted", type=int, default=1, help="reviewers per draft (default 1)")
+    p.add_argument("--private", action="store_true", help="a new Space is private")
+    p.add_argument("--storage", default="none", help="a new Space's storage: none or bucket")
+    p.add_argument("--space-url", help="the Space's Argilla URL when it is not https://OWNER-NAME.hf.space")
+    p.add_argument("--argilla-dir", help="data dir of the local server (default: $KTOKIT_HOME/argilla)")
+    p.set_defaults(func=cmd_review_pack)
+
+    p = sub.add_parser("accept-pack", help="accepted and edited drafts → prompts.txt / examples.txt, then validate",
+                       description="Reads the submitted review answers and appends the accepted and edited "
+                                   "drafts to the pack (never twice, never deleting a line), then validates it.")
+    p.add_argument("--language", "-l", required=True, help="pack code, e.g. pt")
+    p.add_argument("--dataset-name", help="default: the one review-pack recorded")
+    p.set_defaults(func=cmd_accept_pack)
 
 
 # ---- the parser -------------------------------------------------------------------------------------
@@ -298,6 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop-after-task", action="store_true",
                    help="stop once the Argilla task exists, so people can annotate before export")
     p.set_defaults(func=cmd_demo)
+
+    _add_drafting(sub)
+    _add_reviewing(sub)
     return parser
 
 

@@ -2,8 +2,10 @@
 
 A real HTTP server on 127.0.0.1 that speaks `POST /v1/chat/completions` and `GET /v1/models`, and
 can be scripted to behave like a busy remote API: answer slowly, answer 429 a few times before
-succeeding, fail for good on some prompts, wrap its haiku in chatty preambles and notes, or give
-every model the same answer. It logs every request it receives, so tests can count what was asked.
+succeeding, fail for good on some prompts, wrap its haiku in chatty preambles and notes, give
+every model the same answer, or answer from a script (`DraftScript`: the mix of good drafts,
+wrong-language drafts, duplicates and chatter a model set gives when drafting a pack). It logs every
+request it receives, so tests can count what was asked.
 
     with OpenAIDouble(latency=0.1, rate_limit_first=1) as api:
         ...  # point a model set's base_url at api.base_url
@@ -21,6 +23,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 HAIKU = [
@@ -32,16 +35,55 @@ HAIKU = [
 ]
 
 
+class DraftScript:
+    """Answers of a model set asked to draft a pack: for the i-th source asked (in the order of `good`,
+    which maps each source to a good draft), the first model answers by `PATTERN[i % 5]`; every other
+    model repeats the first one's answer word for word. `answered` records (source, kind) of the first
+    model's answers, so a test derives the counts it expects from what was answered.
+
+    - good: the good draft;  wrapped: the good draft in talk and quotes (the cleaner removes them);
+    - source: the source text itself (another language);  chatter: talk and nothing else;
+    - repeat: the good draft of source i-4 again, in capitals and with other punctuation.
+    """
+
+    PATTERN = ("good", "wrapped", "source", "chatter", "repeat")
+    CHATTER = "Sure! I'd be happy to help you with that."
+
+    def __init__(self, good: dict[str, str]) -> None:
+        self.good = good
+        self.order = list(good)
+        self.answered: list[tuple[str, str]] = []
+
+    def __call__(self, model: str, source: str) -> str | None:
+        if source not in self.good:
+            return None
+        i = self.order.index(source)
+        kind = self.PATTERN[i % len(self.PATTERN)]
+        if kind == "repeat" and i < 4:
+            kind = "good"
+        if not any(s == source for s, _ in self.answered):
+            self.answered.append((source, kind))
+        return {
+            "good": self.good[source],
+            "wrapped": f"Claro! Aqui está:\n\n\"{self.good[source]}\"",
+            "source": source,
+            "chatter": self.CHATTER,
+            "repeat": self.good[self.order[i - 4]].upper().rstrip(".?!") + " !!",
+        }[kind]
+
+
 class OpenAIDouble:
     """Scriptable stand-in for a chat-completions server; see the module docstring."""
 
     def __init__(self, *, latency: float = 0.0, rate_limit_first: int = 0, fail_prompts: tuple[str, ...] = (),
-                 preamble: bool = False, same_answer: bool = False, port: int = 0) -> None:
+                 preamble: bool = False, same_answer: bool = False, port: int = 0,
+                 script: Callable[[str, str], str | None] | None = None) -> None:
         self.latency = latency
         self.rate_limit_first = rate_limit_first  # per (model, prompt): this many 429s, then success
         self.fail_prompts = fail_prompts  # prompts containing one of these always get HTTP 500
         self.preamble = preamble
         self.same_answer = same_answer
+        self.script = script  # (model, prompt) -> the answer, or None for the default haiku
         self.log: list[tuple[str, str, int]] = []  # (model, prompt, status) of every request
         self._seen: Counter = Counter()
         self._port = port
@@ -97,6 +139,8 @@ class OpenAIDouble:
         return sum(1 for _, p, s in self.log if p == prompt and (status is None or s == status))
 
     def answer(self, model: str, prompt: str) -> str:
+        if self.script is not None and (scripted := self.script(model, prompt)) is not None:
+            return scripted
         key = prompt if self.same_answer else f"{model}|{prompt}"
         haiku = HAIKU[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(HAIKU)]
         if self.preamble:

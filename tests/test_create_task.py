@@ -41,7 +41,8 @@ def test_template_comes_from_the_pack_in_its_language():
     assert pack.annotation.dataset_title in template.guidelines
     assert [q["name"] for q in template.questions] == ["label", "comment"]
     assert template.questions[1]["required"] is False
-    assert {m["name"] for m in template.metadata} == {"model", "language", "form_verdict", "form_score", "lines"}
+    assert {m["name"] for m in template.metadata} == {"model", "language", "detected_language", "form_verdict",
+                                                   "form_score", "lines"}
     assert task_template(pack, min_submitted=3, dataset="x", workspace="w").to_dict()["min_submitted"] == 3
     with pytest.raises(KitError, match="min_submitted"):
         task_template(pack, min_submitted=0)
@@ -132,7 +133,8 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
     assert settings.questions["comment"].title == pack.annotation.comment
     assert pack.annotation.guidelines.strip() in settings.guidelines
     assert settings.distribution.min_submitted == 2
-    assert {m.name for m in settings.metadata} == {"model", "language", "form_verdict", "form_score", "lines"}
+    assert {m.name for m in settings.metadata} == {"model", "language", "detected_language", "form_verdict",
+                                                   "form_score", "lines"}
 
     records = list(dataset.records(with_suggestions=True))
     assert len(records) == 10

@@ -24,7 +24,7 @@ EXAMPLES = ["An old silent pond\nA frog jumps into the pond\nSplash! Silence aga
             "Over the wintry\nforest, winds howl in rage\nwith no leaves to blow",
             "Light of the moon\nmoves west, flowers' shadows\ncreep eastward"]
 COLUMNS = ["input", "generation_model", "generation_prompt", "raw_generation_responses", "generations",
-           "language", "form_checks", "requests"]
+           "language", "detected_languages", "form_checks", "requests"]
 # distilabel 1.5.3 on pydantic 2.11+ warns on every runtime-parameter lookup (tens of thousands per test).
 pytestmark = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
 TINY_RECIPE = "{steps: 3, hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, num_kv_heads: 1, vocab_size: 400, batch_size: 4}"
@@ -91,6 +91,7 @@ def test_tiny_local_models_make_rows_with_the_recipe_columns(env, tmp_path, caps
         assert {r["model"] for r in row["requests"]} == {"tiny-seed0", "tiny-seed1"}
         n = len(row["generations"])
         assert len(row["generation_model"]) == len(row["generation_prompt"]) == len(row["form_checks"]) == n
+        assert len(row["detected_languages"]) == n
         # the local model saw the pack's chat template, system prompt included
         assert all(p.startswith("<|system|>\nYou are a poet") and row["input"] in p for p in row["generation_prompt"])
         assert all(c["verdict"] in ("pass", "fail") for c in row["form_checks"])

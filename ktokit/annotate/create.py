@@ -80,6 +80,7 @@ def create_task(args: TaskArguments) -> None:
 
 def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, target: str) -> None:
     verdicts = Counter(r["metadata"]["form_verdict"] for r in records)
+    other = sum(r["metadata"]["detected_language"] != pack.code for r in records)
     labels = template.labels()
     print(f"target       {target}")
     print(f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines {len(template.guidelines)} chars)")
@@ -89,7 +90,8 @@ def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, tar
     print(f"metadata     {', '.join(m['name'] for m in template.metadata)}")
     print(f"distribution TaskDistribution(min_submitted={template.min_submitted})")
     print(f"records      {len(records)} (form check: {', '.join(f'{v} {k}' for k, v in sorted(verdicts.items()))}), "
-          "shuffled; only those not yet in the dataset are added")
+          f"{other} not in {pack.name} (metadata detected_language), shuffled; only those not yet in the dataset "
+          "are added")
 
 
 def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str) -> str:
@@ -105,23 +107,30 @@ def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, ap
                        "(Argilla > My settings) and rerun") from None
     except ArgillaAPIError as exc:
         raise KitError(f"Argilla at {api_url} refused the request: {first_line(exc)[:300]}") from None
-    print(f"{result.added} records added, {result.existing} already there; {result.total} in the dataset")
+    print(f"{result.added} records added, {result.existing} already there; {result.total} in the dataset"
+          + (f" ({result.updated} given the metadata they lacked)" if result.updated else ""))
     return annotation_url(api_url, dataset)
+
+
+def local_client(argilla_dir: str | None) -> tuple[rg.Argilla, str, dict[str, Any]]:
+    """The local Argilla server (started if needed): a client, its URL, and the target to record."""
+    import argilla as rg
+
+    from ktokit.annotate.argilla_local import ensure_running
+
+    creds = ensure_running(argilla_dir)
+    client = rg.Argilla(api_url=creds["api_url"], api_key=creds["api_key"], timeout=120)
+    data_dir = str(Path(argilla_dir).resolve()) if argilla_dir else None
+    return client, creds["api_url"], {"kind": "local", "data_dir": data_dir}
 
 
 def to_local_server(args: TaskArguments, template: TaskTemplate, records: Records) -> None:
     """The local Argilla server (started if needed) holds the dataset; its own credentials stay its own."""
-    import argilla as rg
-
-    from ktokit.annotate.argilla_local import ensure_running
     from ktokit.annotate.credentials import save_target
 
-    creds = ensure_running(args.argilla_dir)
-    client = rg.Argilla(api_url=creds["api_url"], api_key=creds["api_key"], timeout=120)
-    url = log_records(client, template, records, creds["api_url"])
-    data_dir = str(Path(args.argilla_dir).resolve()) if args.argilla_dir else None
-    save_target(template.language, {"kind": "local", "data_dir": data_dir, "workspace": template.workspace,
-                                    "dataset": template.dataset})
+    client, api_url, target = local_client(args.argilla_dir)
+    url = log_records(client, template, records, api_url)
+    save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     print(f"annotate at  {url}")
     print(f"annotators   python -m ktokit argilla add-annotator NAME --workspace {template.workspace}")
 
@@ -144,9 +153,11 @@ def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:
     return creds
 
 
-def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, records: Records) -> None:
-    """An Argilla Space with HF sign-in holds the dataset: provisioned on first use, reused afterwards."""
-    from ktokit.annotate.credentials import save_space_credentials, save_target
+def space_client(args: TaskArguments, pack: LanguagePack, template: TaskTemplate
+                 ) -> tuple[rg.Argilla, str, dict[str, Any]] | None:
+    """The Argilla Space with HF sign-in (provisioned on first use, reused afterwards): a client, its URL
+    and the target to record; None on a dry run (the plan is printed)."""
+    from ktokit.annotate.credentials import save_space_credentials
     from ktokit.hub import hf_api, require_hf_token
 
     repo_id = spaces.check_repo_id(args.space)
@@ -156,7 +167,7 @@ def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, re
         plan = spaces.plan_space(repo_id, files, private=args.private, storage=args.storage, api_url=args.space_url)
         if args.dry_run:
             print("\n".join(plan.lines()))
-            return
+            return None
         token = require_hf_token(f"--space {repo_id}")
         api = hf_api(f"--space {repo_id}")
         exists = api.repo_exists(repo_id, repo_type="space")
@@ -183,10 +194,20 @@ def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, re
     import argilla as rg
 
     client = rg.Argilla(api_url=plan.api_url, api_key=creds["api_key"], timeout=120, headers=headers)
-    url = log_records(client, template, records, plan.api_url)
-    save_target(template.language, {"kind": "space", "space": repo_id, "private": args.private,
-                                    "workspace": template.workspace, "dataset": template.dataset})
+    return client, plan.api_url, {"kind": "space", "space": repo_id, "private": args.private}
+
+
+def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, records: Records) -> None:
+    """An Argilla Space with HF sign-in holds the dataset: provisioned on first use, reused afterwards."""
+    from ktokit.annotate.credentials import save_target
+
+    opened = space_client(args, pack, template)
+    if opened is None:
+        return
+    client, api_url, target = opened
+    url = log_records(client, template, records, api_url)
+    save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     print(f"annotate at  {url}")
-    print(f"annotators   sign in with Hugging Face at {plan.api_url} (workspace {template.workspace})")
+    print(f"annotators   sign in with Hugging Face at {api_url} (workspace {template.workspace})")
     if args.storage == "none":
         say(spaces.NO_STORAGE_WARNING)

@@ -88,12 +88,17 @@ class ArgillaTarget:
         return rg.Argilla(api_url=self.api_url, api_key=self.api_key, timeout=timeout, headers=headers)
 
 
-def argilla_target(language: str) -> ArgillaTarget:
-    """Where `create_task.py --language LANGUAGE` put the dataset; one clear error if it never ran."""
-    target = _read(targets_path()).get(language)
+def argilla_target(language: str, key: str | None = None, fix: str | None = None) -> ArgillaTarget:
+    """Where `create_task.py --language LANGUAGE` put the dataset; one clear error if it never ran.
+
+    Another dataset of the language is recorded under its own `key`, `<language>:<what>` (the review of
+    its drafted pack: `pt:review`); `fix` then says which command records it.
+    """
+    target = _read(targets_path()).get(key or language)
     if not target:
-        raise KitError(f"no annotation dataset recorded for {language!r}: run "
-                       f"`python create_task.py --language {language} --local` (or --space ORG/NAME) first")
+        fix = fix or f"`python create_task.py --language {language} --local` (or --space ORG/NAME)"
+        what = key.rsplit(":", 1)[-1] if key else "annotation"
+        raise KitError(f"no {what} dataset recorded for {language!r}: run {fix} first")
     if target["kind"] == "local":
         from ktokit.annotate.argilla_local import local_credentials
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktokit.console import KitError
 from ktokit.packs.form import NOT_APPLICABLE, PASS, check_form
+from ktokit.packs.language_id import answer_language
 from ktokit.packs.languages import LanguagePack, pack_problems
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ QUESTION_LABEL, QUESTION_COMMENT = "label", "comment"
 GOOD, BAD = "good", "bad"
 DEFAULT_MIN_SUBMITTED = 2  # two annotators per record, so agreement can be measured
 FORM_AGENT = "ktokit-form-check"
+DETECTED_LANGUAGE = "detected_language"
 GENERATIONS_COLUMNS = ("input", "generation_model", "generations")
 
 
@@ -82,6 +84,8 @@ def task_template(
     metadata: list[dict[str, Any]] = [
         {"kind": "terms", "name": "model", "title": "model"},
         {"kind": "terms", "name": "language", "title": "language"},
+        # The answer's language: the pack's code when it passes the language check; filter out the rest.
+        {"kind": "terms", "name": DETECTED_LANGUAGE, "title": "detected language"},
         {"kind": "terms", "name": "form_verdict", "title": "form check"},
         {"kind": "float", "name": "form_score", "title": "form score", "min": 0.0, "max": 1.0},
         {"kind": "integer", "name": "lines", "title": "lines"},
@@ -115,19 +119,23 @@ def build_settings(template: TaskTemplate, client: rg.Argilla) -> rg.Settings:
         else:
             questions.append(rg.TextQuestion(name=q["name"], title=q["title"], required=q["required"],
                                              client=client))
-    metadata = []
-    for m in template.metadata:
-        if m["kind"] == "terms":
-            metadata.append(rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client))
-        elif m["kind"] == "float":
-            metadata.append(rg.FloatMetadataProperty(name=m["name"], title=m["title"], min=m.get("min"),
-                                                     max=m.get("max"), client=client))
-        else:
-            metadata.append(rg.IntegerMetadataProperty(name=m["name"], title=m["title"], client=client))
+    metadata = [metadata_property(m, client) for m in template.metadata]
     return rg.Settings(
         fields=fields, questions=questions, metadata=metadata, guidelines=template.guidelines,
         distribution=rg.TaskDistribution(min_submitted=template.min_submitted),
     )
+
+
+def metadata_property(m: dict[str, Any], client: rg.Argilla) -> Any:
+    """One metadata property of the template as an argilla object."""
+    import argilla as rg
+
+    if m["kind"] == "terms":
+        return rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client)
+    if m["kind"] == "float":
+        return rg.FloatMetadataProperty(name=m["name"], title=m["title"], min=m.get("min"), max=m.get("max"),
+                                        client=client)
+    return rg.IntegerMetadataProperty(name=m["name"], title=m["title"], client=client)
 
 
 # ---- records ---------------------------------------------------------------------------------------
@@ -180,7 +188,8 @@ def build_records(rows: Iterable[dict[str, Any]], pack: LanguagePack) -> list[di
     """One plain record per distinct (prompt, completion); empty or failed generations are dropped.
 
     The form check of the text annotators see becomes a suggestion (value, score = confidence in
-    that value, agent) and metadata they can filter on.
+    that value, agent) and metadata they can filter on, the answer's language among them (from the
+    generations' `detected_languages`, or detected now for generations made before it existed).
     """
     by_id: dict[str, dict[str, Any]] = {}
     rule = pack.form
@@ -190,7 +199,8 @@ def build_records(rows: Iterable[dict[str, Any]], pack: LanguagePack) -> list[di
         models = row.get("generation_model") or []
         if isinstance(models, str):
             models = [models] * len(row.get("generations") or [])
-        for model, completion in zip(models, row.get("generations") or []):
+        languages = row.get("detected_languages") or []
+        for i, (model, completion) in enumerate(zip(models, row.get("generations") or [])):
             completion = (completion or "").strip()
             if not prompt or not completion:
                 continue
@@ -207,6 +217,7 @@ def build_records(rows: Iterable[dict[str, Any]], pack: LanguagePack) -> list[di
                 "metadata": {
                     "model": [str(model)],
                     "language": pack.code,
+                    DETECTED_LANGUAGE: languages[i] if i < len(languages) else answer_language(completion, pack.code),
                     "form_verdict": check.verdict,
                     "form_score": float(check.score),
                     "lines": len([ln for ln in completion.splitlines() if ln.strip()]),
@@ -257,7 +268,6 @@ def _check_compatible(dataset: rg.Dataset, template: TaskTemplate) -> list[str]:
     problems = []
     have_fields = {f.name for f in settings.fields}
     have_questions = {q.name: q for q in settings.questions}
-    have_metadata = {m.name for m in settings.metadata}
     for f in template.fields:
         if f["name"] not in have_fields:
             problems.append(f"field {f['name']!r} is missing")
@@ -267,10 +277,22 @@ def _check_compatible(dataset: rg.Dataset, template: TaskTemplate) -> list[str]:
             problems.append(f"question {q['name']!r} is missing")
         elif q["kind"] == "label" and set(got.labels) != set(q["labels"]):
             problems.append(f"question {q['name']!r} has labels {sorted(got.labels)}, expected {sorted(q['labels'])}")
-    for m in template.metadata:
-        if m["name"] not in have_metadata:
-            problems.append(f"metadata {m['name']!r} is missing")
     return problems
+
+
+def add_missing_metadata(dataset: rg.Dataset, template: TaskTemplate, client: rg.Argilla) -> list[str]:
+    """Metadata properties a newer kit added to the template (e.g. `detected_language`), added to a
+    dataset made before: metadata is for filtering, so adding it changes no record nor response."""
+    have = {m.name for m in dataset.settings.metadata}
+    added = []
+    for m in template.metadata:
+        if m["name"] not in have:
+            prop = metadata_property(m, client)
+            prop.dataset = dataset
+            prop.create()
+            dataset.settings.metadata.add(prop)
+            added.append(m["name"])
+    return added
 
 
 def ensure_dataset(client: rg.Argilla, template: TaskTemplate) -> tuple[rg.Dataset, bool]:
@@ -286,14 +308,43 @@ def ensure_dataset(client: rg.Argilla, template: TaskTemplate) -> tuple[rg.Datas
         if problems:
             raise KitError(f"dataset {template.dataset!r} in workspace {template.workspace!r} exists with other "
                            f"settings ({'; '.join(problems)}): pass --dataset_name NEW_NAME")
+        add_missing_metadata(dataset, template, client)
         return dataset, False
     dataset = rg.Dataset(name=template.dataset, workspace=workspace, settings=build_settings(template, client),
                          client=client)
     return dataset.create(), True
 
 
-def existing_ids(dataset: rg.Dataset) -> set[str]:
-    return {str(r.id) for r in dataset.records(with_suggestions=False, with_responses=False, batch_size=1000)}
+def existing_records(dataset: rg.Dataset) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The dataset's records: content id -> (server id, metadata)."""
+    return {str(r.id): (str(r._server_id), dict(r.metadata))
+            for r in dataset.records(with_suggestions=False, with_responses=False, batch_size=1000)}
+
+
+def backfill_metadata(dataset: rg.Dataset, records: list[dict[str, Any]],
+                      known: dict[str, tuple[str, dict[str, Any]]]) -> int:
+    """Give records logged by an older kit the metadata keys they lack; returns how many were updated.
+
+    Each is a PATCH of the record's metadata alone: its fields, suggestion and responses stay as they are.
+    """
+    import httpx
+
+    http = dataset._client.http_client
+    updated = 0
+    for record in records:
+        if record["id"] not in known:
+            continue
+        server_id, metadata = known[record["id"]]
+        missing = {k: v for k, v in record["metadata"].items() if k not in metadata}
+        if not missing:
+            continue
+        try:
+            http.patch(f"/api/v1/records/{server_id}", json={"metadata": {**metadata, **missing}}).raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise KitError(f"updating the metadata of record {record['id']} failed: HTTP "
+                           f"{exc.response.status_code} {exc.response.text[:200]}") from None
+        updated += 1
+    return updated
 
 
 @dataclass
@@ -301,16 +352,19 @@ class LogResult:
     added: int
     existing: int
     total: int
+    updated: int = 0
 
 
 def log_new_records(dataset: rg.Dataset, records: list[dict[str, Any]], batch_size: int = 256) -> LogResult:
-    """Log only the records whose id the dataset lacks: existing records and their responses stay untouched."""
-    known = existing_ids(dataset)
+    """Log only the records whose id the dataset lacks: existing records and their responses stay untouched
+    (only metadata keys they lack are added, see `backfill_metadata`)."""
+    known = existing_records(dataset)
     new = [r for r in records if r["id"] not in known]
     for start in range(0, len(new), batch_size):
         batch = [to_argilla_record(r) for r in new[start:start + batch_size]]
         dataset.records.log(batch, batch_size=len(batch))
-    return LogResult(added=len(new), existing=len(records) - len(new), total=len(known) + len(new))
+    updated = backfill_metadata(dataset, records, known)
+    return LogResult(added=len(new), existing=len(records) - len(new), total=len(known) + len(new), updated=updated)
 
 
 def annotation_url(api_url: str, dataset: rg.Dataset) -> str:

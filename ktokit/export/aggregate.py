@@ -16,7 +16,8 @@ from ktokit.export.read import AnnotatedRecord
 STRATEGIES = ("majority", "unanimous")
 # Why a record is not in the KTO rows (the card lists these counts)
 KEPT, UNRATED, TOO_FEW, TIE, NOT_UNANIMOUS = "kept", "unrated", "too_few_votes", "tie", "not_unanimous"
-LEFT_OUT = (UNRATED, TOO_FEW, TIE, NOT_UNANIMOUS)
+WRONG_LANGUAGE = "wrong_language"
+LEFT_OUT = (UNRATED, WRONG_LANGUAGE, TOO_FEW, TIE, NOT_UNANIMOUS)
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,16 @@ class Decision:
     reason: str
 
 
-def decide(record: AnnotatedRecord, strategy: str = "majority", min_votes: int = 1) -> Decision:
+def decide(record: AnnotatedRecord, strategy: str = "majority", min_votes: int = 1,
+           drop_wrong_language: bool = False) -> Decision:
     """One record's label. majority: more 👍 than 👎 (or the reverse), ties left out;
-    unanimous: every vote the same. Fewer than `min_votes` submitted votes: left out."""
+    unanimous: every vote the same. Fewer than `min_votes` submitted votes: left out, and so is a
+    rated answer in another language than the pack's when `drop_wrong_language`."""
     up, down = record.votes_up, record.votes_down
     if up + down == 0:
         return Decision(record, None, UNRATED)
+    if drop_wrong_language and record.detected_language not in ("", record.language):
+        return Decision(record, None, WRONG_LANGUAGE)
     if up + down < min_votes:
         return Decision(record, None, TOO_FEW)
     if strategy == "unanimous":
@@ -43,13 +48,13 @@ def decide(record: AnnotatedRecord, strategy: str = "majority", min_votes: int =
     return Decision(record, up > down, KEPT)
 
 
-def aggregate(records: Iterable[AnnotatedRecord], strategy: str = "majority", min_votes: int = 1
-              ) -> list[Decision]:
+def aggregate(records: Iterable[AnnotatedRecord], strategy: str = "majority", min_votes: int = 1,
+              drop_wrong_language: bool = False) -> list[Decision]:
     if strategy not in STRATEGIES:
         raise KitError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if min_votes < 1:
         raise KitError(f"--min_votes must be at least 1, got {min_votes}")
-    return [decide(r, strategy, min_votes) for r in records]
+    return [decide(r, strategy, min_votes, drop_wrong_language) for r in records]
 
 
 

@@ -31,6 +31,8 @@ class ExportArguments:
     dpo: bool = option("Also write DPO pairs (prompt, chosen, rejected) to <output_dir>/dpo.", False)
     test_size: float = option("Fraction of prompts in a test split, chosen by a hash of the prompt "
                               "(deterministic; no prompt on both sides). 0: train only.", 0.0)
+    drop_wrong_language: bool = option("Leave out answers not in the pack's language (the language check of "
+                                       "docs/packs.md; metadata `detected_language`); the card counts them.", False)
     raw: bool = option("Also save every response (drafts and discards too, annotators pseudonymised) to "
                        "<output_dir>/raw: a backup of the community's work.", False)
     output_dir: str | None = option("Where to write (default: outputs/<language>/kto).", None)
@@ -55,7 +57,8 @@ def export_kto(args: ExportArguments) -> Path:
     records = fetch_records(client, dataset, pack.code)
     export = build_export(records, pack, dataset=f"{dataset.workspace.name}/{dataset.name}", strategy=args.strategy,
                           min_votes=args.min_votes, conversational=args.conversational, dpo=args.dpo,
-                          test_size=args.test_size, raw=args.raw, where=where)
+                          test_size=args.test_size, raw=args.raw, where=where,
+                          drop_wrong_language=args.drop_wrong_language)
     print("\n".join(export.summary.report()))
     # Written locally always (it is the backup), then pushed if asked
     folder = write_export(args.output_dir or Path("outputs") / pack.code / "kto", export.kto, export.summary,
@@ -78,9 +81,9 @@ class Export:
 
 def build_export(records: list[AnnotatedRecord], pack: LanguagePack, *, dataset: str, strategy: str = "majority",
                  min_votes: int = 1, conversational: bool = False, dpo: bool = False, test_size: float = 0.0,
-                 raw: bool = False, where: str | None = None) -> Export:
+                 raw: bool = False, where: str | None = None, drop_wrong_language: bool = False) -> Export:
     """Aggregate, shape and split; a KitError when there is nothing to export, saying why."""
-    decisions = aggregate(records, strategy, min_votes)
+    decisions = aggregate(records, strategy, min_votes, drop_wrong_language)
     where = where or dataset
     if not records:
         raise KitError(f"{where} has no records: run `python create_task.py --language {pack.code}` first")
@@ -104,5 +107,6 @@ def build_export(records: list[AnnotatedRecord], pack: LanguagePack, *, dataset:
     summary = summarise(records, decisions, rows, kto, pairs, raw_list, language=pack.code,
                         language_name=f"{pack.name} ({pack.native_name})" if pack.native_name != pack.name
                         else pack.name, dataset=dataset, strategy=strategy, min_votes=min_votes,
-                        form="conversational" if conversational else "standard")
+                        form="conversational" if conversational else "standard",
+                        drop_wrong_language=drop_wrong_language)
     return Export(kto=kto, dpo=dpo_splits, raw=raw_list, summary=summary)

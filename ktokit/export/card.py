@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 REASONS = {
     "unrated": "no submitted vote",
+    "wrong_language": "not in the pack's language (--drop-wrong-language)",
     "too_few_votes": "fewer submitted votes than --min_votes",
     "tie": "tie (as many 👍 as 👎)",
     "not_unanimous": "annotators disagreed (unanimous strategy)",
@@ -122,6 +123,8 @@ def dataset_card(s: ExportSummary) -> str:
         f"| records in Argilla | {s.records} |",
         f"| records with a submitted vote | {s.rated} |",
         *(f"| left out: {REASONS.get(k, k)} | {n} |" for k, n in s.left_out.items()),
+        *([f"| records not in the pack's language (detected) | {s.other_language} "
+           f"({'left out' if s.drop_wrong_language else 'kept'}) |"] if s.other_language else []),
         f"| **KTO rows** | **{s.rows}** ({splits}) |",
         f"| prompts | {s.prompts} |",
         f"| 👍 desirable | {s.up} ({_pct(s.up, s.rows)}) |",

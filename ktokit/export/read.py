@@ -7,11 +7,21 @@ ones `ktokit.annotate.task` gives the task. Annotators are pseudonymised as the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ktokit.annotate.task import BAD, FIELD_COMPLETION, FIELD_PROMPT, GOOD, QUESTION_COMMENT, QUESTION_LABEL
+from ktokit.annotate.task import (
+    BAD,
+    DETECTED_LANGUAGE,
+    FIELD_COMPLETION,
+    FIELD_PROMPT,
+    GOOD,
+    QUESTION_COMMENT,
+    QUESTION_LABEL,
+)
 from ktokit.console import KitError
+from ktokit.packs.language_id import answer_language
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -40,6 +50,7 @@ class AnnotatedRecord:
     models: tuple[str, ...]
     language: str
     answers: list[Answer] = field(default_factory=list)
+    detected_language: str = ""  # the pack's code when the completion passes the language check
 
     @property
     def votes(self) -> list[str]:
@@ -60,18 +71,22 @@ def pseudonym(dataset_id: str, user_id: str) -> str:
     return "annotator-" + hashlib.sha256(f"{dataset_id}:{user_id}".encode()).hexdigest()[:12]
 
 
-def connect(language: str, dataset_name: str | None = None, workspace: str | None = None
+def connect(language: str, dataset_name: str | None = None, workspace: str | None = None, *,
+            key: str | None = None, fix: str | None = None, check: Callable[[rg.Dataset], None] | None = None
             ) -> tuple[rg.Argilla, rg.Dataset, str]:
     """The client and dataset create_task recorded for `language`; one clear line for each way it fails.
 
     Returns (client, dataset, where) with `where` naming the server kind and dataset for messages.
+    Another dataset of the language (`key`, see `argilla_target`) names the command that makes it in
+    `fix` and brings its own settings `check`.
     """
     import argilla as rg
     import httpx
 
     from ktokit.annotate.credentials import argilla_target
 
-    target = argilla_target(language)  # KitError when create_task never ran for this language
+    target = argilla_target(language, key, fix)  # KitError when create_task never ran for this language
+    fix = fix or f"`python create_task.py --language {language}`"
     dataset_name = dataset_name or target.dataset
     workspace = workspace or target.workspace
     server = f"the Space {target.space}" if target.kind == "space" else f"the local Argilla server ({target.api_url})"
@@ -83,17 +98,16 @@ def connect(language: str, dataset_name: str | None = None, workspace: str | Non
                 else "check that the Space is running (a free Space sleeps after 48 h without visits)")
         raise KitError(f"cannot reach {server}: {exc or type(exc).__name__}; {hint}") from None
     except rg.ArgillaError as exc:
-        raise KitError(f"{server} refused the stored credentials ({type(exc).__name__}): rerun create_task.py "
-                       f"--language {language} to record them again") from None
+        raise KitError(f"{server} refused the stored credentials ({type(exc).__name__}): rerun {fix} "
+                       "to record them again") from None
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the SDK warns before returning None for a missing dataset
         dataset = client.datasets(name=dataset_name, workspace=workspace)
     if dataset is None:
-        raise KitError(f"no dataset {workspace}/{dataset_name} on {server}: run "
-                       f"`python create_task.py --language {language}` first (or pass --dataset_name)")
-    check_settings(dataset)
+        raise KitError(f"no dataset {workspace}/{dataset_name} on {server}: run {fix} first (or pass --dataset_name)")
+    (check or check_settings)(dataset)
     return client, dataset, f"{workspace}/{dataset_name} on {server}"
 
 
@@ -130,13 +144,17 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
         answers.append(Answer(pseudonym(dataset_id, str(response.get("user_id"))), response.get("status"),
                               label, comment or None))
     answers.sort(key=lambda a: (a.annotator, a.status))
+    completion = str(fields.get(FIELD_COMPLETION) or "").strip()
+    record_language = str(metadata.get("language") or language)
     return AnnotatedRecord(
         id=str(item.get("external_id") or item["id"]),
         prompt=str(fields.get(FIELD_PROMPT) or "").strip(),
-        completion=str(fields.get(FIELD_COMPLETION) or "").strip(),
+        completion=completion,
         models=models,
-        language=str(metadata.get("language") or language),
+        language=record_language,
         answers=answers,
+        # records logged before the language check have no such metadata: the same check, now
+        detected_language=str(metadata.get(DETECTED_LANGUAGE) or answer_language(completion, record_language)),
     )
 
 
@@ -147,11 +165,16 @@ def fetch_records(client: rg.Argilla, dataset: rg.Dataset, language: str, page_s
     The SDK's own HTTP client does the requests (its auth, headers and base URL, so a private Space
     works too); the JSON is parsed here directly, which keeps 20,000 records well under a minute.
     """
+    dataset_id = str(dataset.id)
+    return [parse_record(item, dataset_id, language) for item in fetch_items(client, dataset, page_size)]
+
+
+def fetch_items(client: rg.Argilla, dataset: rg.Dataset, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every record of `dataset` with its responses, as the records endpoint returns it (JSON), page by page."""
     import httpx
 
     http = client.http_client
     dataset_id = str(dataset.id)
-    records: list[AnnotatedRecord] = []
     offset = 0
     while True:
         try:
@@ -165,8 +188,8 @@ def fetch_records(client: rg.Argilla, dataset: rg.Dataset, language: str, page_s
             raise KitError(f"the Argilla server stopped answering while reading records ({exc}): "
                            "rerun when it is back") from None
         items = response.json()["items"]
-        records.extend(parse_record(item, dataset_id, language) for item in items)
+        yield from items
         if len(items) < page_size:
-            return records
+            return
         offset += page_size
 

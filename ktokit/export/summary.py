@@ -50,6 +50,8 @@ class ExportSummary:
     pairwise_agreement: float | None
     models: list[ModelRate]
     raw: int | None
+    other_language: int = 0  # records whose completion is not in the pack's language (detected)
+    drop_wrong_language: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -63,6 +65,10 @@ class ExportSummary:
         if self.left_out:
             lines.append("left out     " + ", ".join(f"{n} {reason.replace('_', ' ')}"
                                                    for reason, n in self.left_out.items()))
+        if self.other_language:
+            lines.append(f"language     {self.other_language} records not in the pack's language: "
+                         + ("left out (--drop-wrong-language)" if self.drop_wrong_language
+                            else "kept (export with --drop-wrong-language to leave them out)"))
         alpha = "n/a" if self.alpha is None else f"{self.alpha:.3f}"
         lines.append(f"agreement    Krippendorff's alpha {alpha} on {self.overlap_records} records with 2+ votes")
         if self.dpo_pairs is not None:
@@ -84,7 +90,8 @@ def model_rates(decisions: Iterable[Decision]) -> list[ModelRate]:
 
 def summarise(records: list[AnnotatedRecord], decisions: list[Decision], rows: list[dict[str, Any]],
               splits: dict[str, list], pairs: list | None, raw: list | None, *, language: str,
-              language_name: str, dataset: str, strategy: str, min_votes: int, form: str) -> ExportSummary:
+              language_name: str, dataset: str, strategy: str, min_votes: int, form: str,
+              drop_wrong_language: bool = False) -> ExportSummary:
     reasons = Counter(d.reason for d in decisions)
     statuses = Counter(a.status for r in records for a in r.answers)
     submitters = {a.annotator for r in records for a in r.answers if a.status == SUBMITTED and a.value}
@@ -103,5 +110,7 @@ def summarise(records: list[AnnotatedRecord], decisions: list[Decision], rows: l
         annotators=len(submitters), overlap_records=len(units),
         alpha=None if alpha is None else round(alpha, 4), pairwise_agreement=None if agree is None else round(agree, 4),
         models=model_rates(decisions), raw=None if raw is None else len(raw),
+        other_language=sum(1 for r in records if r.detected_language not in ("", r.language)),
+        drop_wrong_language=drop_wrong_language,
     )
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktokit.console import KitError
 from ktokit.packs.form import PASS
+from ktokit.packs.language_id import answer_language
 from ktokit.paths import write_json, write_jsonl
 
 if TYPE_CHECKING:
@@ -37,8 +38,15 @@ def read_checkpoint(output_dir: Path) -> dict[str, dict[str, Any]]:
         except json.JSONDecodeError:
             continue
         if isinstance(row, dict) and "input" in row:
-            done.setdefault(row["input"], row)
+            done.setdefault(row["input"], with_detected_languages(row))
     return done
+
+
+def with_detected_languages(row: dict[str, Any]) -> dict[str, Any]:
+    """A row written before the language check existed gets its `detected_languages` now (same rule)."""
+    if "detected_languages" not in row:
+        row["detected_languages"] = [answer_language(text, row.get("language") or "") for text in row["generations"]]
+    return row
 
 
 def run_identity(pack: LanguagePack, model_set: ModelSet) -> dict[str, Any]:
@@ -84,7 +92,8 @@ def save_local(rows: list[dict[str, Any]], output_dir: Path, card: str) -> Datas
 
 
 def model_stats(rows: list[dict[str, Any]], models: list[str]) -> dict[str, dict[str, Any]]:
-    """Per model: requests, failures, retries, mean latency, duplicates, form-check pass rate."""
+    """Per model: requests, failures, retries, mean latency, duplicates, form-check pass rate, answers
+    not in the pack's language."""
     stats: dict[str, dict[str, Any]] = {m: defaultdict(float) for m in models}
     errors: dict[str, dict[str, int]] = {m: defaultdict(int) for m in models}
     for row in rows:
@@ -100,6 +109,8 @@ def model_stats(rows: list[dict[str, Any]], models: list[str]) -> dict[str, dict
             s["answers"] += 1
             s["passes"] += req["form_verdict"] == PASS
             s["duplicates"] += bool(req["duplicate_of"])
+        for model, lang in zip(row["generation_model"], row.get("detected_languages") or []):
+            stats.setdefault(model, defaultdict(float))["other_language"] += lang != row["language"]
     out = {}
     for model, s in stats.items():
         n, answers = int(s["requests"]), int(s["answers"])
@@ -108,16 +119,17 @@ def model_stats(rows: list[dict[str, Any]], models: list[str]) -> dict[str, dict
             "requests": n, "failures": int(s["failures"]), "retries": int(s["retries"]),
             "mean_latency_s": s["latency"] / n if n else 0.0, "duplicates": int(s["duplicates"]),
             "form_pass_rate": s["passes"] / answers if answers else 0.0, "top_error": top_error,
+            "other_language": int(s["other_language"]),
         }
     return out
 
 
 def summary_table(stats: dict[str, dict[str, Any]]) -> str:
     """A plain-text table: readable in a terminal, a log, or a README."""
-    header = ["model", "requests", "failures", "retries", "mean latency", "form pass", "duplicates"]
+    header = ["model", "requests", "failures", "retries", "mean latency", "form pass", "duplicates", "other language"]
     body = [
         [model, str(s["requests"]), str(s["failures"]), str(s["retries"]), f"{s['mean_latency_s']:.2f} s",
-         f"{s['form_pass_rate']:.0%}", str(s["duplicates"])]
+         f"{s['form_pass_rate']:.0%}", str(s["duplicates"]), str(s.get("other_language", 0))]
         for model, s in stats.items()
     ]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
@@ -132,6 +144,7 @@ def dataset_card(pack: LanguagePack, model_set: ModelSet, rows: list[dict[str, A
     stats = model_stats(rows, [m.name for m in model_set.models])
     n_gen = sum(len(r["generations"]) for r in rows)
     passes = sum(c["verdict"] == PASS for r in rows for c in r["form_checks"])
+    wrong = sum(lang != pack.code for r in rows for lang in r.get("detected_languages") or [])
     models = "\n".join(
         f"| `{m.model}` | {m.backend} | {', '.join(f'{k}={v}' for k, v in sorted(m.generation.items())) or '-'} | "
         f"{stats.get(m.name, {}).get('failures', 0)} |"
@@ -172,7 +185,9 @@ the ratings become a KTO dataset.
 
 ## Columns
 
-- `input`: the prompt; `language`: `{pack.code}`
+- `input`: the prompt; `language`: `{pack.code}`; `detected_languages`: each generation's language,
+  `{pack.code}` when it passes the kit's language check, else the language detected (or `unknown`):
+  {wrong} of {n_gen} generations are not in {pack.name}
 - `generation_model`, `generation_prompt`, `raw_generation_responses`, `generations`: one entry per kept
   response, aligned. `generations` is the cleaned text (no preamble, title or notes), the raw answer is
   in `raw_generation_responses`. `generation_prompt` is the prompt as the model saw it (the chat

@@ -30,12 +30,13 @@ from pydantic import Field
 from ktokit.generate.backends import OpenAICompatibleLLM
 from ktokit.packs.counting import get_counter
 from ktokit.packs.form import check_form
+from ktokit.packs.language_id import answer_language
 from ktokit.packs.languages import FormRule
 from ktokit.paths import write_jsonl
 
 # Columns of a finished row, in the order the dataset shows them (the recipe's, then ours).
 COLUMNS = ["input", "generation_model", "generation_prompt", "raw_generation_responses", "generations",
-           "language", "form_checks", "requests"]
+           "language", "detected_languages", "form_checks", "requests"]
 
 
 class AnswerPrompt(Task):
@@ -93,6 +94,8 @@ class CleanAndCheckForm(Step):
 
     Failed requests and answers with nothing left after cleaning are recorded in `requests` and left
     out of the generation columns; identical (cleaned) answers from several models are kept once.
+    `detected_languages` holds each kept answer's language (the pack's code when it passes the
+    language check), so that create_task.py and export_kto.py can single out wrong-language answers.
     """
 
     language: str
@@ -147,6 +150,7 @@ class CleanAndCheckForm(Step):
             row["generation_prompt"].append(request.get("prompt") or "")
             row["raw_generation_responses"].append(raw)
             row["generations"].append(check.cleaned)
+            row["detected_languages"].append(answer_language(check.cleaned, self.language))
             row["form_checks"].append(summary)
         return row
 

@@ -20,7 +20,7 @@ from ktokit.generate.models import (
 )
 from ktokit.generate.tiny import is_tiny, tiny_language
 from ktokit.hub import LOGIN_HINT, hf_token, push_dataset, require_hf_token
-from ktokit.packs.languages import LanguagePack, load_pack
+from ktokit.packs.languages import FormRule, LanguagePack, load_pack
 
 RUNNERS = ("local", "distilabel")
 
@@ -178,26 +178,33 @@ class GenerationResult:
         return head + ("\n" + output.summary_table(self.stats) if self.new_rows else "")
 
 
-def run_plan(plan: GenerationPlan) -> GenerationResult:
-    """Generate what is left to do, then write the dataset, its JSONL copy and its card."""
+def answer_rows(rows: list[dict[str, Any]], pack: LanguagePack, model_set: ModelSet, *, form: FormRule,
+                output_dir: Path, token: str = "", runner: str = "local") -> None:
+    """Every row (`input`, and the `messages` the models get) answered by every model of the set through
+    the distilabel pipeline, cleaned with `form`'s line count and checked against it; each finished batch
+    is appended to `output_dir`'s checkpoint (what resume reads). Also what `ktokit draft-*` runs."""
     from ktokit.generate.pipeline import build_pipeline, run_in_process, run_with_distilabel
 
+    if not rows:
+        return
+    llms = [make_llm(spec, pack, token) for spec in model_set.models]
+    gp = build_pipeline(rows, llms, language=pack.code, form=form, checkpoint=output_dir / output.CHECKPOINT,
+                        batch_size=min(model_set.batch_size, len(rows)), cache_dir=output_dir / ".distilabel")
+    quiet = logging.getLogger("distilabel")
+    level, quiet.level = quiet.level, logging.WARNING if runner == "local" else quiet.level
+    try:
+        (run_in_process if runner == "local" else run_with_distilabel)(gp)
+    finally:
+        quiet.setLevel(level)
+
+
+def run_plan(plan: GenerationPlan) -> GenerationResult:
+    """Generate what is left to do, then write the dataset, its JSONL copy and its card."""
     output.claim_output_dir(plan.output_dir, output.run_identity(plan.pack, plan.model_set))
     todo, skipped = plan.todo, len(plan.prompts) - len(plan.todo)
     start = time.perf_counter()
-    if todo:
-        llms = [make_llm(spec, plan.pack, plan.token) for spec in plan.model_set.models]
-        rows = [{"input": p, "messages": plan.pack.messages(p)} for p in todo]
-        gp = build_pipeline(rows, llms, language=plan.pack.code, form=plan.pack.form,
-                            checkpoint=plan.output_dir / output.CHECKPOINT,
-                            batch_size=min(plan.model_set.batch_size, len(rows)),
-                            cache_dir=plan.output_dir / ".distilabel")
-        quiet = logging.getLogger("distilabel")
-        level, quiet.level = quiet.level, logging.WARNING if plan.runner == "local" else quiet.level
-        try:
-            (run_in_process if plan.runner == "local" else run_with_distilabel)(gp)
-        finally:
-            quiet.setLevel(level)
+    answer_rows([{"input": p, "messages": plan.pack.messages(p)} for p in todo], plan.pack, plan.model_set,
+                form=plan.pack.form, output_dir=plan.output_dir, token=plan.token, runner=plan.runner)
     seconds = time.perf_counter() - start
     done = {p: r for p, r in output.read_checkpoint(plan.output_dir).items() if p in set(plan.prompts)}
     rows = output.ordered_rows(done, plan.prompts)

@@ -112,3 +112,13 @@ def clean_response(raw: str | None, expected_lines: int | None = None) -> str:
     if poem[0][0] in _QUOTES and poem[-1][-1] in _QUOTES:
         poem = [poem[0][1:].strip(), *poem[1:-1], poem[-1][:-1].strip()] if len(poem) > 1 else poem
     return "\n".join(_unquote(ln) for ln in poem if ln)
+
+
+def is_talk(text: str) -> bool:
+    """Is a (cleaned) answer nothing but talk ("Sure! Here's a haiku:", "Of course, happy to help.")?
+
+    The cleaner keeps a lone line even when it looks like a preamble, since it may be the answer; the
+    drafting commands use this to drop such answers as chatter rather than as drafts.
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return bool(lines) and all(_is_preamble(ln) for ln in lines)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from ktokit.packs.cleaning import clean_response
 from ktokit.packs.counting import get_counter
-from ktokit.packs.languages import FormRule
+from ktokit.packs.languages import FormRule, LanguagePack, pack_problems
 
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
 
@@ -92,6 +92,12 @@ def check_form(raw: str | None, rule: FormRule, *, clean: bool = True) -> FormCh
     return FormCheck(raw, cleaned, lines, verdict, round(score, 4), unit, "; ".join(problems))
 
 
-def check_examples(pack) -> list[FormCheck]:
+def check_examples(pack: LanguagePack) -> list[FormCheck]:
     """The form check of each of a pack's examples, as written (they are clean by definition)."""
     return [check_form(example, pack.form, clean=False) for example in pack.examples]
+
+
+def validation_problems(pack: LanguagePack) -> list[str]:
+    """What `validate` reports: the pack's fields and counts, then each example that breaks the form rule."""
+    return pack_problems(pack) + [f"examples.txt: example {i} breaks the form rule ({result.reason})"
+                                  for i, result in enumerate(check_examples(pack), 1) if result.verdict == FAIL]

@@ -63,6 +63,64 @@ class Annotation:
     completion_title: str = ""
 
 
+# What reviewers of drafted prompts and examples read (`review-pack`), when the pack has no `review:`.
+REVIEW_DEFAULTS = {
+    "dataset_title": "Drafts for the language pack: keep, correct or drop",
+    "question": "Should this draft go into the pack?",
+    "labels": {"accept": "✅ Accept as it is", "edit": "✏️ Accept my edit", "reject": "❌ Reject"},
+    "edit": "Your version (the draft is filled in: correct it in place)",
+    "draft_title": "Draft",
+    "source_title": "Drafted from",
+    "guidelines": """\
+## Review drafts of the language pack, one at a time
+
+A model wrote each **draft**: a *prompt* (a request people would make, one line) or an *example*
+(an answer that follows the pack's form). **Drafted from** shows what it was drafted from.
+
+- **Accept** a draft that is correct, natural and idiomatic in this language, as a native speaker
+  would write it.
+- **Edit** a draft that is nearly right: correct it in the text box (the draft is already there),
+  then choose *Accept my edit*. An example must keep the pack's form (lines and syllables).
+- **Reject** a draft in another language, a literal translation that sounds foreign, a repeat of
+  another draft, a draft with talk around it ("Here is..."), or anything offensive.
+
+Only accepted and edited drafts go into the pack, and only after an organiser runs
+`python -m ktokit accept-pack`.
+""",
+}
+REVIEW_LABELS = ("accept", "edit", "reject")
+
+
+@dataclass
+class Review:
+    """Texts the reviewers of drafted prompts and examples read, in the pack's language (English fallback)."""
+
+    dataset_title: str = REVIEW_DEFAULTS["dataset_title"]
+    guidelines: str = REVIEW_DEFAULTS["guidelines"]
+    question: str = REVIEW_DEFAULTS["question"]
+    labels: dict[str, str] = field(default_factory=lambda: dict(REVIEW_DEFAULTS["labels"]))
+    edit: str = REVIEW_DEFAULTS["edit"]
+    draft_title: str = REVIEW_DEFAULTS["draft_title"]
+    source_title: str = REVIEW_DEFAULTS["source_title"]
+    own: bool = False  # the pack has texts of its own (else English)
+
+
+def _review(data: object, where: str) -> Review:
+    """The pack's optional `review:` texts; a missing one falls back to English."""
+    if data is None:
+        return Review()
+    if not isinstance(data, dict) or not isinstance(data.get("labels") or {}, dict):
+        raise KitError(f"{where}: 'review' and 'review.labels' must be mappings")
+    labels = data.get("labels") or {}
+    unknown = sorted(set(labels) - set(REVIEW_LABELS))
+    if unknown:
+        raise KitError(f"{where}: review.labels has {', '.join(map(repr, unknown))}; "
+                       f"the keys are {', '.join(REVIEW_LABELS)}")
+    texts = {k: str(data[k]) for k in REVIEW_DEFAULTS if k != "labels" and data.get(k)}
+    return Review(**texts, labels={**REVIEW_DEFAULTS["labels"], **{k: str(v) for k, v in labels.items() if v}},
+                  own=True)
+
+
 @dataclass
 class LanguagePack:
     code: str
@@ -76,6 +134,7 @@ class LanguagePack:
     prompts: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
     path: Path | None = None
+    review: Review = field(default_factory=Review)
 
     def user_prompt(self, prompt: str) -> str:
         return self.user_template.format(prompt=prompt)
@@ -167,6 +226,7 @@ def load_pack(code_or_path: str | Path) -> LanguagePack:
         prompts=_read_lines(path / PROMPTS_FILE),
         examples=_read_blocks(path / EXAMPLES_FILE),
         path=path,
+        review=_review(data.get("review"), where),
     )
 
 
@@ -196,6 +256,11 @@ def pack_problems(pack: LanguagePack) -> list[str]:
     for name, value in fields.items():
         if not value.strip() or TODO in value:
             problems.append(f"{PACK_FILE}: fill in '{name}'")
+    review = pack.review
+    for name, value in [*((k, getattr(review, k)) for k in REVIEW_DEFAULTS if k != "labels"),
+                        *((f"labels.{k}", v) for k, v in review.labels.items())]:
+        if TODO in value:
+            problems.append(f"{PACK_FILE}: fill in 'review.{name}' (or leave it out for the English text)")
     if "{prompt}" not in pack.user_template:
         problems.append(f"{PACK_FILE}: 'user_template' must contain {{prompt}}")
     rule = pack.form
