@@ -183,7 +183,8 @@ def cmd_demo_space(args: argparse.Namespace) -> int:
     from ktokit.demo.space import demo_space
 
     return demo_space(args.language, args.adapter, base=args.base, space=args.space, private=args.private,
-                      hardware=args.hardware, dry_run=args.dry_run, serve_port=args.serve, output=args.output)
+                      hardware=args.hardware, sleep_time=args.sleep_time, dry_run=args.dry_run,
+                      serve_port=args.serve, output=args.output)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -220,6 +221,12 @@ def _add_argilla(sub: argparse._SubParsersAction) -> None:
     p = add("add-annotator", help="an annotator account (prints its password once)")
     p.add_argument("name", help="user name: lowercase letters, digits, - and _")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="default: %(default)s")
+
+
+def _add_sleep_time(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sleep-time", type=int, default=None, metavar="SECONDS",
+                   help="seconds without visits before the Space sleeps, -1 never (paid hardware only; the free "
+                        "cpu-basic sleeps after 48 h)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hardware", default=None,
                    help="Space hardware, e.g. cpu-upgrade or t4-small (default cpu-basic); on cpu-* the "
                         "requirements take torch from PyTorch's CPU index")
+    _add_sleep_time(p)
     p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
     p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
     p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/demo-space)")

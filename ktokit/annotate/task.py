@@ -118,7 +118,8 @@ def build_settings(template: TaskTemplate, client: rg.Argilla) -> rg.Settings:
     metadata = []
     for m in template.metadata:
         if m["kind"] == "terms":
-            metadata.append(rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client))
+            metadata.append(rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client,
+                                                     visible_for_annotators=m.get("visible", True)))
         elif m["kind"] == "float":
             metadata.append(rg.FloatMetadataProperty(name=m["name"], title=m["title"], min=m.get("min"),
                                                      max=m.get("max"), client=client))
