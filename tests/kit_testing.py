@@ -119,7 +119,8 @@ class RecordingHfApi:
     """
 
     METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
-               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware")
+               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware",
+               "set_space_sleep_time")
 
     def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
         self.calls: list[tuple[str, dict]] = []

@@ -293,17 +293,15 @@ def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str,
     return f"https://huggingface.co/spaces/{repo_id}"
 
 
-def serve_env(variables: dict[str, str], feedback: Feedback, port: int) -> dict[str, str]:
-    env = {**os.environ, **variables, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-    if feedback.api_key:
-        env[SECRET_NAME] = feedback.api_key
-    return env
+def serve_env(variables: dict[str, str], secrets: dict[str, str], port: int) -> dict[str, str]:
+    return {**os.environ, **variables, **secrets, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
 
 
-def serve(out: Path, variables: dict[str, str], feedback: Feedback, port: int) -> int:
-    """Run the rendered app as the Space would (`python app.py` in its folder), until Ctrl+C."""
+def serve(out: Path, variables: dict[str, str], secrets: dict[str, str], port: int) -> int:
+    """Run the rendered app as the Space would (`python app.py` in its folder, secrets in its environment),
+    until Ctrl+C. The dashboard Space is served the same way."""
     print(f"serving {out}/app.py at http://127.0.0.1:{port} (Ctrl+C to stop)", flush=True)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=out, env=serve_env(variables, feedback, port))
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=out, env=serve_env(variables, secrets, port))
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -340,7 +338,7 @@ def demo_space(language: str, adapter: str, *, base: str | None = None, space: s
         return 0
     if serve_port is not None:
         feedback.provision()
-        return serve(out, variables, feedback, serve_port)
+        return serve(out, variables, {SECRET_NAME: feedback.api_key} if feedback.api_key else {}, serve_port)
     if not space:
         print("rendered only: serve it with --serve PORT, or push it with --space ORG/NAME")
         return 0
