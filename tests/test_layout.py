@@ -23,8 +23,8 @@ KIT = ROOT / "ktokit"
 # The flow's order. Shared modules are what every step may use; they use only each other.
 STEPS = {
     "ktokit": 0, "console": 0, "paths": 0, "hub": 0, "kto_format": 0, "inference": 0,
-    "packs": 1, "generate": 2, "annotate": 3, "export": 4, "train": 5, "demo": 6,
-    "cli": 7, "__main__": 7,
+    "packs": 1, "generate": 2, "annotate": 3, "export": 4, "train": 5, "demo": 6, "campaign": 7, "draft": 7,
+    "cli": 8, "__main__": 8,
 }
 # Run by the Argilla server's own Python by path (a venv of their own): they import each other by file name.
 SERVER_SIDE = {"ktokit.annotate.argilla_local.launcher", "ktokit.annotate.argilla_local.engine",
