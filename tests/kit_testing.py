@@ -128,7 +128,7 @@ class RecordingHfApi:
         self.calls: list[tuple[str, dict]] = []
         self.exists = exists
         self.stages = list(stages)
-        self.uploaded: dict[str, str] = {}  # the last upload: path in the folder -> text
+        self.uploaded: dict[str, str] = {}  # the last upload: top-level file name -> text
         self.repos: dict[str, dict[str, str]] = {}  # every upload: repo -> path in the repo -> text
 
     def __getattr__(self, name):
@@ -155,14 +155,15 @@ class RecordingHfApi:
             self.exists = True
             self.repos.setdefault(arguments["repo_id"], {})
             return f"https://huggingface.co/spaces/{arguments['repo_id']}"
-        if name == "upload_folder":  # allow_patterns match paths in the folder, as the Hub client's filter does
+        if name == "upload_folder":
             folder = Path(arguments["folder_path"])
-            patterns = arguments.get("allow_patterns") or ["*"]
-            self.uploaded = {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*"))
-                             if p.is_file() and any(fnmatch(p.relative_to(folder).as_posix(), pat) for pat in patterns)}
+            self.uploaded = {p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]}
+            # every file the patterns let through (matched on paths in the folder, as the Hub client does)
             prefix = (arguments.get("path_in_repo") or "").strip("/")
+            files = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
             self.repos.setdefault(arguments["repo_id"], {}).update(
-                {f"{prefix}/{path}" if prefix else path: text for path, text in self.uploaded.items()})
+                {f"{prefix}/{rel}".lstrip("/"): p.read_bytes().decode(errors="replace") for rel, p in files.items()
+                 if any(fnmatch(rel, pattern) for pattern in arguments["allow_patterns"] or ["*"])})
             return None
         if name in ("hf_hub_download", "snapshot_download"):  # what was uploaded, as files on disk
             return self._download(name, arguments)

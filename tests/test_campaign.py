@@ -162,7 +162,7 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
 
 
 @pytest.mark.server
-def test_hub_backup_is_a_private_dataset_repo_and_restores(campaign, fresh_server, hub):
+def test_hub_backup_is_a_private_dataset_repo_and_restores(campaign, fresh_server, argilla_server, hub):
     from ktokit.campaign.backup import backup, restore
     from ktokit.campaign.progress import progress_for
 
@@ -174,7 +174,8 @@ def test_hub_backup_is_a_private_dataset_repo_and_restores(campaign, fresh_serve
     assert (upload["repo_type"], upload["path_in_repo"]) == ("dataset", LANG)
     assert set(hub.api.repos["my-org/haiku-backups"]) == {f"{LANG}/{f}" for f in (
         "ktokit-backup.json", "records.json", ".argilla/dataset.json", ".argilla/settings.json")}
-    assert not any(fresh_server["api_key"] in text for text in hub.api.uploaded.values())
+    keys = (argilla_server["api_key"], argilla_server["password"], fresh_server["api_key"], fresh_server["password"])
+    assert not any(key in text for text in hub.api.repos["my-org/haiku-backups"].values() for key in keys)
 
     second = backup(LANG, "my-org/haiku-backups", only_if_changed=True)
     assert not second["changed"] and hub.api.names().count("upload_folder") == 1
