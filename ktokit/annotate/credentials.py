@@ -63,6 +63,11 @@ def save_target(language: str, target: dict[str, Any]) -> Path:
     return path
 
 
+def recorded_languages() -> list[str]:
+    """The languages create_task.py (or a restore) recorded a server for."""
+    return sorted(_read(targets_path()))
+
+
 @dataclass
 class ArgillaTarget:
     """A server and the dataset of one language on it. `repr` hides the key."""

@@ -1,1 +1,3 @@
-"""Step 7: running a campaign, not just its steps: progress, backups, the dashboard Space, visitors' votes."""
+"""Running a campaign: how far each language is and who carries it (`progress`), backups an empty
+server can be restored from (`backup`), the dashboard Space (`dashboard`, `dashboard_space`) and the
+demo Space visitors' votes, counted (`visitors`)."""
