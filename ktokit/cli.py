@@ -5,7 +5,7 @@
     argilla up|down|status|logs|add-annotator         the local Argilla server (annotation)
     evaluate                                          base vs tuned with the form check (training)
     demo-space, demo                                  the Gradio demo Space, and `make demo`
-    progress, backup, restore                         a running campaign: how far, who, and its backups
+    progress, backup, restore, dashboard              a running campaign: how far, who, its backups, its Space
 
 Each command runs through `ktokit.console.run_command`: a user error is one `error:` line and exit
 status 2. Everything heavy is imported inside the command that needs it, so the CLI starts fast.
@@ -223,6 +223,14 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from ktokit.campaign.dashboard_space import dashboard
+
+    return dashboard(args.language, space=args.space, private=args.private, hardware=args.hardware,
+                     sleep_time=args.sleep_time, dry_run=args.dry_run, serve_port=args.serve, output=args.output,
+                     backup_to=args.backup_to, backup_every=args.backup_every, min_submitted=args.min_submitted)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from ktokit.campaign.backup import backup
 
@@ -323,6 +331,26 @@ def _add_campaign(sub: argparse._SubParsersAction) -> None:
                                                           "create_task.py, or ARGILLA_API_KEY)")
     p.add_argument("--argilla-dir", default=None, help="data dir of the local server (default: $KTOKIT_HOME/argilla)")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("dashboard", help="render, serve or push the campaign dashboard Space (progress, backups)",
+                       description="A Gradio dashboard of a language's annotation: progress bar, leaderboard, answers "
+                                   "per day, 👍 rate per model, agreement; it backs the dataset up on a schedule.")
+    p.add_argument("--language", "-l", required=True, help="pack code of the task")
+    p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
+    p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
+    p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
+    p.add_argument("--private", action="store_true", help="a private Space")
+    p.add_argument("--hardware", default=None, help="Space hardware (default cpu-basic)")
+    _add_sleep_time(p)
+    p.add_argument("--backup-to", metavar="DIR_OR_REPO",
+                   help="where the scheduled backups go (default: the private Hub dataset ORG/<dataset>-backups "
+                        "next to the Space, or outputs/<lang>/backups when served here)")
+    p.add_argument("--backup-every", type=float, default=30.0, metavar="MINUTES",
+                   help="minutes between backups, each written only when something changed (default 30)")
+    p.add_argument("--min-submitted", type=int, default=None,
+                   help="submitted answers that complete a record (default: the task's own)")
+    p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/dashboard-space)")
+    p.set_defaults(func=cmd_dashboard)
 
 
 def _add_sleep_time(p: argparse.ArgumentParser) -> None:

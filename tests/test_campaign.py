@@ -50,7 +50,9 @@ def expected_progress():
     return {"language": LANG, "dataset": f"{WORKSPACE}/{DATASET}", "min_submitted": MIN_SUBMITTED,
             "records": len(ANSWERS), "completed": completed, "pending": len(ANSWERS) - completed,
             "responses": {s: sum(a[s] for a in annotators) for s in ("submitted", "draft", "discarded")},
-            "annotators": annotators}
+            "annotators": annotators,
+            "visitors": {"prefer_tuned": 0, "prefer_base": 0, "votes": 0,  # no demo Space in this campaign
+                         "by_side": {"base": {"good": 0, "bad": 0}, "tuned": {"good": 0, "bad": 0}}}}
 
 
 def completed_so_far(k):

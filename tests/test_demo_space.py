@@ -209,7 +209,7 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     assert props["side"].visible_for_annotators is False
     assert len(list(client.datasets(name="haiku-en-demo", workspace="en-demo").records())) == 0  # untouched
     # tuned 👍 and base 👎 in one pair: one preference for the tuned model, out of two votes
-    assert visitor_votes(demo_target(argilla_server), client) == {
+    assert visitor_votes(client, "en-demo", "haiku-en-demo") == {
         "prefer_tuned": 1, "prefer_base": 0, "votes": 2,
         "by_side": {"base": {"good": 0, "bad": 1}, "tuned": {"good": 1, "bad": 0}}}
 

@@ -74,7 +74,7 @@ def snapshot(client: rg.Argilla, dataset: rg.Dataset, language: str, folder: Pat
     """Write the backup of `dataset` into the empty `folder`; returns what `ktokit-backup.json` holds."""
     dataset.to_disk(str(folder))  # Argilla's own: the dataset, its settings, records with suggestions
     records = json.loads((folder / "records.json").read_text(encoding="utf-8"))
-    users = {u["id"]: u["username"] for u in _get(client, "/api/v1/users")["items"]}
+    users = _usernames(client, dataset)
     answers = []
     for item in record_items(client, dataset):
         for response in item.get("responses") or []:
@@ -206,6 +206,14 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
     if others:
         raise KitError(f"{where} holds backups of {', '.join(others)}, not {language!r}")
     raise KitError(f"no backup in {where}: write one with `python -m ktokit backup --language {language} --to {source}`")
+
+
+def _usernames(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
+    """User id -> username. Listing every user takes the owner; the dashboard's user (an admin of the
+    workspace, ktokit.annotate.roles) may list the workspace's members, who are its annotators."""
+    me = _get(client, "/api/v1/me")
+    path = "/api/v1/users" if me.get("role") == "owner" else f"/api/v1/workspaces/{dataset.workspace.id}/users"
+    return {u["id"]: u["username"] for u in _get(client, path)["items"]}
 
 
 def _get(client: rg.Argilla, path: str, **params: Any) -> Any:

@@ -42,7 +42,7 @@ TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")
 VENDORED = ("__init__.py", "console.py", "paths.py", "hub.py", "kto_format.py", "packs", "annotate/__init__.py",
             "annotate/task.py", "annotate/credentials.py", "annotate/roles.py", "export/__init__.py",
             "export/read.py", "export/aggregate.py", "export/summary.py", "campaign/__init__.py",
-            "campaign/progress.py", "campaign/backup.py", "campaign/dashboard.py")
+            "campaign/progress.py", "campaign/backup.py", "campaign/dashboard.py", "campaign/visitors.py")
 BACKUP_TOKEN_ENV = "KTOKIT_BACKUP_TOKEN"
 DEFAULT_BACKUP_EVERY = 30.0
 SECRET_DESCRIPTION = "API key of the dashboard user: admin of the language's workspace only (set by ktokit dashboard)"
@@ -128,7 +128,6 @@ def dashboard(language: str, *, space: str | None = None, private: bool = False,
     files = render_dashboard(target, out, backup_note=note, min_submitted=min_submitted)
     variables = variables_for(target, min_submitted, backup_to, backup_every)
     user = dashboard_username(target.workspace)
-    secret_names = [SECRET_NAME] + (["HF_TOKEN"] if space and token else [])
     lines = []
     if space:
         lines.append(f"Space        https://huggingface.co/spaces/{space} ({'private' if private else 'public'}, "
@@ -136,8 +135,8 @@ def dashboard(language: str, *, space: str | None = None, private: bool = False,
                      + (f", sleep time {sleep_time} s" if sleep_time is not None else "") + ")")
     lines += [f"rendered     {out}/", f"files        {describe_files(out, files)}",
               "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
-              f"secrets      {', '.join(secret_names)}  (ARGILLA_API_KEY: the dashboard user {user}, admin of "
-              f"workspace {target.workspace} only; never shown)",
+              f"secrets      ARGILLA_API_KEY (the dashboard user {user}, admin of workspace {target.workspace} only)"
+              + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if space and token else "") + "; never shown",
               f"backups      {note}"]
     for line in lines:
         print(line)

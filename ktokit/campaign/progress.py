@@ -60,11 +60,14 @@ def progress_for(language: str, *, min_submitted: int | None = None, dataset_nam
     `min_submitted` defaults to the dataset's own (create_task.py's `--min_submitted`, kept in the
     dataset's `TaskDistribution`).
     """
+    from ktokit.campaign.visitors import visitor_votes
     from ktokit.export.read import connect
 
     client, dataset, _ = connect(language, dataset_name, workspace)
     own = dataset.settings.distribution.min_submitted
-    return progress(dataset, language=language, min_submitted=min_submitted or own, client=client)
+    p = progress(dataset, language=language, min_submitted=min_submitted or own, client=client)
+    p["visitors"] = visitor_votes(client, dataset.workspace.name, dataset.name)  # the demo Space's votes
+    return p
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -83,6 +86,9 @@ def report(p: dict[str, Any]) -> list[str]:
         f"{p['pending']} pending",
         f"progress     {bar(p['completed'], p['records'])}",
         f"responses    {r[SUBMITTED]} submitted, {r[DRAFT]} draft, {r[DISCARDED]} discarded",
+        *([f"visitors     {v['votes']} votes in the demo Space; in {v['prefer_tuned'] + v['prefer_base']} pairs "
+           f"with 👍 on one side and 👎 on the other, the tuned model preferred {v['prefer_tuned']} times, the "
+           f"base {v['prefer_base']}"] if (v := p.get("visitors")) and v["votes"] else []),
     ]
 
 

@@ -18,7 +18,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ktokit.annotate.credentials import ArgillaTarget
 from ktokit.annotate.roles import visitors_names
 
 if TYPE_CHECKING:
@@ -54,10 +53,9 @@ def visitors_dataset(client: rg.Argilla, workspace: str, dataset: str) -> rg.Dat
         return client.datasets(name=ds, workspace=ws)
 
 
-def visitor_votes(target: ArgillaTarget, client: rg.Argilla | None = None) -> dict[str, Any]:
-    """The visitors' counts for a language's target (all zero when there is no visitors' dataset)."""
-    client = client or target.client()
-    dataset = visitors_dataset(client, target.workspace, target.dataset)
+def visitor_votes(client: rg.Argilla, workspace: str, dataset_name: str) -> dict[str, Any]:
+    """The visitors' counts next to an annotation dataset (all zero when there is no visitors' dataset)."""
+    dataset = visitors_dataset(client, workspace, dataset_name)
     if dataset is None:
         return count_votes([])
     return count_votes(r.metadata for r in dataset.records(with_responses=False, with_suggestions=False))
