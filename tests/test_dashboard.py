@@ -159,6 +159,8 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(ca
                 expect(page.locator("#backup")).to_contain_text("saved", timeout=60_000)
                 page.get_by_role("button", name="Refresh").click()
                 expect(page.locator("#backup")).to_contain_text(f"{want['submitted']} submitted answers")
+                expect(page.get_by_text(re.compile(r"processing \|"))).to_have_count(0, timeout=60_000)
+                assert page.locator("#progress-text").inner_text() == text.inner_text()
                 SCREENSHOT.parent.mkdir(exist_ok=True)
                 page.screenshot(path=str(SCREENSHOT), full_page=True)
             finally:
@@ -211,7 +213,10 @@ def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(argi
         assert owner_key not in json.dumps(arguments, default=str)
         if name != "add_space_secret":
             assert key not in json.dumps(arguments, default=str)
-    assert {"README.md", "app.py", "requirements.txt", "ktokit/campaign/backup.py"} <= set(api.uploaded)
+    assert set(api.uploaded) == {"README.md", "app.py", "requirements.txt"}
+    shipped = api.repos["kit-community/haiku-en-dashboard"]
+    assert {"ktokit/campaign/backup.py", "ktokit/campaign/dashboard.py", "ktokit/annotate/roles.py"} <= set(shipped)
+    assert not any(k in text for text in shipped.values() for k in (owner_key, key))
     meta = front_matter(api.uploaded["README.md"])
     assert (meta["sdk"], meta["app_file"]) == ("gradio", "app.py")
     assert not any(k in out + err for k in (owner_key, key, "hf_backup_only_token_for_tests"))
