@@ -157,6 +157,14 @@ def ensure_user(owner: rg.Argilla, api_url: str, username: str, role: str, works
     return creds
 
 
+def find_dataset(client: rg.Argilla, name: str, workspace: str) -> rg.Dataset | None:
+    """The dataset, or None when it or its workspace is missing (the SDK fails on a missing workspace)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ws = client.workspaces(name=workspace)
+        return None if ws is None else client.datasets(name=name, workspace=ws)
+
+
 def visitors_template(language: str, workspace: str, dataset: str, min_submitted: int):
     """The annotation task's template, renamed for the visitors' dataset and with the visitor metadata."""
     from ktokit.annotate.task import task_template
@@ -173,9 +181,7 @@ def demo_credentials(target: ArgillaTarget) -> UserCredentials:
     from ktokit.annotate.task import DEFAULT_MIN_SUBMITTED, ensure_dataset
 
     owner = target.client()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        annotation = owner.datasets(name=target.dataset, workspace=target.workspace)
+    annotation = find_dataset(owner, target.dataset, target.workspace)
     min_submitted = annotation.settings.distribution.min_submitted if annotation is not None else DEFAULT_MIN_SUBMITTED
     template = visitors_template(target.language, target.workspace, target.dataset, min_submitted)
     ensure_dataset(owner, template)

@@ -27,7 +27,7 @@ from ktokit.demo.space import (
     GRADIO_VERSION,
     PYTHON_VERSION,
     SECRET_NAME,
-    _copy_tree,
+    copy_vendored,
     describe_files,
     provision_demo_space,
     serve,
@@ -86,13 +86,7 @@ def render_dashboard(target: ArgillaTarget, out_dir: str | Path, *, backup_note:
             raise KitError(f"missing dashboard Space template file {src}")
         text = src.read_text(encoding="utf-8")
         (out / name).write_text(render_text(text, values, str(src)) if name == "README.md" else text, encoding="utf-8")
-    for name in VENDORED:
-        src, dst = CHECKOUT / "ktokit" / name, out / "ktokit" / name
-        if src.is_dir():
-            _copy_tree(src, dst)
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+    copy_vendored(out, VENDORED)
     return sorted(p for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 

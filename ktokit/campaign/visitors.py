@@ -13,12 +13,11 @@ with its first vote: a repeat cannot stuff the count.
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ktokit.annotate.roles import visitors_names
+from ktokit.annotate.roles import find_dataset, visitors_names
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -48,9 +47,7 @@ def count_votes(metadata: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 def visitors_dataset(client: rg.Argilla, workspace: str, dataset: str) -> rg.Dataset | None:
     """The visitors' dataset next to an annotation dataset, or None when no demo Space was ever set up."""
     ws, ds = visitors_names(workspace, dataset)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return client.datasets(name=ds, workspace=ws)
+    return find_dataset(client, ds, ws)
 
 
 def visitor_votes(client: rg.Argilla, workspace: str, dataset_name: str) -> dict[str, Any]:

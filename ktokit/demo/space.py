@@ -167,6 +167,17 @@ def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
 
 
+def copy_vendored(out: Path, names: tuple[str, ...]) -> None:
+    """The kit modules a Space's app imports (paths relative to ktokit/), into out/ktokit/."""
+    for name in names:
+        src, dst = CHECKOUT / "ktokit" / name, out / "ktokit" / name
+        if src.is_dir():
+            _copy_tree(src, dst)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+
+
 def render_demo_space(pack: LanguagePack, info: AdapterInfo, feedback: Feedback, out_dir: str | Path,
                       template_dir: Path = TEMPLATE_DIR, hardware: str = DEFAULT_HARDWARE) -> list[Path]:
     """Write the Space folder: template files, vendored kit modules, pack, adapter (and tiny base)."""
@@ -188,13 +199,7 @@ def render_demo_space(pack: LanguagePack, info: AdapterInfo, feedback: Feedback,
         elif name == "requirements.txt":
             text = _requirements(text, pack, hardware)
         (out / name).write_text(text, encoding="utf-8")
-    for name in VENDORED:
-        src, dst = CHECKOUT / "ktokit" / name, out / "ktokit" / name
-        if src.is_dir():
-            _copy_tree(src, dst)
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+    copy_vendored(out, VENDORED)
     if pack.path is None:
         raise KitError(f"pack {pack.code!r} has no folder to ship")
     (out / "languages" / pack.code).mkdir(parents=True)

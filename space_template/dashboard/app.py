@@ -181,23 +181,16 @@ def build(settings: Settings, backups: Backups | None = None) -> gr.Blocks:
     with gr.Blocks(title=title) as demo:
         gr.Markdown(f"# {title}")
         progress_box = gr.HTML(elem_id="progress")
-        with gr.Row():
-            with gr.Column():
-                gr.Markdown("### Leaderboard")
-                leaderboard = gr.HTML(elem_id="leaderboard-box")
-            with gr.Column():
-                gr.Markdown("### Answers per day")
-                per_day = gr.HTML(elem_id="per-day-box")
-        with gr.Row():
-            with gr.Column():
-                gr.Markdown("### 👍 rate per model")
-                models = gr.HTML(elem_id="models-box")
-            with gr.Column():
-                gr.Markdown("### Agreement")
-                agreement = gr.HTML(elem_id="agreement-box")
+        panes = []
+        for titles in (("Leaderboard", "Answers per day"), ("👍 rate per model", "Agreement")):
+            with gr.Row():
+                for heading in titles:
+                    with gr.Column():
+                        gr.Markdown(f"### {heading}")
+                        panes.append(gr.HTML())
         backup_line = gr.Markdown(elem_id="backup")
         button = gr.Button("Refresh")
-        outputs = [progress_box, leaderboard, per_day, models, agreement, backup_line]
+        outputs = [progress_box, *panes, backup_line]
         button.click(refresh, outputs=outputs, api_name="refresh")
         demo.load(refresh, outputs=outputs, api_visibility="private")
     backups.start()
