@@ -104,6 +104,18 @@ def fresh_server(tmp_path_factory):
     manager.down(data_dir, say=lambda _: None)
 
 
+def answers_to(server, example, user_id):
+    """The responses `user_id` has on the record of pack example `example`, read as the owner."""
+    import httpx
+
+    owner = httpx.Client(base_url=server["api_url"], headers={"X-Argilla-Api-Key": server["api_key"]}, timeout=60)
+    datasets = owner.get("/api/v1/me/datasets").json()["items"]
+    (dataset_id,) = [d["id"] for d in datasets if d["name"] == DATASET]
+    items = owner.get(f"/api/v1/datasets/{dataset_id}/records", params={"include": "responses", "limit": 50}).json()
+    (record,) = [r for r in items["items"] if r["fields"]["completion"] == load_pack(LANG).examples[example]]
+    return [r for r in record["responses"] if r["user_id"] == user_id]
+
+
 def kto_rows(tmp, name):
     from ktokit.export.build import ExportArguments, export_kto
 
@@ -151,14 +163,21 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert kto_rows(tmp, "after") == before and before.count("\n") > 0
     assert progress_for(LANG) == expected_progress()
 
+    # a recreated annotator gets in again with a new password, and changes an answer after the restore
+    reset = run_kit("argilla", "--data-dir", str(fresh_server["data_dir"]), "reset-password", NAMES[0])
+    assert reset.returncode == 0, reset.stderr
+    http = sign_in(fresh_server["api_url"], NAMES[0], reset.stdout.split("password: ")[1].split()[0])
+    me = http.get("/api/v1/me").json()
+    assert me["role"] == "annotator"
+    (response,) = answers_to(fresh_server, 0, me["id"])
+    assert response["values"]["label"]["value"] == ANSWERS[0][0] == "good"
+    changed = http.put(f"/api/v1/responses/{response['id']}",
+                       json={"values": {"label": {"value": "bad"}}, "status": "submitted"})
+    assert changed.status_code == 200, changed.text
+
     twice = restore(LANG, folder, local=True, argilla_dir=str(fresh_server["data_dir"]))
     assert (twice["records_added"], twice["responses_added"], twice["annotators_created"]) == (0, 0, [])
-
-    # a recreated annotator gets in again with a new password
-    reset = run_kit("argilla", "--data-dir", str(fresh_server["data_dir"]), "reset-password", NAMES[0])
-    password = reset.stdout.split("password: ")[1].split()[0]
-    me = sign_in(fresh_server["api_url"], NAMES[0], password).get("/api/v1/me").json()
-    assert me["username"] == NAMES[0] and me["role"] == "annotator"
+    assert [r["values"]["label"]["value"] for r in answers_to(fresh_server, 0, me["id"])] == ["bad"]  # kept
 
 
 @pytest.mark.server

@@ -83,6 +83,7 @@ def report(p: dict[str, Any]) -> list[str]:
         f"{p['pending']} pending",
         f"progress     {bar(p['completed'], p['records'])}",
         f"responses    {r[SUBMITTED]} submitted, {r[DRAFT]} draft, {r[DISCARDED]} discarded",
+        f"annotators   {len(p['annotators'])}" + (", most submitted answers first:" if p["annotators"] else ""),
     ]
 
 
