@@ -7,9 +7,10 @@ report is worked out below from ANSWERS. The backup then goes into a second, emp
 
 import json
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
-from kit_testing import PENDING_QUEUE, assert_one_error_line, free_port, run_kit, sign_in
+from kit_testing import PENDING_QUEUE, assert_one_error_line, free_port, sign_in
 
 from ktokit.annotate.argilla_local import manager
 from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
@@ -29,6 +30,16 @@ ANSWERS = {
     6: (None, None, None),
 }
 NAMES = ("camp-ana", "camp-ben", "camp-cho")
+
+
+def kit(capsys, *args):
+    """`python -m ktokit ARGS` in this process (`ktokit.cli.main`), with what it printed."""
+    from ktokit.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 def status_of(spec):
@@ -124,13 +135,13 @@ def kto_rows(tmp, name):
 
 
 @pytest.mark.server
-def test_progress_reflects_every_answer(campaign):
+def test_progress_reflects_every_answer(campaign, capsys):
     from ktokit.campaign.progress import progress_for
 
-    result = run_kit("progress", "--all", "--json")  # every language with a task: here only LANG
+    result = kit(capsys, "progress", "--all", "--json")  # every language with a task: here only LANG
     assert result.returncode == 0, result.stderr
     assert [json.loads(line) for line in result.stdout.splitlines()] == [expected_progress()]
-    table = run_kit("progress", "--language", LANG)
+    table = kit(capsys, "progress", "--language", LANG)
     assert table.returncode == 0, table.stderr
     board = [line.split()[1] for line in table.stdout.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
     assert board == [a["username"] for a in expected_progress()["annotators"]]
@@ -140,13 +151,13 @@ def test_progress_reflects_every_answer(campaign):
 
 
 @pytest.mark.server
-def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_server):
+def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_server, capsys):
     from ktokit.campaign.backup import backup, restore
     from ktokit.campaign.progress import progress_for
 
     tmp, folder = campaign["tmp"], str(campaign["tmp"] / "backups")
     before = kto_rows(tmp, "before")
-    done = run_kit("backup", "--language", LANG, "--to", folder)
+    done = kit(capsys, "backup", "--language", LANG, "--to", folder)
     assert done.returncode == 0, done.stderr
     saved = json.loads((tmp / "backups" / LANG / "ktokit-backup.json").read_text())
     assert {a["username"] for a in saved["answers"]} == set(NAMES)
@@ -154,7 +165,7 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert len(saved["answers"]) == n_answers
     assert not backup(LANG, folder, only_if_changed=True)["changed"]
 
-    restored = run_kit("restore", "--language", LANG, "--from", folder, "--local",
+    restored = kit(capsys, "restore", "--language", LANG, "--from", folder, "--local",
                        "--argilla-dir", str(fresh_server["data_dir"]))
     assert restored.returncode == 0, restored.stderr
     assert f"{len(ANSWERS)} added, 0 already there; answers added: {n_answers}" in restored.stdout
@@ -164,7 +175,7 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert progress_for(LANG) == expected_progress()
 
     # a recreated annotator gets in again with a new password, and changes an answer after the restore
-    reset = run_kit("argilla", "--data-dir", str(fresh_server["data_dir"]), "reset-password", NAMES[0])
+    reset = kit(capsys, "argilla", "--data-dir", str(fresh_server["data_dir"]), "reset-password", NAMES[0])
     assert reset.returncode == 0, reset.stderr
     http = sign_in(fresh_server["api_url"], NAMES[0], reset.stdout.split("password: ")[1].split()[0])
     me = http.get("/api/v1/me").json()
@@ -204,12 +215,12 @@ def test_hub_backup_is_a_private_dataset_repo_and_restores(campaign, fresh_serve
     assert progress_for(LANG) == expected_progress()
 
 
-def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir):
+def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir, capsys):
     from ktokit.campaign.backup import restore
     from ktokit.console import KitError
 
     (tmp_path / "empty").mkdir()
-    assert_one_error_line(run_kit("restore", "-l", LANG, "--from", str(tmp_path / "empty"), "--local"), "no backup in")
+    assert_one_error_line(kit(capsys, "restore", "-l", LANG, "--from", str(tmp_path / "empty"), "--local"), "no backup in")
     (tmp_path / "other" / "es").mkdir(parents=True)
     (tmp_path / "other" / "es" / "ktokit-backup.json").write_text(json.dumps({"language": "es"}))
     with pytest.raises(KitError, match="holds backups of es, not 'ja'"):
@@ -218,5 +229,5 @@ def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir):
         restore(LANG, str(tmp_path / "other" / "es"), local=True)
     with pytest.raises(KitError, match="--local .* or --space"):
         restore(LANG, str(tmp_path / "other"))
-    assert_one_error_line(run_kit("progress", "--all"), "no language has an annotation task")
-    assert_one_error_line(run_kit("backup", "-l", LANG, "--to", str(tmp_path)), "no annotation dataset recorded")
+    assert_one_error_line(kit(capsys, "progress", "--all"), "no language has an annotation task")
+    assert_one_error_line(kit(capsys, "backup", "-l", LANG, "--to", str(tmp_path)), "no annotation dataset recorded")
