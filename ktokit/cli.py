@@ -218,8 +218,6 @@ def cmd_progress(args: argparse.Namespace) -> int:
         print(("\n" if n else "") + "\n".join(report(p)))
         if p["annotators"]:
             _table(("#", "annotator", "submitted", "draft", "discarded"), leaderboard_rows(p))
-        else:
-            print("no answers yet")
     return 0
 
 

@@ -7,9 +7,10 @@ report is worked out below from ANSWERS. The backup then goes into a second, emp
 
 import json
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
-from kit_testing import PENDING_QUEUE, assert_one_error_line, free_port, run_kit, sign_in
+from kit_testing import PENDING_QUEUE, assert_one_error_line, free_port, sign_in
 
 from ktokit.annotate.argilla_local import manager
 from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
@@ -29,6 +30,16 @@ ANSWERS = {
     6: (None, None, None),
 }
 NAMES = ("camp-ana", "camp-ben", "camp-cho")
+
+
+def kit(capsys, *args):
+    """`python -m ktokit ARGS` in this process (`ktokit.cli.main`), with what it printed."""
+    from ktokit.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 def status_of(spec):
@@ -106,6 +117,18 @@ def fresh_server(tmp_path_factory):
     manager.down(data_dir, say=lambda _: None)
 
 
+def answers_to(server, example, user_id):
+    """The responses `user_id` has on the record of pack example `example`, read as the owner."""
+    import httpx
+
+    owner = httpx.Client(base_url=server["api_url"], headers={"X-Argilla-Api-Key": server["api_key"]}, timeout=60)
+    datasets = owner.get("/api/v1/me/datasets").json()["items"]
+    (dataset_id,) = [d["id"] for d in datasets if d["name"] == DATASET]
+    items = owner.get(f"/api/v1/datasets/{dataset_id}/records", params={"include": "responses", "limit": 50}).json()
+    (record,) = [r for r in items["items"] if r["fields"]["completion"] == load_pack(LANG).examples[example]]
+    return [r for r in record["responses"] if r["user_id"] == user_id]
+
+
 def kto_rows(tmp, name):
     from ktokit.export.build import ExportArguments, export_kto
 
@@ -114,13 +137,13 @@ def kto_rows(tmp, name):
 
 
 @pytest.mark.server
-def test_progress_reflects_every_answer(campaign):
+def test_progress_reflects_every_answer(campaign, capsys):
     from ktokit.campaign.progress import progress_for
 
-    result = run_kit("progress", "--all", "--json")  # every language with a task: here only LANG
+    result = kit(capsys, "progress", "--all", "--json")  # every language with a task: here only LANG
     assert result.returncode == 0, result.stderr
     assert [json.loads(line) for line in result.stdout.splitlines()] == [expected_progress()]
-    table = run_kit("progress", "--language", LANG)
+    table = kit(capsys, "progress", "--language", LANG)
     assert table.returncode == 0, table.stderr
     board = [line.split()[1] for line in table.stdout.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
     assert board == [a["username"] for a in expected_progress()["annotators"]]
@@ -130,13 +153,13 @@ def test_progress_reflects_every_answer(campaign):
 
 
 @pytest.mark.server
-def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_server):
+def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_server, capsys):
     from ktokit.campaign.backup import backup, restore
     from ktokit.campaign.progress import progress_for
 
     tmp, folder = campaign["tmp"], str(campaign["tmp"] / "backups")
     before = kto_rows(tmp, "before")
-    done = run_kit("backup", "--language", LANG, "--to", folder)
+    done = kit(capsys, "backup", "--language", LANG, "--to", folder)
     assert done.returncode == 0, done.stderr
     saved = json.loads((tmp / "backups" / LANG / "ktokit-backup.json").read_text())
     assert {a["username"] for a in saved["answers"]} == set(NAMES)
@@ -144,7 +167,7 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert len(saved["answers"]) == n_answers
     assert not backup(LANG, folder, only_if_changed=True)["changed"]
 
-    restored = run_kit("restore", "--language", LANG, "--from", folder, "--local",
+    restored = kit(capsys, "restore", "--language", LANG, "--from", folder, "--local",
                        "--argilla-dir", str(fresh_server["data_dir"]))
     assert restored.returncode == 0, restored.stderr
     assert f"{len(ANSWERS)} added, 0 already there; answers added: {n_answers}" in restored.stdout
@@ -153,14 +176,21 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert kto_rows(tmp, "after") == before and before.count("\n") > 0
     assert progress_for(LANG) == expected_progress()
 
+    # a recreated annotator gets in again with a new password, and changes an answer after the restore
+    reset = kit(capsys, "argilla", "--data-dir", str(fresh_server["data_dir"]), "reset-password", NAMES[0])
+    assert reset.returncode == 0, reset.stderr
+    http = sign_in(fresh_server["api_url"], NAMES[0], reset.stdout.split("password: ")[1].split()[0])
+    me = http.get("/api/v1/me").json()
+    assert me["role"] == "annotator"
+    (response,) = answers_to(fresh_server, 0, me["id"])
+    assert response["values"]["label"]["value"] == ANSWERS[0][0] == "good"
+    changed = http.put(f"/api/v1/responses/{response['id']}",
+                       json={"values": {"label": {"value": "bad"}}, "status": "submitted"})
+    assert changed.status_code == 200, changed.text
+
     twice = restore(LANG, folder, local=True, argilla_dir=str(fresh_server["data_dir"]))
     assert (twice["records_added"], twice["responses_added"], twice["annotators_created"]) == (0, 0, [])
-
-    # a recreated annotator gets in again with a new password
-    reset = run_kit("argilla", "--data-dir", str(fresh_server["data_dir"]), "reset-password", NAMES[0])
-    password = reset.stdout.split("password: ")[1].split()[0]
-    me = sign_in(fresh_server["api_url"], NAMES[0], password).get("/api/v1/me").json()
-    assert me["username"] == NAMES[0] and me["role"] == "annotator"
+    assert [r["values"]["label"]["value"] for r in answers_to(fresh_server, 0, me["id"])] == ["bad"]  # kept
 
 
 @pytest.mark.server
@@ -187,12 +217,12 @@ def test_hub_backup_is_a_private_dataset_repo_and_restores(campaign, fresh_serve
     assert progress_for(LANG) == expected_progress()
 
 
-def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir):
+def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir, capsys):
     from ktokit.campaign.backup import restore
     from ktokit.console import KitError
 
     (tmp_path / "empty").mkdir()
-    assert_one_error_line(run_kit("restore", "-l", LANG, "--from", str(tmp_path / "empty"), "--local"), "no backup in")
+    assert_one_error_line(kit(capsys, "restore", "-l", LANG, "--from", str(tmp_path / "empty"), "--local"), "no backup in")
     (tmp_path / "other" / "es").mkdir(parents=True)
     (tmp_path / "other" / "es" / "ktokit-backup.json").write_text(json.dumps({"language": "es"}))
     with pytest.raises(KitError, match="holds backups of es, not 'ja'"):
@@ -201,5 +231,5 @@ def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir):
         restore(LANG, str(tmp_path / "other" / "es"), local=True)
     with pytest.raises(KitError, match="--local .* or --space"):
         restore(LANG, str(tmp_path / "other"))
-    assert_one_error_line(run_kit("progress", "--all"), "no language has an annotation task")
-    assert_one_error_line(run_kit("backup", "-l", LANG, "--to", str(tmp_path)), "no annotation dataset recorded")
+    assert_one_error_line(kit(capsys, "progress", "--all"), "no language has an annotation task")
+    assert_one_error_line(kit(capsys, "backup", "-l", LANG, "--to", str(tmp_path)), "no annotation dataset recorded")

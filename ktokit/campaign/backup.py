@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 BACKUP_FILE = "ktokit-backup.json"
 ARGILLA_FILES = ("records.json", ".argilla/dataset.json", ".argilla/settings.json")
 FORMAT = 1
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 BATCH = 200  # records per bulk request on restore
 
 
@@ -54,7 +56,7 @@ BATCH = 200  # records per bulk request on restore
 
 def is_hub_target(target: str) -> bool:
     """`org/name` that is not a folder here: a Hub dataset repo (write a new local folder as ./org/name)."""
-    return looks_like_hub_id(target) and not Path(target).exists()
+    return bool(HUB_ID.fullmatch(target)) and looks_like_hub_id(target) and not Path(target).exists()
 
 
 def fingerprint(records: list[dict[str, Any]], answers: list[dict[str, Any]]) -> str:
@@ -128,7 +130,7 @@ def _to_folder(staged: Path, root: Path, language: str, digest: str, only_if_cha
     final = root / language
     if only_if_changed and read_json(final / BACKUP_FILE).get("fingerprint") == digest:
         return False
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)  # annotators' names and answers: like the server's data
     incoming = root / f".{language}.incoming"
     shutil.rmtree(incoming, ignore_errors=True)
     shutil.copytree(staged, incoming)
@@ -144,7 +146,7 @@ def _to_folder(staged: Path, root: Path, language: str, digest: str, only_if_cha
 def _to_hub(staged: Path, repo_id: str, language: str, digest: str, only_if_changed: bool, private: bool) -> bool:
     from ktokit.hub import hf_api
 
-    api = hf_api(f"backup to {repo_id}")
+    api = hf_api(f"backup to the Hub repo {repo_id} (for a new local folder, write ./{repo_id})")
     try:
         api.create_repo(repo_id=repo_id, repo_type="dataset", private=private, exist_ok=True)
         if only_if_changed and _hub_fingerprint(api, repo_id, language) == digest:
@@ -178,7 +180,7 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
     if is_hub_target(source):
         from ktokit.hub import hf_api
 
-        api = hf_api(f"restore from {source}")
+        api = hf_api(f"restore from the Hub repo {source}")
         try:
             root = Path(api.snapshot_download(repo_id=source, repo_type="dataset", local_dir=tmp,
                                               allow_patterns=[f"{language}/*", f"{language}/.argilla/*"]))

@@ -89,6 +89,7 @@ def report(p: dict[str, Any]) -> list[str]:
         *([f"visitors     {v['votes']} votes in the demo Space; in {v['prefer_tuned'] + v['prefer_base']} pairs "
            f"with 👍 on one side and 👎 on the other, the tuned model preferred {v['prefer_tuned']} times, the "
            f"base {v['prefer_base']}"] if (v := p.get("visitors")) and v["votes"] else []),
+        f"annotators   {len(p['annotators'])}" + (", most submitted answers first:" if p["annotators"] else ""),
     ]
 
 
