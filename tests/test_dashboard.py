@@ -223,6 +223,7 @@ def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(argi
     assert kit([*argv, "--serve", "0"]) == 2 and "--serve takes a port number" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a fresh interpreter importing gradio and argilla: seconds, so not in the fast half
 def test_dashboard_app_runs_on_what_the_space_ships(tmp_path, config_dir):
     """`import app` in the rendered folder, as the Space runs it: every kit module comes from the folder."""
     from ktokit.annotate.credentials import save_space_credentials, save_target
