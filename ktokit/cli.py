@@ -7,6 +7,7 @@
     demo-space, demo                                  the Gradio demo Space, and `make demo`
     draft-prompts, draft-examples                     a model set drafts a new pack's lines for review
     review-pack, accept-pack                          a new pack's drafts reviewed in Argilla, then kept
+    progress, backup, restore, dashboard              a running campaign: how far, who, its backups, its Space
 
 Each command runs through `ktokit.console.run_command`: a user error is one `error:` line and exit
 status 2. Everything heavy is imported inside the command that needs it, so the CLI starts fast.
@@ -163,6 +164,10 @@ def cmd_argilla(args: argparse.Namespace) -> int:
         user = manager.add_annotator(args.name, workspace=args.workspace, data_dir=data_dir)
         print(f"Annotator {user['username']!r} added to workspace {user['workspace']!r} at {user['api_url']}")
         print(f"  password: {user['password']}  (shown once, not stored: hand it to the annotator now)")
+    elif args.argilla_command == "reset-password":
+        user = manager.reset_password(args.name, data_dir=data_dir)
+        print(f"New password for {user['username']!r} at {user['api_url']}")
+        print(f"  password: {user['password']}  (shown once, not stored: hand it to the annotator now)")
     return 0
 
 
@@ -182,7 +187,8 @@ def cmd_demo_space(args: argparse.Namespace) -> int:
     from ktokit.demo.space import demo_space
 
     return demo_space(args.language, args.adapter, base=args.base, space=args.space, private=args.private,
-                      hardware=args.hardware, dry_run=args.dry_run, serve_port=args.serve, output=args.output)
+                      hardware=args.hardware, sleep_time=args.sleep_time, dry_run=args.dry_run,
+                      serve_port=args.serve, output=args.output)
 
 
 def cmd_draft_prompts(args: argparse.Namespace) -> int:
@@ -280,6 +286,72 @@ def _add_reviewing(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_accept_pack)
 
 
+# ---- a running campaign -------------------------------------------------------------------------------
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from ktokit.annotate.credentials import recorded_languages
+    from ktokit.campaign.progress import leaderboard_rows, progress_for, report
+
+    if args.all == bool(args.language):
+        raise KitError("say which: --language CODE, or --all for every language with a task")
+    languages = recorded_languages() if args.all else [args.language]
+    if not languages:
+        raise KitError("no language has an annotation task yet: run `python create_task.py --language CODE` first")
+    for n, language in enumerate(languages):
+        p = progress_for(language, min_submitted=args.min_submitted)
+        if args.json:
+            print(json.dumps(p, ensure_ascii=False))
+            continue
+        print(("\n" if n else "") + "\n".join(report(p)))
+        if p["annotators"]:
+            _table(("#", "annotator", "submitted", "draft", "discarded"), leaderboard_rows(p))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from ktokit.campaign.dashboard_space import dashboard
+
+    return dashboard(args.language, space=args.space, private=args.private, hardware=args.hardware,
+                     sleep_time=args.sleep_time, dry_run=args.dry_run, serve_port=args.serve, output=args.output,
+                     backup_to=args.backup_to, backup_every=args.backup_every, min_submitted=args.min_submitted)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from ktokit.campaign.backup import backup
+
+    b = backup(args.language, args.to, only_if_changed=args.only_if_changed)
+    r = b["responses"]
+    if not b["changed"]:
+        print(f"unchanged since the last backup in {b['target']} (fingerprint {b['fingerprint'][:12]}): nothing written")
+        return 0
+    print(f"backed up {b['dataset']} to {b['target']}")
+    print(f"  {b['records']} records, {r['submitted']} submitted, {r['draft']} draft, {r['discarded']} discarded "
+          f"answers by {b['annotators']} annotators (fingerprint {b['fingerprint'][:12]})")
+    print(f"restore with: python -m ktokit restore --language {args.language} --from {args.to} --local "
+          "(or --space ORG/NAME)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ktokit.campaign.backup import restore
+
+    r = restore(args.language, args.source, space=args.space, local=args.local, argilla_dir=args.argilla_dir)
+    print(f"restored {r['dataset']} into {r['where']}{' (dataset created)' if r['dataset_created'] else ''}")
+    print(f"  records: {r['records_added']} added, {r['records_existing']} already there; "
+          f"answers added: {r['responses_added']}; annotators: {r['annotators']} "
+          f"({len(r['annotators_created'])} recreated)")
+    if r["annotators_created"]:
+        names = ", ".join(r["annotators_created"])
+        if r["kind"] == "space":
+            print(f"  recreated {names}: they sign in with Hugging Face as before (matched by username)")
+        else:
+            print(f"  recreated {names} with passwords nobody knows: give each one a new password with "
+                  "`python -m ktokit argilla reset-password NAME`")
+    print(f"export_kto.py --language {args.language} now reads this server")
+    return 0
+
+
 # ---- the parser -------------------------------------------------------------------------------------
 
 
@@ -308,6 +380,69 @@ def _add_argilla(sub: argparse._SubParsersAction) -> None:
     p = add("add-annotator", help="an annotator account (prints its password once)")
     p.add_argument("name", help="user name: lowercase letters, digits, - and _")
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="default: %(default)s")
+    p = add("reset-password", help="a new password for an annotator (prints it once)")
+    p.add_argument("name", help="the annotator's user name")
+
+
+def _add_campaign(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("progress", help="records done, answers by status and the annotator leaderboard",
+                       description="How far a language's annotation is, and who is carrying it (Argilla's own "
+                                   "progress API, on the server create_task.py recorded).")
+    p.add_argument("--language", "-l", help="pack code of the task")
+    p.add_argument("--all", action="store_true", help="every language that has a task")
+    p.add_argument("--json", action="store_true", help="one JSON object per language")
+    p.add_argument("--min-submitted", type=int, default=None,
+                   help="submitted answers that complete a record (default: the task's own)")
+    p.set_defaults(func=cmd_progress)
+
+    p = sub.add_parser("backup", help="back up a language's dataset, every answer included, to a folder or the Hub",
+                       description="Settings, records, suggestions, metadata and every answer with its status and "
+                                   "its author's username, into DIR/<language>/ or a private Hub dataset repo.")
+    p.add_argument("--language", "-l", required=True, help="pack code of the task")
+    p.add_argument("--to", required=True, metavar="DIR_OR_REPO",
+                   help="a folder, or a Hub dataset repo ORG/NAME (created private); a new local folder "
+                        "that looks like ORG/NAME: write ./ORG/NAME")
+    p.add_argument("--only-if-changed", action="store_true", help="skip when the last backup there is the same")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="bring a backup back into the local server or a Space",
+                       description="Restore a backup into an empty (or partly filled) server: adds what is missing, "
+                                   "never overwrites an answer, and records the server for the language.")
+    p.add_argument("--language", "-l", required=True, help="pack code of the task")
+    p.add_argument("--from", dest="source", required=True, metavar="DIR_OR_REPO",
+                   help="the folder or Hub dataset repo `backup --to` wrote")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--local", action="store_true", help="into the local Argilla server (started if needed)")
+    where.add_argument("--space", metavar="ORG/NAME", help="into this Argilla Space (its owner credentials from "
+                                                          "create_task.py, or ARGILLA_API_KEY)")
+    p.add_argument("--argilla-dir", default=None, help="data dir of the local server (default: $KTOKIT_HOME/argilla)")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("dashboard", help="render, serve or push the campaign dashboard Space (progress, backups)",
+                       description="A Gradio dashboard of a language's annotation: progress bar, leaderboard, answers "
+                                   "per day, 👍 rate per model, agreement; it backs the dataset up on a schedule.")
+    p.add_argument("--language", "-l", required=True, help="pack code of the task")
+    p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
+    p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
+    p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
+    p.add_argument("--private", action="store_true", help="a private Space")
+    p.add_argument("--hardware", default=None, help="Space hardware (default cpu-basic)")
+    _add_sleep_time(p)
+    p.add_argument("--backup-to", metavar="DIR_OR_REPO",
+                   help="where the scheduled backups go (default: the private Hub dataset ORG/<dataset>-backups "
+                        "next to the Space, or outputs/<lang>/backups when served here)")
+    p.add_argument("--backup-every", type=float, default=30.0, metavar="MINUTES",
+                   help="minutes between backups, each written only when something changed (default 30)")
+    p.add_argument("--min-submitted", type=int, default=None,
+                   help="submitted answers that complete a record (default: the task's own)")
+    p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/dashboard-space)")
+    p.set_defaults(func=cmd_dashboard)
+
+
+def _add_sleep_time(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sleep-time", type=int, default=None, metavar="SECONDS",
+                   help="seconds without visits before the Space sleeps, -1 never (paid hardware only; the free "
+                        "cpu-basic sleeps after 48 h)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -375,10 +510,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hardware", default=None,
                    help="Space hardware, e.g. cpu-upgrade or t4-small (default cpu-basic); on cpu-* the "
                         "requirements take torch from PyTorch's CPU index")
+    _add_sleep_time(p)
     p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
     p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
     p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/demo-space)")
     p.set_defaults(func=cmd_demo_space)
+
+    _add_campaign(sub)
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")

@@ -53,6 +53,31 @@ def hf_api(why: str) -> Any:
     return HfApi(token=require_hf_token(why))
 
 
+DEFAULT_HARDWARE = "cpu-basic"
+
+
+def check_hardware(hardware: str) -> str:
+    """A Space hardware flavour huggingface_hub knows (cpu-basic, cpu-upgrade, t4-small, ...)."""
+    from huggingface_hub import SpaceHardware
+
+    known = [h.value for h in SpaceHardware]
+    if hardware not in known:
+        raise KitError(f"--hardware must be one of {', '.join(known)}, got {hardware!r}")
+    return hardware
+
+
+def check_sleep_time(sleep_time: int | None, hardware: str) -> int | None:
+    """Seconds of inactivity before a Space sleeps (-1: never). The free cpu-basic sleeps after 48 h, fixed."""
+    if sleep_time is None:
+        return None
+    if hardware == DEFAULT_HARDWARE:
+        raise KitError("--sleep-time needs paid hardware (--hardware cpu-upgrade, t4-small, ...): the free "
+                       "cpu-basic always sleeps after 48 h without visits")
+    if sleep_time != -1 and sleep_time < 60:
+        raise KitError(f"--sleep-time is seconds of inactivity (at least 60), or -1 to never sleep; got {sleep_time}")
+    return sleep_time
+
+
 def looks_like_hub_id(name: str) -> bool:
     """`org/name` rather than a local path (which may not exist yet)."""
     return name.count("/") == 1 and not name.startswith((".", "/", "~"))

@@ -12,6 +12,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +121,15 @@ class RecordingHfApi:
     """
 
     METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
-               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware")
+               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware",
+               "hf_hub_download", "snapshot_download", "set_space_sleep_time")
 
     def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
         self.calls: list[tuple[str, dict]] = []
         self.exists = exists
         self.stages = list(stages)
-        self.uploaded: dict[str, str] = {}
+        self.uploaded: dict[str, str] = {}  # the last upload: top-level file name -> text
+        self.repos: dict[str, dict[str, str]] = {}  # every upload: repo -> path in the repo -> text
 
     def __getattr__(self, name):
         from huggingface_hub import HfApi
@@ -149,15 +153,45 @@ class RecordingHfApi:
             return self.exists
         if name == "create_repo":
             self.exists = True
+            self.repos.setdefault(arguments["repo_id"], {})
             return f"https://huggingface.co/spaces/{arguments['repo_id']}"
         if name == "upload_folder":
             folder = Path(arguments["folder_path"])
             self.uploaded = {p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]}
+            # every file the patterns let through (matched on paths in the folder, as the Hub client does)
+            prefix = (arguments.get("path_in_repo") or "").strip("/")
+            files = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+            self.repos.setdefault(arguments["repo_id"], {}).update(
+                {f"{prefix}/{rel}".lstrip("/"): p.read_bytes().decode(errors="replace") for rel, p in files.items()
+                 if any(fnmatch(rel, pattern) for pattern in arguments["allow_patterns"] or ["*"])})
             return None
+        if name in ("hf_hub_download", "snapshot_download"):  # what was uploaded, as files on disk
+            return self._download(name, arguments)
         if name == "get_space_runtime":
             stage = self.stages.pop(0) if len(self.stages) > 1 else self.stages[0]
             return type("SpaceRuntime", (), {"stage": stage})()
         return None
+
+    def _download(self, name, arguments):
+        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+
+        files = self.repos.get(arguments["repo_id"])
+        if files is None:
+            url = f"https://huggingface.co/api/datasets/{arguments['repo_id']}"
+            raise RepositoryNotFoundError(f"404: no repo {arguments['repo_id']}",
+                                          response=httpx.Response(404, request=httpx.Request("GET", url)))
+        root = Path(arguments.get("local_dir") or tempfile.mkdtemp(prefix="hub-"))
+        if name == "hf_hub_download":
+            if arguments["filename"] not in files:
+                raise EntryNotFoundError(f"404: no {arguments['filename']} in {arguments['repo_id']}")
+            wanted = [arguments["filename"]]
+        else:
+            patterns = arguments.get("allow_patterns") or ["*"]
+            wanted = [path for path in files if any(fnmatch(path, pat) for pat in patterns)]
+        for path in wanted:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(files[path])
+        return str(root / wanted[0]) if name == "hf_hub_download" else str(root)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]

@@ -143,24 +143,35 @@ def load_app(out: Path):
     return module
 
 
+def demo_target(argilla_server, workspace="en-demo", dataset="haiku-en-demo"):
+    from ktokit.annotate.credentials import ArgillaTarget
+
+    return ArgillaTarget(language=LANG, kind="local", api_url=argilla_server["api_url"],
+                         api_key=argilla_server["api_key"], workspace=workspace, dataset=dataset)
+
+
 @pytest.mark.server
-def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, argilla_server, client):
+def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, argilla_server, client, config_dir):
     from gradio_client import Client
 
+    from ktokit.annotate.roles import demo_credentials
     from ktokit.annotate.task import ensure_dataset, record_id, task_template
+    from ktokit.campaign.visitors import visitor_votes
 
     out, _ = rendered
     pack = load_pack(LANG)
-    dataset, _ = ensure_dataset(client, task_template(pack, dataset="haiku-en-demo", workspace="en-demo"))
+    ensure_dataset(client, task_template(pack, dataset="haiku-en-demo", workspace="en-demo"))
+    demo = demo_credentials(demo_target(argilla_server))  # what demo-space gives the Space: never the owner key
     app = load_app(out)
     info = adapter_info(adapter, language=LANG)
     settings = app.Settings(base_model=info.base_path, adapter=str(adapter), language=LANG,
-                            argilla_api_url=argilla_server["api_url"], argilla_api_key=argilla_server["api_key"],
-                            dataset="haiku-en-demo", workspace="en-demo", base_name="tiny", temperature=0.0)
-    demo = app.build(settings)
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+                            argilla_api_url=argilla_server["api_url"], argilla_api_key=demo.api_key,
+                            dataset="haiku-en-demo-visitors", workspace="en-demo-visitors", base_name="tiny",
+                            temperature=0.0, votes_per_minute=4)
+    demo_app = app.build(settings)
+    demo_app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
-        ui = Client(demo.local_url, verbose=False)
+        ui = Client(demo_app.local_url, verbose=False)
         prompt = pack.prompts[-1]  # a prompt the adapter was not trained on
         asked, base, base_check, tuned, tuned_check, _ = ui.predict(prompt, api_name="/compare")
         assert asked == prompt and tuned == TUNED_SAYS  # the adapter is applied on the tuned side
@@ -171,30 +182,41 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
         if base == app.EMPTY_ANSWER:  # the tiny base may say nothing: then no vote on it
             base = "an old silent pond\na frog jumps into the pond\nsplash! silence again"
 
-        said = ui.predict(prompt, tuned, api_name="/vote_tuned_good")
-        assert "Sent to the annotation dataset" in said
-        assert "already in the annotation dataset" in ui.predict(prompt, tuned, api_name="/vote_tuned_good")
-        assert "already" in ui.predict(prompt, tuned, api_name="/vote_tuned_bad")  # same text, other vote
-        assert "Sent" in ui.predict(prompt, base, api_name="/vote_base_bad")
+        said = ui.predict(prompt, base, tuned, api_name="/vote_tuned_good")
+        assert "Sent to the visitors' dataset" in said
+        assert "already in the visitors' dataset" in ui.predict(prompt, base, tuned, api_name="/vote_tuned_good")
+        assert "already" in ui.predict(prompt, base, tuned, api_name="/vote_tuned_bad")  # same text, other vote
+        assert "Sent" in ui.predict(prompt, base, tuned, api_name="/vote_base_bad")
+        slow = ui.predict(prompt, base, tuned, api_name="/vote_base_good")  # the 5th vote within a minute
+        assert slow.startswith("Slow down: at most 4 votes a minute from one visitor. Try again in ")
+        other_visitor = Client(demo_app.local_url, verbose=False)  # another session has its own allowance
+        assert "already" in other_visitor.predict(prompt, base, tuned, api_name="/vote_base_good")
     finally:
-        demo.close()
+        demo_app.close()
 
-    records = {r.id: r for r in client.datasets(name="haiku-en-demo", workspace="en-demo").records(
-        with_responses=True, with_suggestions=True)}
+    visitors = client.datasets(name="haiku-en-demo-visitors", workspace="en-demo-visitors")
+    records = {r.id: r for r in visitors.records(with_responses=True, with_suggestions=True)}
     assert len(records) == 2
     voted = records[record_id(LANG, prompt, tuned)]
     assert voted.fields["completion"] == tuned and voted.fields["prompt"] == prompt
     assert voted.metadata["source"] == "demo" and voted.metadata["visitor_vote"] == "good"
+    assert voted.metadata["side"] == "tuned" and voted.metadata["compare"] == app.compare_id(prompt, base, tuned)
     assert voted.metadata["model"] == [settings.names["tuned"]] and voted.metadata["language"] == LANG
     assert len(voted.responses) == 0  # a visitor's vote is never an annotator's answer
     assert records[record_id(LANG, prompt, base)].metadata["visitor_vote"] == "bad"
-    props = {m.name: m for m in client.datasets(name="haiku-en-demo", workspace="en-demo").settings.metadata}
+    props = {m.name: m for m in visitors.settings.metadata}
     assert props["visitor_vote"].visible_for_annotators is False and props["source"].visible_for_annotators
+    assert props["side"].visible_for_annotators is False
+    assert len(list(client.datasets(name="haiku-en-demo", workspace="en-demo").records())) == 0  # untouched
+    # tuned 👍 and base 👎 in one pair: one preference for the tuned model, out of two votes
+    assert visitor_votes(client, "en-demo", "haiku-en-demo") == {
+        "prefer_tuned": 1, "prefer_base": 0, "votes": 2,
+        "by_side": {"base": {"good": 0, "bad": 1}, "tuned": {"good": 1, "bad": 0}}}
 
     # a fresh app process (empty cache) voting the same text again adds nothing
     again = app.Feedback(settings, pack)
     assert "already" in again.vote(prompt, tuned, "tiny", "bad")
-    assert len(list(dataset.records())) == 2
+    assert len(list(visitors.records())) == 2
 
     off = app.Feedback(app.Settings(base_model="b", adapter="a", language=LANG), pack)
     assert off.vote(prompt, tuned, "tiny", "good") == "Feedback is off: this Space has no Argilla settings."
@@ -218,9 +240,9 @@ def test_an_empty_answer_is_said_plainly_and_cannot_be_voted(rendered, silent_ad
         _, base, _, tuned, tuned_check, _ = ui.predict(prompt, api_name="/compare")
         assert tuned == app.EMPTY_ANSWER and "raise the temperature" in tuned
         assert tuned_check.startswith("**form check: fail** (score 0.00") and "empty response" in tuned_check
-        refused = ui.predict(prompt, tuned, api_name="/vote_tuned_good")
+        refused = ui.predict(prompt, base, tuned, api_name="/vote_tuned_good")
         assert refused == "Nothing to vote on: the model returned nothing. Generate again."
-        assert ui.predict(prompt, "  ", api_name="/vote_tuned_bad") == refused
+        assert ui.predict(prompt, base, "  ", api_name="/vote_tuned_bad") == refused
     finally:
         demo.close()
 
@@ -241,59 +263,71 @@ def test_evaluation_counts_an_empty_answer_as_a_failed_form_check(silent_adapter
     assert "| 2 | 2 |" in (tmp_path / "summary.md").read_text()  # the Empty column
 
 
-def space_target(tmp_path, monkeypatch, kind="space"):
+def space_target(tmp_path, monkeypatch, kind="space", api_url="https://kit-community-haiku-en.hf.space", key=KEY):
     from ktokit.annotate.credentials import save_space_credentials, save_target
 
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
     if kind == "space":
-        save_space_credentials("kit-community/haiku-en", {"api_url": "https://kit-community-haiku-en.hf.space",
-                                                          "api_key": KEY})
-        save_target(LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en",
-                           "dataset": "haiku-en"})
+        save_space_credentials("kit-community/haiku-en", {"api_url": api_url, "api_key": key})
+        save_target(LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en-hub",
+                           "dataset": "haiku-en-hub"})
     else:
         save_target(LANG, {"kind": "local", "data_dir": str(tmp_path / "nowhere"), "workspace": "en",
                            "dataset": "haiku-en"})
 
 
-def test_hub_path_sets_the_key_as_a_secret_never_a_variable_never_printed(tmp_path, monkeypatch, hub, capsys):
+@pytest.mark.server
+def test_hub_path_sets_the_demo_users_key_as_a_secret_never_the_owners(tmp_path, monkeypatch, hub, capsys,
+                                                                      argilla_server):
+    """The Space's Argilla server here is the session's real one, reached with the owner key the kit holds."""
+    from ktokit.annotate.roles import users_path
+
+    owner_key = argilla_server["api_key"]
     adapter = stand_in_adapter(tmp_path / "adapter", base="tiny")  # the tiny base ships with the Space
-    space_target(tmp_path, monkeypatch)
+    space_target(tmp_path, monkeypatch, api_url=argilla_server["api_url"], key=owner_key)
     argv = ["demo-space", "--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO,
             "-o", str(tmp_path / "out")]
 
     assert kit([*argv, "--dry-run"]) == 0
-    assert hub.api.names() == []  # a dry run asks nothing of the Hub
+    assert hub.api.names() == []  # a dry run asks nothing of the Hub, and makes no Argilla user
+    assert not users_path().exists()
     out, err = capsys.readouterr()
-    assert "secrets      ARGILLA_API_KEY" in out and KEY not in out + err
-    assert "ARGILLA_API_URL=https://kit-community-haiku-en.hf.space" in out
+    assert "secrets      ARGILLA_API_KEY  (the demo user en-hub-demo: admin of workspace en-hub-visitors only" in out
+    assert owner_key not in out + err
+    assert f"ARGILLA_API_URL={argilla_server['api_url']}" in out
+    assert "ARGILLA_DATASET=haiku-en-hub-visitors" in out and "ARGILLA_WORKSPACE=en-hub-visitors" in out
 
     api = hub.api = RecordingHfApi()
     assert kit(argv) == 0
     out, err = capsys.readouterr()
+    demo_key = json.loads(users_path().read_text())[argilla_server["api_url"]]["en-hub-demo"]["api_key"]
     names = api.names()
     assert names[:3] == ["repo_exists", "create_repo", "add_space_secret"] and names[-1] == "upload_folder"
     (create,) = [a for n, a in api.calls if n == "create_repo"]
     assert create["repo_type"] == "space" and create["space_sdk"] == "gradio" and create["private"] is False
-    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {"ARGILLA_API_KEY": KEY}
+    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {"ARGILLA_API_KEY": demo_key}
     variables = {a["key"]: a["value"] for n, a in api.calls if n == "add_space_variable"}
-    assert "ARGILLA_API_KEY" not in variables and KEY not in variables.values()
+    assert "ARGILLA_API_KEY" not in variables and demo_key not in variables.values()
     assert variables["LANGUAGE"] == LANG and variables["BASE_MODEL"] == "base" and variables["ADAPTER"] == "adapter"
     for name, arguments in api.calls:
+        assert owner_key not in json.dumps(arguments, default=str)  # the owner key never leaves this machine
         if name != "add_space_secret":
-            assert KEY not in json.dumps(arguments, default=str)
+            assert demo_key not in json.dumps(arguments, default=str)
     assert set(api.uploaded) == {"README.md", "app.py", "requirements.txt"}
-    assert not any(KEY in text for text in api.uploaded.values())
-    assert not any(KEY in p.read_bytes().decode("latin-1") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert not any(k in text for text in api.uploaded.values() for k in (owner_key, demo_key))
+    assert not any(k in p.read_bytes().decode("latin-1") for p in (tmp_path / "out").rglob("*") if p.is_file()
+                   for k in (owner_key, demo_key))
     (upload,) = [a for n, a in api.calls if n == "upload_folder"]
     assert {"ktokit/**", "languages/**", "adapter/**", "base/**"} <= set(upload["allow_patterns"])
-    assert KEY not in out + err and "secret ARGILLA_API_KEY set" in err
+    assert owner_key not in out + err and demo_key not in out + err and "secret ARGILLA_API_KEY set" in err
     assert f"https://huggingface.co/spaces/{DEMO_REPO}" in out
 
-    # rerun: the Space holds no data, so it is updated in place
+    # rerun: the Space holds no data, so it is updated in place; the demo user is the same one
     api = hub.api = RecordingHfApi(exists=True)
     assert kit(argv) == 0
     assert "create_repo" not in api.names() and "upload_folder" in api.names()
-    assert KEY not in "".join(capsys.readouterr())
+    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {"ARGILLA_API_KEY": demo_key}
+    assert demo_key not in "".join(capsys.readouterr())
 
 
 def test_local_annotation_server_is_not_sent_to_a_space(tmp_path, monkeypatch, hub, capsys):
@@ -327,9 +361,9 @@ def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_fo
     argv = ["demo-space", "--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
             "-o", str(tmp_path / "out")]
     api = hub.api
-    assert kit([*argv, "--hardware", "t4-small"]) == 0
+    assert kit([*argv, "--hardware", "t4-small", "--sleep-time", "3600"]) == 0
     (create,) = [a for n, a in api.calls if n == "create_repo"]
-    assert create["space_hardware"] == "t4-small"
+    assert create["space_hardware"] == "t4-small" and create["space_sleep_time"] == 3600
     assert not any(line.startswith(("-", "torch==")) and "cpu" in line for line in api.uploaded["requirements.txt"].splitlines())
     again = hub.api = RecordingHfApi(exists=True)  # a rerun updates the Space in place, its hardware too
     assert kit(argv) == 0
@@ -337,3 +371,11 @@ def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_fo
         {"repo_id": "kit-community/haiku-en-demo", "hardware": "cpu-basic"}]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in again.uploaded["requirements.txt"]
     assert "hardware cpu-basic" in capsys.readouterr().err
+    assert "set_space_sleep_time" not in again.names()
+    again = hub.api = RecordingHfApi(exists=True)
+    assert kit([*argv, "--hardware", "cpu-upgrade", "--sleep-time", "-1"]) == 0
+    assert [a for n, a in again.calls if n == "set_space_sleep_time"] == [
+        {"repo_id": "kit-community/haiku-en-demo", "sleep_time": -1}]
+    assert "never sleeps" in capsys.readouterr().out
+    assert kit([*argv, "--sleep-time", "600"]) == 2  # the free hardware's sleep is fixed
+    assert "--sleep-time needs paid hardware" in capsys.readouterr().err

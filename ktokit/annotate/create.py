@@ -44,7 +44,11 @@ class TaskArguments:
                                      "(default: outputs/<language>/generations).", None)
     local: bool = option("Use the local Argilla server (the default without --space).", False)
     space: str | None = option("Provision or reuse the Argilla Space ORG/NAME on the Hub.", None)
-    private: bool = option("Make a new Space private.", False)
+    private: bool = option("Make a new Space private (see the warning it prints about HF sign-in).", False)
+    hardware: str = option("Hardware of a new Space: cpu-basic (free, sleeps after 48 h without visits, and a "
+                           "restart loses every annotation without storage), cpu-upgrade, ...", "cpu-basic")
+    sleep_time: int | None = option("Seconds without visits before a new Space sleeps, -1 never (paid hardware "
+                                    "only).", None)
     storage: str = option("`none` or `bucket` (a private bucket mounted at /data). Without storage a restart "
                           "loses every annotation.", "none")
     dry_run: bool = option("Print the plan (files, secret names, settings, records); touch nothing.", False)
@@ -63,6 +67,10 @@ def create_task(args: TaskArguments) -> None:
     if args.local and args.space:
         raise KitError("choose one target: --local or --space ORG/NAME")
     spaces.check_storage(args.storage)
+    if args.space:
+        from ktokit.hub import check_hardware, check_sleep_time
+
+        check_sleep_time(args.sleep_time, check_hardware(args.hardware))
     pack = load_pack(args.language)
     template = task_template(pack, args.min_submitted, args.dataset_name, args.workspace)
     rows = load_generations(args.generations or Path("outputs") / pack.code / "generations")
@@ -164,7 +172,8 @@ def space_client(args: TaskArguments, pack: LanguagePack, template: TaskTemplate
     values = spaces.render_values(pack, template.workspace, template.dataset, template.min_submitted, args.storage)
     with tempfile.TemporaryDirectory(prefix="ktokit-space-") as tmp:
         files = spaces.render_space(values, tmp)
-        plan = spaces.plan_space(repo_id, files, private=args.private, storage=args.storage, api_url=args.space_url)
+        plan = spaces.plan_space(repo_id, files, private=args.private, storage=args.storage, api_url=args.space_url,
+                                 hardware=args.hardware, sleep_time=args.sleep_time)
         if args.dry_run:
             print("\n".join(plan.lines()))
             return None

@@ -63,6 +63,11 @@ def save_target(language: str, target: dict[str, Any]) -> Path:
     return path
 
 
+def recorded_languages() -> list[str]:
+    """The languages create_task.py (or a restore) recorded a server for."""
+    return sorted(_read(targets_path()))
+
+
 @dataclass
 class ArgillaTarget:
     """A server and the dataset of one language on it. `repr` hides the key."""
@@ -76,16 +81,19 @@ class ArgillaTarget:
     space: str | None = None
     private: bool = False
 
+    def edge_headers(self) -> dict[str, str]:
+        """What a private Space's edge checks before Argilla sees the request: the HF token."""
+        if not self.private:
+            return {}
+        from ktokit.hub import require_hf_token
+
+        return {"Authorization": f"Bearer {require_hf_token(f'the private Space {self.space}')}"}
+
     def client(self, timeout: int = 120) -> rg.Argilla:
         """An SDK client; a private Space also needs the HF token, which its edge checks first."""
         import argilla as rg
 
-        headers = {}
-        if self.private:
-            from ktokit.hub import require_hf_token
-
-            headers["Authorization"] = f"Bearer {require_hf_token(f'the private Space {self.space}')}"
-        return rg.Argilla(api_url=self.api_url, api_key=self.api_key, timeout=timeout, headers=headers)
+        return rg.Argilla(api_url=self.api_url, api_key=self.api_key, timeout=timeout, headers=self.edge_headers())
 
 
 def argilla_target(language: str, key: str | None = None, fix: str | None = None) -> ArgillaTarget:

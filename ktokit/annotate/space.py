@@ -48,6 +48,12 @@ BUCKET_WARNING = (
     "unable to write /data/argilla and never start. Do not rely on it alone: back up on a schedule with "
     "`python export_kto.py --language LANG --raw` (e.g. from cron)."
 )
+# Not yet seen to work here: until it is, a private annotation Space is a risk to announce to annotators.
+PRIVATE_SIGN_IN_WARNING = (
+    "WARNING: Hugging Face sign-in on private Argilla Spaces has had problems (argilla-io/argilla issue "
+    "\"Can't sign-in with Hugging Face on Spaces\"): before announcing the campaign, check that an annotator "
+    "who is not you can sign in; if not, make the Space public (the dataset stays private to its workspace)."
+)
 POLL_S = 10.0  # seconds between two looks at the Space's stage
 # Right after an upload a Docker Space can still report NO_APP_FILE (the Hub has not seen the new
 # Dockerfile yet): that stage only counts as an error once this many seconds have passed.
@@ -154,11 +160,13 @@ class SpacePlan:
     api_url: str = ""
     bucket: str | None = None
     hardware: str = "cpu-basic"
+    sleep_time: int | None = None
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"Space        https://huggingface.co/spaces/{self.repo_id} ({'private' if self.private else 'public'}, "
-               f"{self.hardware}, sdk docker, HF sign-in)",
+               f"{self.hardware}, sdk docker, HF sign-in"
+               + (f", sleep time {self.sleep_time} s" if self.sleep_time is not None else "") + ")",
                f"Argilla URL  {self.api_url}",
                "files        " + ", ".join(f"{p.name} ({p.stat().st_size} B)" for p in self.files),
                "secrets      " + ", ".join(self.secret_names) + "  (values generated locally, stored 0600, never shown)",
@@ -167,11 +175,11 @@ class SpacePlan:
 
 
 def plan_space(repo_id: str, files: list[Path], private: bool = False, storage: str = "none",
-               api_url: str | None = None) -> SpacePlan:
+               api_url: str | None = None, hardware: str = "cpu-basic", sleep_time: int | None = None) -> SpacePlan:
     check_repo_id(repo_id)
     check_storage(storage)
     plan = SpacePlan(repo_id=repo_id, private=private, storage=storage, files=files,
-                     api_url=(api_url or space_url(repo_id)).rstrip("/"))
+                     api_url=(api_url or space_url(repo_id)).rstrip("/"), hardware=hardware, sleep_time=sleep_time)
     if storage == "bucket":
         plan.bucket = f"{repo_id}-data"
         plan.notes.append(BUCKET_WARNING)
@@ -179,6 +187,7 @@ def plan_space(repo_id: str, files: list[Path], private: bool = False, storage: 
         plan.notes.append(NO_STORAGE_WARNING)
     if private:
         plan.notes.append("private Space: the SDK and annotators need a Hugging Face token / sign-in to reach it")
+        plan.notes.append(PRIVATE_SIGN_IN_WARNING)
     return plan
 
 
@@ -197,7 +206,8 @@ def provision_space(api: Any, plan: SpacePlan, space_secrets: dict[str, str], sa
             say(f"Space {plan.repo_id} exists: reusing it (files and secrets left as they are)")
             return False
         say(f"Creating the Space {plan.repo_id} ...")
-        api.create_repo(plan.repo_id, repo_type="space", space_sdk="docker", private=plan.private, exist_ok=True)
+        api.create_repo(plan.repo_id, repo_type="space", space_sdk="docker", private=plan.private, exist_ok=True,
+                        space_hardware=plan.hardware, space_sleep_time=plan.sleep_time)
         for name in plan.secret_names:  # before the first build, so the owner is created with them
             api.add_space_secret(plan.repo_id, name, space_secrets[name], description=SECRET_DESCRIPTIONS.get(name))
             say(f"  secret {name} set")

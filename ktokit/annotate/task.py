@@ -131,7 +131,8 @@ def metadata_property(m: dict[str, Any], client: rg.Argilla) -> Any:
     import argilla as rg
 
     if m["kind"] == "terms":
-        return rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client)
+        return rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client,
+                                        visible_for_annotators=m.get("visible", True))
     if m["kind"] == "float":
         return rg.FloatMetadataProperty(name=m["name"], title=m["title"], min=m.get("min"), max=m.get("max"),
                                         client=client)

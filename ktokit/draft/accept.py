@@ -156,12 +156,12 @@ def apply_decisions(decisions: list[Decision], pack: LanguagePack) -> AcceptResu
 
 def accept_pack(language: str, dataset_name: str | None = None) -> AcceptResult:
     """The whole command: read the review, append to the pack, validate it again."""
-    from ktokit.export.read import connect, fetch_items
+    from ktokit.export.read import connect, record_items
 
     pack = load_pack(language)
     client, dataset, where = connect(pack.code, dataset_name, key=review_key(pack.code),
                                      fix=review_fix(pack.code), check=_review_settings)
-    decisions = [decide(item) for item in fetch_items(client, dataset)]
+    decisions = [decide(item) for item in record_items(client, dataset)]
     result = apply_decisions(decisions, pack)
     result.where = where
     result.problems = validation_problems(load_pack(pack.path))

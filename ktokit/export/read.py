@@ -158,28 +158,21 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
     )
 
 
-def fetch_records(client: rg.Argilla, dataset: rg.Dataset, language: str, page_size: int = PAGE_SIZE
-                  ) -> list[AnnotatedRecord]:
-    """Every record of `dataset` with its responses (any status), read page by page as the owner.
+def record_items(client: rg.Argilla, dataset: rg.Dataset, include: tuple[str, ...] = ("responses",),
+                 page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every record of `dataset` as the records endpoint returns it (JSON), page by page, as the owner.
 
     The SDK's own HTTP client does the requests (its auth, headers and base URL, so a private Space
-    works too); the JSON is parsed here directly, which keeps 20,000 records well under a minute.
+    works too); the JSON is used directly, which keeps 20,000 records well under a minute.
     """
-    dataset_id = str(dataset.id)
-    return [parse_record(item, dataset_id, language) for item in fetch_items(client, dataset, page_size)]
-
-
-def fetch_items(client: rg.Argilla, dataset: rg.Dataset, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
-    """Every record of `dataset` with its responses, as the records endpoint returns it (JSON), page by page."""
     import httpx
 
     http = client.http_client
-    dataset_id = str(dataset.id)
     offset = 0
     while True:
         try:
-            response = http.get(f"/api/v1/datasets/{dataset_id}/records",
-                                params={"offset": offset, "limit": page_size, "include": ["responses"]})
+            response = http.get(f"/api/v1/datasets/{dataset.id}/records",
+                                params={"offset": offset, "limit": page_size, "include": list(include)})
             response.raise_for_status()
         except httpx.HTTPStatusError as exc:
             raise KitError(f"reading records failed: HTTP {exc.response.status_code} from "
@@ -193,3 +186,9 @@ def fetch_items(client: rg.Argilla, dataset: rg.Dataset, page_size: int = PAGE_S
             return
         offset += page_size
 
+
+def fetch_records(client: rg.Argilla, dataset: rg.Dataset, language: str, page_size: int = PAGE_SIZE
+                  ) -> list[AnnotatedRecord]:
+    """Every record of `dataset` with its responses (any status), annotators pseudonymised."""
+    dataset_id = str(dataset.id)
+    return [parse_record(item, dataset_id, language) for item in record_items(client, dataset, page_size=page_size)]

@@ -1,22 +1,28 @@
 """ktokit demo Space: the base model and its KTO-tuned version side by side, each with the form check.
 
-A visitor's 👍/👎 adds the (prompt, completion) to the language's Argilla dataset as a new record
-(its id comes from the content, so a repeat adds nothing), with the vote kept as metadata
-`visitor_vote` and `source=demo`: annotators then rate it like any other record. A vote is never
-stored as a response, because a response belongs to a signed-in annotator.
+A visitor's 👍/👎 adds the (prompt, completion) to the visitors' Argilla dataset (`<dataset>-visitors`
+in the workspace `<workspace>-visitors`, which `ktokit demo-space` creates) as a new record (its id comes
+from the content, so a repeat adds nothing), with the vote kept as metadata: `visitor_vote`
+(good/bad), `side` (base/tuned), `compare` (one id per generated pair) and `source=demo`. A vote is never
+stored as a response, because a response belongs to a signed-in annotator; the Space's Argilla user is
+an admin of the visitors' workspace only, so it cannot reach the annotators' answers at all. Votes are
+rate-limited per visitor session (VOTES_PER_MINUTE, default 10).
 
 Settings come from the environment (Space variables; the API key is a Space secret):
 BASE_MODEL, ADAPTER, LANGUAGE, ARGILLA_API_URL, ARGILLA_API_KEY, ARGILLA_DATASET, ARGILLA_WORKSPACE,
-and optionally BASE_NAME, TUNED_NAME, ARGILLA_PRIVATE, TEMPERATURE, MAX_NEW_TOKENS.
+and optionally BASE_NAME, TUNED_NAME, ARGILLA_PRIVATE, TEMPERATURE, MAX_NEW_TOKENS, VOTES_PER_MINUTE.
 The `ktokit/` folder next to this file is the part of the kit the app needs (shipped with the Space).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import threading
+import time
 import warnings
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +39,10 @@ HERE = Path(__file__).resolve().parent
 MAX_PROMPT_CHARS = 500
 EMPTY_ANSWER = "(the model returned nothing; try again or raise the temperature)"
 DEMO_SOURCE = "demo"
-EXTRA_METADATA = (("source", "source", True), ("visitor_vote", "visitor vote", False))  # hidden from annotators
+# hidden from annotators but the source (ktokit.annotate.roles.VISITOR_METADATA, which the visitors' dataset
+# is created with; added here only if someone made that dataset by hand)
+EXTRA_METADATA = (("source", "source", True), ("visitor_vote", "visitor vote", False), ("side", "side", False),
+                  ("compare", "compare", False))
 
 
 def _local_or(value: str, default_dir: str) -> str:
@@ -55,6 +64,7 @@ class Settings:
     argilla_private: bool = False
     temperature: float = 0.7
     max_new_tokens: int = 64
+    votes_per_minute: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +79,7 @@ class Settings:
             base_name=env.get("BASE_NAME", "") or Path(base).name, tuned_name=env.get("TUNED_NAME", ""),
             argilla_private=env.get("ARGILLA_PRIVATE", "") in ("1", "true", "yes"),
             temperature=float(env.get("TEMPERATURE", "0.7")), max_new_tokens=int(env.get("MAX_NEW_TOKENS", "64")),
+            votes_per_minute=int(env.get("VOTES_PER_MINUTE", "10")),
         )
 
     @property
@@ -112,6 +123,32 @@ class Models:
         return head + (f"  \n{check.unit or 'units'} per line: {', '.join(counts)}" if counts else "")
 
 
+def compare_id(prompt: str, base: str, tuned: str) -> str:
+    """One id per generated pair: a 👍 on one side and a 👎 on the other of the same pair is a preference."""
+    return hashlib.sha256("\x1f".join((prompt, base, tuned)).encode()).hexdigest()[:16]
+
+
+class RateLimit:
+    """At most `per_minute` votes per visitor session in any 60 s; `clock` for tests."""
+
+    def __init__(self, per_minute: int, clock=time.monotonic):
+        self.per_minute, self.clock = per_minute, clock
+        self.seen: dict[str, deque] = {}
+        self.lock = threading.Lock()
+
+    def wait(self, session: str) -> float:
+        """0 when this vote may go (and counts it), else the seconds until the next one may."""
+        now = self.clock()
+        with self.lock:
+            times = self.seen.setdefault(session, deque())
+            while times and now - times[0] >= 60:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return 60 - (now - times[0])
+            times.append(now)
+            return 0.0
+
+
 class Feedback:
     """Visitors' votes as new Argilla records; the client and dataset are opened on the first vote."""
 
@@ -120,6 +157,7 @@ class Feedback:
         self.dataset = None
         self.known: set[str] = set()  # ids already in the dataset: a repeat vote needs no round trip
         self.lock = threading.Lock()
+        self.limit = RateLimit(settings.votes_per_minute)
 
     def _open(self):
         import argilla as rg
@@ -142,7 +180,8 @@ class Feedback:
                 prop.create()
         return dataset
 
-    def vote(self, prompt: str, completion: str, model_name: str, vote: str) -> str:
+    def vote(self, prompt: str, completion: str, model_name: str, vote: str, side: str = "", compare: str = "",
+             session: str = "") -> str:
         if not self.settings.feedback:
             return "Feedback is off: this Space has no Argilla settings."
         prompt, completion = (prompt or "").strip(), (completion or "").strip()
@@ -150,13 +189,17 @@ class Feedback:
             return "Generate first, then vote."
         if not completion or completion == EMPTY_ANSWER:
             return "Nothing to vote on: the model returned nothing. Generate again."
+        wait = self.limit.wait(session)
+        if wait:
+            return (f"Slow down: at most {self.settings.votes_per_minute} votes a minute from one visitor. "
+                    f"Try again in {max(1, round(wait))} s.")
         rows = [{"input": prompt, "generation_model": [model_name], "generations": [completion]}]
         (record,) = build_records(rows, self.pack)
-        record["metadata"].update(source=DEMO_SOURCE, visitor_vote=vote)
+        record["metadata"].update(source=DEMO_SOURCE, visitor_vote=vote, side=side, compare=compare)
         try:
             with self.lock:
                 if record["id"] in self.known:
-                    return "Thanks! This text is already in the annotation dataset."
+                    return "Thanks! This text is already in the visitors' dataset."
                 if self.dataset is None:
                     self.dataset = self._open()
                 added = log_new_records(self.dataset, [record]).added
@@ -164,12 +207,13 @@ class Feedback:
         except Exception as exc:  # the visitor sees one line; the key never appears in it
             return f"Feedback could not be sent ({mask(first_line(exc), [self.settings.argilla_api_key])[:200]})."
         if not added:
-            return "Thanks! This text is already in the annotation dataset."
-        return "Thanks! Sent to the annotation dataset: annotators will rate it."
+            return "Thanks! This text is already in the visitors' dataset."
+        return "Thanks! Sent to the visitors' dataset: the organisers will rate it."
 
 
 def build(settings: Settings) -> gr.Blocks:
-    """The Blocks app. API names: /compare, /vote_base_good, /vote_base_bad, /vote_tuned_good, /vote_tuned_bad."""
+    """The Blocks app. API names: /compare, /vote_base_good, /vote_base_bad, /vote_tuned_good, /vote_tuned_bad
+    (each vote takes the prompt, the base text and the tuned text)."""
     models = Models(settings)
     feedback = Feedback(settings, models.pack)
     pack, names = models.pack, settings.names
@@ -189,8 +233,9 @@ def build(settings: Settings) -> gr.Blocks:
     off = "" if settings.feedback else "  \n*Feedback is off: this Space has no Argilla settings.*"
     with gr.Blocks(title=title) as demo:
         gr.Markdown(f"# {title}\nThe same prompt, the same seed: **{names['base']}** on the left, "
-                    f"**{names['tuned']}** on the right. Vote 👍/👎 on either: your vote sends the text to "
-                    f"the annotation dataset, where annotators rate it.{off}")
+                    f"**{names['tuned']}** on the right. Vote 👍/👎 on either (👍 on one side and 👎 on the other "
+                    f"says which you prefer): your vote sends the text to the visitors' dataset, which the "
+                    f"organisers rate.{off}")
         prompt = gr.Textbox(label="Prompt", lines=2, max_length=MAX_PROMPT_CHARS)
         asked = gr.Textbox(visible=False)  # the prompt the outputs answer, whatever the box says now
         go = gr.Button("Generate", variant="primary")
@@ -211,12 +256,16 @@ def build(settings: Settings) -> gr.Blocks:
         prompt.submit(compare, inputs=[prompt], api_visibility="private",
                       outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1],
                                status])
-        for label, (text, _, good, bad) in sides.items():
+        pair = [asked, sides["base"][0], sides["tuned"][0]]
+        for label, (_, _, good, bad) in sides.items():
             for button, vote in ((good, "good"), (bad, "bad")):
-                def on_vote(p, c, _label=label, _vote=vote):
-                    return feedback.vote(p, c, names[_label], _vote)
+                def on_vote(p, base_text, tuned_text, request: gr.Request, _label=label, _vote=vote):
+                    text = base_text if _label == "base" else tuned_text
+                    return feedback.vote(p, text, names[_label], _vote, side=_label,
+                                         compare=compare_id(p or "", base_text or "", tuned_text or ""),
+                                         session=getattr(request, "session_hash", None) or "")
 
-                button.click(on_vote, inputs=[asked, text], outputs=[status], api_name=f"vote_{label}_{vote}")
+                button.click(on_vote, inputs=pair, outputs=[status], api_name=f"vote_{label}_{vote}")
     return demo
 
 

@@ -589,3 +589,20 @@ def add_annotator(
             detail = "; ".join(str(d.get("msg", d)) for d in detail)
         raise KitError(f"cannot add annotator {name!r}: {detail}") from None
     return {"username": name, "password": password, "workspace": workspace, "api_url": url}
+
+
+def reset_password(name: str, data_dir: str | os.PathLike | None = None) -> dict:
+    """A new password for an existing user (after a restore recreated them): returned once, never stored."""
+    creds = local_credentials(data_dir)
+    url, key = creds["api_url"], creds["api_key"]
+    if not _healthy(url):
+        raise KitError(f"the local Argilla server at {url} is not running: run `python -m ktokit argilla up`")
+    user = next((u for u in _request(f"{url}/api/v1/users", key)["items"] if u["username"] == name), None)
+    if user is None:
+        raise KitError(f"no user {name!r} on the local server: add one with `python -m ktokit argilla add-annotator`")
+    password = secrets.token_urlsafe(12)
+    try:
+        _request(f"{url}/api/v1/users/{user['id']}", key, "PATCH", {"password": password})
+    except urllib.error.HTTPError as e:
+        raise KitError(f"cannot reset the password of {name!r}: HTTP {e.code}") from None
+    return {"username": name, "password": password, "api_url": url}

@@ -1,0 +1,43 @@
+"""What the dashboard Space shows, as plain data: progress, leaderboard, answers per day, 👍 rate per
+model and agreement, read from the language's Argilla dataset in one pass.
+
+The counts are `progress`'s (Argilla's own progress API); the 👍 rate per model and the agreement are the
+export's own figures (ktokit.export.summary / aggregate), so the dashboard and the dataset card agree.
+An answer's day is the day it was last saved (UTC), counted for submitted answers only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from ktokit.campaign.progress import progress
+from ktokit.export.aggregate import aggregate, krippendorff_alpha, pairwise_agreement
+from ktokit.export.read import SUBMITTED, parse_record, record_items
+from ktokit.export.summary import model_rates
+
+if TYPE_CHECKING:
+    import argilla as rg
+
+
+def answers_per_day(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Submitted answers per UTC day, oldest first."""
+    days = Counter(str(r.get("updated_at") or r.get("inserted_at") or "")[:10]
+                   for item in items for r in item.get("responses") or [] if r.get("status") == SUBMITTED)
+    return [{"day": day, "submitted": n} for day, n in sorted(days.items()) if day]
+
+
+def dashboard_figures(client: rg.Argilla, dataset: rg.Dataset, *, language: str, min_submitted: int
+                      ) -> dict[str, Any]:
+    """`progress` plus `per_day`, `models` ({model, up, down, rate} of the labels so far) and `agreement`."""
+    figures = progress(dataset, language=language, min_submitted=min_submitted, client=client)
+    items = list(record_items(client, dataset))
+    records = [parse_record(item, str(dataset.id), language) for item in items]
+    units = [r.votes for r in records if len(r.votes) >= 2]
+    alpha, agree = krippendorff_alpha(units), pairwise_agreement(units)
+    figures["per_day"] = answers_per_day(items)
+    figures["models"] = [{"model": m.model, "up": m.up, "down": m.down, "rate": round(m.rate, 4)}
+                         for m in model_rates(aggregate(records))]
+    figures["agreement"] = {"records": len(units), "alpha": None if alpha is None else round(alpha, 4),
+                            "pairwise": None if agree is None else round(agree, 4)}
+    return figures

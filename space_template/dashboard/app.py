@@ -1,0 +1,201 @@
+"""ktokit campaign dashboard: how far the annotation of one language is, who carries it, and backups.
+
+It shows a progress bar, the annotator leaderboard, answers per day, the 👍 rate per model and the
+agreement between annotators, read from the language's Argilla dataset (ktokit.campaign.dashboard),
+and it backs the dataset up to a private Hub dataset on a schedule (ktokit.campaign.backup, only when
+something changed), so a restart of the annotation Space loses at most one interval of work.
+
+Settings come from the environment (Space variables; the keys are Space secrets):
+LANGUAGE, ARGILLA_API_URL, ARGILLA_API_KEY (the dashboard user: admin of the language's workspace only),
+ARGILLA_WORKSPACE, ARGILLA_DATASET, and optionally ARGILLA_PRIVATE, ANNOTATION_SPACE, MIN_SUBMITTED,
+BACKUP_REPO (a private Hub dataset, or a folder), BACKUP_EVERY_MIN (default 30), HF_TOKEN (a token
+with write access to BACKUP_REPO only; also the key to a private annotation Space).
+The `ktokit/` folder next to this file is the part of the kit the app needs (shipped with the Space).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import gradio as gr
+
+from ktokit.annotate.credentials import save_space_credentials, save_target
+from ktokit.campaign.backup import backup
+from ktokit.campaign.dashboard import dashboard_figures
+from ktokit.console import first_line, mask
+from ktokit.export.read import connect
+
+BACKUP_EVERY_MIN = 30.0
+STYLE = """
+#progress .track {background:#e5e7eb;border-radius:6px;height:22px;width:100%}
+#progress .fill {background:#16a34a;border-radius:6px;height:22px}
+.kit table {border-collapse:collapse;margin:4px 0 12px} .kit td,.kit th {padding:3px 10px;text-align:left}
+.kit th {border-bottom:1px solid #9ca3af} .kit .bar {background:#2563eb;height:12px;display:inline-block}
+"""
+
+
+@dataclass
+class Settings:
+    language: str
+    argilla_api_url: str
+    argilla_api_key: str = field(repr=False)
+    workspace: str
+    dataset: str
+    argilla_private: bool = False
+    annotation_space: str = ""
+    min_submitted: int | None = None
+    backup_repo: str = ""
+    backup_every_min: float = BACKUP_EVERY_MIN
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        missing = [k for k in ("LANGUAGE", "ARGILLA_API_URL", "ARGILLA_API_KEY", "ARGILLA_DATASET") if not env.get(k)]
+        if missing:
+            raise SystemExit(f"set {', '.join(missing)} (Space variables; ARGILLA_API_KEY as a secret)")
+        return cls(
+            language=env["LANGUAGE"], argilla_api_url=env["ARGILLA_API_URL"], argilla_api_key=env["ARGILLA_API_KEY"],
+            workspace=env.get("ARGILLA_WORKSPACE") or env["LANGUAGE"], dataset=env["ARGILLA_DATASET"],
+            argilla_private=env.get("ARGILLA_PRIVATE", "") in ("1", "true", "yes"),
+            annotation_space=env.get("ANNOTATION_SPACE", ""),
+            min_submitted=int(env["MIN_SUBMITTED"]) if env.get("MIN_SUBMITTED") else None,
+            backup_repo=env.get("BACKUP_REPO", ""), backup_every_min=float(env.get("BACKUP_EVERY_MIN", BACKUP_EVERY_MIN)),
+        )
+
+
+def use_settings(settings: Settings) -> Path:
+    """Record the server as create_task.py would, in a private config dir of this process, so the kit's own
+    `connect` and `backup` find it; the key stays in a 0600 file, never in a variable or a log."""
+    config = Path(tempfile.mkdtemp(prefix="ktokit-dashboard-"))
+    os.environ["KTOKIT_CONFIG_DIR"] = str(config)
+    space = settings.annotation_space or "annotation/server"
+    save_space_credentials(space, {"api_url": settings.argilla_api_url, "api_key": settings.argilla_api_key})
+    save_target(settings.language, {"kind": "space", "space": space, "workspace": settings.workspace,
+                                    "dataset": settings.dataset, "private": settings.argilla_private})
+    return config
+
+
+class Backups:
+    """The backup on a schedule: every `backup_every_min` minutes, written only when something changed."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.last = "backups are off: set BACKUP_REPO (a private Hub dataset) and a Space secret HF_TOKEN"
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    @property
+    def on(self) -> bool:
+        return bool(self.settings.backup_repo)
+
+    def run_once(self) -> dict | None:
+        if not self.on:
+            return None
+        with self.lock:
+            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            try:
+                summary = backup(self.settings.language, self.settings.backup_repo, only_if_changed=True)
+            except Exception as exc:  # noqa: BLE001  (the schedule keeps going; the page says what failed)
+                self.last = f"backup failed at {now}: {mask(first_line(exc), [self.settings.argilla_api_key])[:200]}"
+                return None
+            what = "saved" if summary["changed"] else "unchanged since the last one, nothing written"
+            self.last = (f"last backup check {now}: {what} ({summary['records']} records, "
+                         f"{summary['responses']['submitted']} submitted answers) → {summary['target']}")
+            return summary
+
+    def start(self) -> None:
+        """A daemon thread: one backup now, then one every interval."""
+        if not self.on or self.thread is not None:
+            return
+
+        def loop():
+            while True:
+                self.run_once()
+                time.sleep(self.settings.backup_every_min * 60)
+
+        self.thread = threading.Thread(target=loop, name="ktokit-backup", daemon=True)
+        self.thread.start()
+
+
+def _table(header: tuple[str, ...], rows: list[tuple], table_id: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def render(figures: dict) -> tuple[str, str, str, str, str]:
+    """The page's parts as HTML: progress, leaderboard, answers per day, 👍 rate per model, agreement."""
+    records, completed = figures["records"], figures["completed"]
+    share = completed / records if records else 0.0
+    r = figures["responses"]
+    progress_html = (
+        f'<div class="kit"><div class="track"><div class="fill" style="width:{share:.1%}"></div></div>'
+        f'<p id="progress-text"><b>{completed} of {records}</b> records completed ({share:.0%}; '
+        f'{figures["min_submitted"]}+ submitted answers each), {figures["pending"]} pending. '
+        f'Answers: {r["submitted"]} submitted, {r["draft"]} draft, {r["discarded"]} discarded.</p></div>')
+    leaderboard = _table(("#", "annotator", "submitted", "draft", "discarded"),
+                         [(i, html.escape(a["username"]), a["submitted"], a["draft"], a["discarded"])
+                          for i, a in enumerate(figures["annotators"], 1)], "leaderboard")
+    most = max((d["submitted"] for d in figures["per_day"]), default=0) or 1
+    per_day = _table(("day", "submitted", ""),
+                     [(d["day"], d["submitted"], f'<span class="bar" style="width:{120 * d["submitted"] // most}px">'
+                                                 '</span>') for d in figures["per_day"]], "per-day")
+    models = _table(("model", "👍", "👎", "👍 rate"),
+                    [(html.escape(m["model"]), m["up"], m["down"], f"{m['rate']:.0%}") for m in figures["models"]],
+                    "models")
+    a = figures["agreement"]
+    alpha = "n/a" if a["alpha"] is None else f"{a['alpha']:.2f}"
+    pairwise = "n/a" if a["pairwise"] is None else f"{a['pairwise']:.0%}"
+    agreement = (f'<p id="agreement">{a["records"]} records with 2+ votes; Krippendorff\'s alpha {alpha}, '
+                 f'pairwise agreement {pairwise}</p>')
+    return (progress_html, f'<div class="kit">{leaderboard}</div>', f'<div class="kit">{per_day}</div>',
+            f'<div class="kit">{models}</div>', f'<div class="kit">{agreement}</div>')
+
+
+def build(settings: Settings, backups: Backups | None = None) -> gr.Blocks:
+    """The Blocks app; `/refresh` (API) returns the five HTML parts and the backup line."""
+    use_settings(settings)
+    backups = backups or Backups(settings)
+
+    def refresh():
+        try:
+            client, dataset, _ = connect(settings.language)
+            own = dataset.settings.distribution.min_submitted
+            figures = dashboard_figures(client, dataset, language=settings.language,
+                                        min_submitted=settings.min_submitted or own)
+        except Exception as exc:  # noqa: BLE001  (one line on the page, the key masked)
+            line = mask(first_line(exc), [settings.argilla_api_key])[:300]
+            return (f"<p id='progress-text'>Cannot read the dataset: {html.escape(line)}</p>", "", "", "", "",
+                    backups.last)
+        return (*render(figures), backups.last)
+
+    title = f"Annotation campaign: {settings.language} ({settings.workspace}/{settings.dataset})"
+    with gr.Blocks(title=title) as demo:
+        gr.Markdown(f"# {title}")
+        progress_box = gr.HTML(elem_id="progress")
+        panes = []
+        for titles in (("Leaderboard", "Answers per day"), ("👍 rate per model", "Agreement")):
+            with gr.Row():
+                for heading in titles:
+                    with gr.Column():
+                        gr.Markdown(f"### {heading}")
+                        panes.append(gr.HTML())
+        backup_line = gr.Markdown(elem_id="backup")
+        button = gr.Button("Refresh")
+        outputs = [progress_box, *panes, backup_line]
+        button.click(refresh, outputs=outputs, api_name="refresh")
+        demo.load(refresh, outputs=outputs, api_visibility="private")
+    backups.start()
+    return demo
+
+
+if __name__ == "__main__":
+    build(Settings.from_env()).launch(css=STYLE)
