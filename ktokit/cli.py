@@ -298,15 +298,23 @@ def cmd_progress(args: argparse.Namespace) -> int:
     languages = recorded_languages() if args.all else [args.language]
     if not languages:
         raise KitError("no language has an annotation task yet: run `python create_task.py --language CODE` first")
+    failed = 0
     for n, language in enumerate(languages):
-        p = progress_for(language, min_submitted=args.min_submitted)
+        try:
+            p = progress_for(language, min_submitted=args.min_submitted)
+        except KitError as exc:
+            if not args.all:
+                raise
+            print(f"error: {language}: {exc}", file=sys.stderr)  # the other languages still report
+            failed += 1
+            continue
         if args.json:
             print(json.dumps(p, ensure_ascii=False))
             continue
         print(("\n" if n else "") + "\n".join(report(p)))
         if p["annotators"]:
             _table(("#", "annotator", "submitted", "draft", "discarded"), leaderboard_rows(p))
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

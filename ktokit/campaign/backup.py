@@ -197,6 +197,9 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
     for folder in (root / language, root):
         meta = read_json(folder / BACKUP_FILE, "it is not a backup the kit wrote")
         if meta:
+            if meta.get("format", FORMAT) > FORMAT:
+                raise KitError(f"the backup in {folder} was written by a newer ktokit (format {meta['format']}): "
+                               "update the kit (git pull) and rerun")
             if meta.get("language") != language:
                 raise KitError(f"the backup in {folder} is of {meta.get('language')!r}, not {language!r}: "
                                f"pass --language {meta.get('language')} or the right backup")
@@ -261,15 +264,26 @@ def restore_target(language: str, *, space: str | None, local: bool, argilla_dir
         if not creds.get("api_key"):
             raise KitError(f"no owner credentials for the Space {space} on this machine: set ARGILLA_API_KEY to "
                            "its owner's API key (the Space's API_KEY secret) and rerun")
-        record = {"kind": "space", "space": space, "private": private}
+        record = {"kind": "space", "space": space, "private": private or _recorded_private(language, space)}
         where = f"the Space {space}"
     target = ArgillaTarget(language=language, kind=record["kind"], api_url=creds["api_url"], api_key=creds["api_key"],
-                           workspace="", dataset="", space=space, private=private)
+                           workspace="", dataset="", space=space, private=bool(record.get("private")))
     try:
         httpx.get(f"{target.api_url.rstrip('/')}/api/v1/status", timeout=10)
     except httpx.HTTPError as exc:
         raise KitError(f"cannot reach {where}: {first_line(exc)}") from None
     return target.client(), record, where
+
+
+def _recorded_private(language: str, space: str) -> bool:
+    """Whether create_task.py made this Space private (its requests then carry the HF token)."""
+    from ktokit.annotate.credentials import argilla_target
+
+    try:
+        target = argilla_target(language)
+    except KitError:
+        return False
+    return target.space == space and target.private
 
 
 def _ensure_annotators(client: rg.Argilla, usernames: set[str], workspace_id: str) -> tuple[dict[str, str], list[str]]:
@@ -339,6 +353,8 @@ def restore(language: str, source: str, *, space: str | None = None, local: bool
             argilla_dir: str | None = None, private: bool = False) -> dict[str, Any]:
     """Bring `language`'s backup from `source` (folder or Hub repo) back into the local server or a Space,
     and record that server for the language, so export_kto.py reads it again. Adds only what is missing."""
+    from tqdm.auto import tqdm
+
     from ktokit.annotate.credentials import save_target
 
     if bool(space) == bool(local):
@@ -355,7 +371,8 @@ def restore(language: str, source: str, *, space: str | None = None, local: bool
         existing = {str(item.get("external_id") or item["id"]): {str(r["user_id"]) for r in item.get("responses") or []}
                     for item in record_items(client, dataset)}
         items, counts = _record_items(folder, meta, dataset, existing, user_ids)
-        for start in range(0, len(items), BATCH):
+        for start in tqdm(range(0, len(items), BATCH), desc="restoring records", unit="batch",
+                          disable=len(items) <= BATCH, leave=False):
             _call(client, "PUT", f"/api/v1/datasets/{dataset.id}/records/bulk", json={"items": items[start:start + BATCH]})
     save_target(language, {**record, "workspace": meta["workspace"], "dataset": meta["dataset"]})
     return {"language": language, "dataset": f"{meta['workspace']}/{meta['dataset']}", "where": where,
