@@ -128,7 +128,7 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="every shipped pack")
     parser.add_argument("--prompts", type=int, default=72, help="prompts generated for and rated (the first N)")
     parser.add_argument("--eval_prompts", type=int, default=40, help="held-out prompts (the pack's last N)")
-    parser.add_argument("--eval_seeds", type=int, default=4, help="completions per held-out prompt and model")
+    parser.add_argument("--eval_seeds", type=int, default=8, help="completions per held-out prompt and model")
     parser.add_argument("--models", default="offline", help="model set that generates")
     parser.add_argument("--recipe", default=RECIPE, help="training recipe for both runs")
     parser.add_argument("--noise", type=float, default=0.15, help="share of simulated votes flipped at random")

@@ -16,7 +16,7 @@ import sys
 from ktokit.console import KitError
 from ktokit.paths import CHECKOUT
 
-DEMO_RATERS = ("demo-rater-1", "demo-rater-2")
+DEMO_RATERS = ("demo-rater-1", "demo-rater-2", "demo-rater-3")  # odd: a majority, never a tie
 DEMO_RECIPE = "recipes/cpu-learning.yaml"
 DEMO_SAMPLE = 72  # prompts rated: ~140 rows, enough for KTO to show on the held-out prompts
 
@@ -56,7 +56,7 @@ def check_packs(codes: list[str]) -> list[str]:
 
 
 def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
-    """Two simulated annotators rate every record, so the demo can go on to export and training
+    """Three simulated annotators rate every record, so the demo can go on to export and training
     without people: 👍 when the answer passes the pack's form check, each vote flipped `noise` of the
     time (people disagree and misclick). Only records a rater has not rated yet are touched: a rerun,
     or a person's own ratings, are never overwritten."""

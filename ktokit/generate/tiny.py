@@ -28,7 +28,7 @@ CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
 )
-RECIPE_VERSION = 2  # bump when the way a tiny model is built changes: the cache key follows
+RECIPE_VERSION = 3  # bump when the way a tiny model is built changes: the cache key follows
 TINY = "tiny"  # the model name that means "the tiny model": `tiny`, or `tiny:<lang>` for another pack's
 
 
@@ -59,6 +59,10 @@ class TinyRecipe:
     # the form check some of the time and come more or less close otherwise: room for KTO to show what
     # the votes teach. A line stays a line of its position, which is what teaches the model where to stop.
     line_intact: float = 0.7
+    # With this probability the answer runs on past the form with one more line: the commonest miss of
+    # real models (they ramble), and one decision (stop after the last line) that KTO can learn from a
+    # few dozen votes, so the learning benchmark and `make demo` show what votes do.
+    extra_line: float = 0.2
     answers_per_prompt: int = 4
 
 
@@ -81,8 +85,10 @@ def _alter(line: str, rng: random.Random) -> str:
     return joiner.join(units)
 
 
-def _answer(by_position: list[list[str]], rng: random.Random, intact: float) -> str:
+def _answer(by_position: list[list[str]], rng: random.Random, intact: float, extra: float = 0.0) -> str:
     lines = [rng.choice(group) for group in by_position]
+    if rng.random() < extra:
+        lines.append(rng.choice(rng.choice(by_position)))
     return "\n".join(line if rng.random() < intact else _alter(line, rng) for line in lines)
 
 
@@ -94,7 +100,7 @@ def _corpus(pack: LanguagePack, seed: int, recipe: TinyRecipe) -> tuple[list[str
     chats = []
     for prompt in prompts:
         for _ in range(recipe.answers_per_prompt):
-            answer = _answer(by_position, rng, recipe.line_intact) if by_position else prompt
+            answer = _answer(by_position, rng, recipe.line_intact, recipe.extra_line) if by_position else prompt
             chats.append([*pack.messages(prompt), {"role": "assistant", "content": answer}])
     texts = [*prompts, *pack.examples, pack.system_prompt, pack.annotation.guidelines]
     return [t for t in texts if t], chats
