@@ -5,7 +5,8 @@ must hold everywhere is the shape of their answers. For each language and model 
 reuses) the default tiny model, answers N of the pack's prompts in the pack's chat format, greedy and
 sampled (the offline model set's temperature 0.8 / top-p 0.95, and the evaluation's 0.7 with no top-p),
 and prints the share of non-empty answers, of answers with as many lines as the form asks (three for a
-haiku), and of answers that pass the form check.
+haiku), of answers one line too long (the miss the recipe teaches on purpose, for KTO to unlearn), and
+of answers that pass the form check.
 
     .venv/bin/python benchmarks/tiny_models.py [--languages en ja] [--prompts 100] [--seeds 0 1]
 """
@@ -43,9 +44,9 @@ def main() -> int:
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
-    print("| language | model | build (s) | decoding | answers | non-empty | lines as asked | form pass |")
-    print("|---|---|---:|---|---:|---:|---:|---:|")
-    totals = {"answers": 0, "non_empty": 0, "lines": 0, "pass": 0}
+    print("| language | model | build (s) | decoding | answers | non-empty | lines as asked | one line more | form pass |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|")
+    totals = {"answers": 0, "non_empty": 0, "lines": 0, "longer": 0, "pass": 0}
     for code in args.languages:
         pack = load_pack(code)
         prompts = pack.prompts[: args.prompts]
@@ -59,17 +60,18 @@ def main() -> int:
                                    max_new_tokens=48, top_p=top_p)
                 non_empty = sum(bool(a.strip()) for a in answers)
                 lines = sum(line_count(a) == pack.form.lines for a in answers)
+                longer = sum(line_count(a) == (pack.form.lines or 0) + 1 for a in answers)
                 passed = sum(check_form(a, pack.form).passed for a in answers)
                 for key, value in (("answers", len(answers)), ("non_empty", non_empty), ("lines", lines),
-                                   ("pass", passed)):
+                                   ("longer", longer), ("pass", passed)):
                     totals[key] += value
                 n = len(answers)
                 print(f"| {code} | seed {seed} | {built:.0f} | {name} | {n} | {non_empty / n:.0%} | {lines / n:.0%} "
-                      f"| {passed / n:.0%} |", flush=True)
+                      f"| {longer / n:.0%} | {passed / n:.0%} |", flush=True)
                 built = 0.0
     n = max(totals["answers"], 1)
     print(f"tiny models: {totals['answers']} answers, non-empty {totals['non_empty'] / n:.1%}, "
-          f"lines as asked {totals['lines'] / n:.1%}, form pass {totals['pass'] / n:.1%}")
+          f"lines as asked {totals['lines'] / n:.1%}, one line more {totals['longer'] / n:.1%}, form pass {totals['pass'] / n:.1%}")
     return 0
 
 
