@@ -69,11 +69,11 @@ def test_bucket_storage_warns_in_the_plan_and_the_space_readme(tmp_path, capsys)
     assert f"bucket {REPO}-data mounted at /data" in out
     warning = [line for line in out.splitlines() if line.startswith("WARNING: --storage bucket")]
     assert len(warning) == 1 and "nobody:nogroup" in warning[0] and "/data/argilla" in warning[0]
-    assert "untested on a real Space" in warning[0] and "export_kto.py --language LANG --raw" in warning[0]
+    assert "untested on a real Space" in warning[0] and "ktokit backup --language LANG" in warning[0]
     assert "NO persistent storage" not in out
     values = space.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
     readme = dict((p.name, p.read_text()) for p in space.render_space(values, tmp_path / "space"))["README.md"]
-    assert f"export_kto.py --language {LANG} --raw" in readme and "no persistent storage" not in readme
+    assert f"ktokit backup --language {LANG}" in readme and "no persistent storage" not in readme
 
 
 def test_no_app_file_right_after_the_upload_is_a_grace_period_then_an_error():

@@ -37,8 +37,8 @@ ERROR_STAGES = {"BUILD_ERROR", "CONFIG_ERROR", "RUNTIME_ERROR", "NO_APP_FILE", "
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 NO_STORAGE_WARNING = (
     "WARNING: this Space has NO persistent storage. Every restart (a rebuild, a change of settings or "
-    "secrets, Hub maintenance, sleeping after 48 h without visits) DELETES EVERY ANNOTATION. Export often "
-    "(`python export_kto.py`) or recreate the Space with --storage bucket."
+    "secrets, Hub maintenance, sleeping after 48 h without visits) DELETES EVERY ANNOTATION. Back up often "
+    "(`python -m ktokit backup`, or the dashboard Space's scheduled backup) or recreate the Space with --storage bucket."
 )
 # Bucket mounts have been seen owned by nobody:nogroup, mode 0755, while the Argilla image runs as the
 # non-root `argilla` user: the server may be unable to write /data/argilla and never start.
@@ -46,7 +46,8 @@ BUCKET_WARNING = (
     "WARNING: --storage bucket is untested on a real Space: bucket mounts have been seen owned by "
     "nobody:nogroup (mode 0755) while Argilla runs as the non-root user `argilla`, so the server may be "
     "unable to write /data/argilla and never start. Do not rely on it alone: back up on a schedule with "
-    "`python export_kto.py --language LANG --raw` (e.g. from cron)."
+    "`python -m ktokit backup --language LANG --to ORG/REPO --only-if-changed` (e.g. from cron, or the "
+    "dashboard Space's own schedule); `python -m ktokit restore` loads it back."
 )
 # Not yet seen to work here: until it is, a private annotation Space is a risk to announce to annotators.
 PRIVATE_SIGN_IN_WARNING = (
@@ -90,8 +91,9 @@ def check_storage(storage: str) -> str:
 def render_values(pack: LanguagePack, workspace: str, dataset: str, min_submitted: int, storage: str) -> dict[str, str]:
     title = f"{pack.native_name or pack.name} {pack.task or 'KTO'} annotation"
     note = ("Data is kept in a storage bucket mounted at `/data` (not yet seen working on a real Space: "
-            f"organisers back up with `python export_kto.py --language {pack.code} --raw`)." if storage == "bucket" else
-            "**This Space has no persistent storage: a restart loses every annotation. Export often.**")
+            f"organisers back up with `python -m ktokit backup --language {pack.code}`)." if storage == "bucket" else
+            "**This Space has no persistent storage: a restart loses every annotation. Organisers back up often "
+            f"(`python -m ktokit backup --language {pack.code}`).**")
     return {
         "title": title[:60],
         "short_description": f"Rate {pack.task or 'responses'} in {pack.name} with 👍/👎 (KTO)"[:60],
