@@ -233,9 +233,9 @@ def _add_drafting(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ktokit.demo.walkthrough import run_demo
+    from ktokit.demo.walkthrough import DEMO_SAMPLE, run_demo
 
-    return run_demo(args.language, args.sample, args.stop_after_task)
+    return run_demo(args.language, args.sample or DEMO_SAMPLE, args.stop_after_task)
 
 
 # ---- drafting a new pack ----------------------------------------------------------------------------
@@ -528,7 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
-    p.add_argument("--sample", type=int, default=16, help="prompts to generate for (default: 16)")
+    p.add_argument("--sample", type=int, default=None,
+                   help="prompts to generate for and rate (default: 72, enough for the votes to show)")
     p.add_argument("--stop-after-task", action="store_true",
                    help="stop once the Argilla task exists, so people can annotate before export")
     p.set_defaults(func=cmd_demo)
