@@ -210,3 +210,16 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def task_with_examples(client: Any, pack: Any, indices: Any, models: Any, min_submitted: int, dataset: str,
+                       workspace: str) -> tuple[Any, dict[str, str]]:
+    """A task as create_task.py makes it, one record per pack example `indices` (by `models(i)`), and the
+    record id of each completion: what annotators answer in the campaign tests."""
+    from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
+
+    rows = [{"input": pack.prompts[i], "generation_model": [models(i)], "generations": [pack.examples[i]]}
+            for i in indices]
+    ds, _ = ensure_dataset(client, task_template(pack, min_submitted, dataset, workspace))
+    log_new_records(ds, build_records(rows, pack))
+    return ds, {r.fields["completion"]: str(r._server_id) for r in ds.records}

@@ -10,10 +10,9 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-from kit_testing import PENDING_QUEUE, assert_one_error_line, free_port, sign_in
+from kit_testing import PENDING_QUEUE, assert_one_error_line, free_port, sign_in, task_with_examples
 
 from ktokit.annotate.argilla_local import manager
-from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
 from ktokit.packs.languages import load_pack
 
 LANG = "ja"
@@ -85,11 +84,7 @@ def campaign(argilla_server, client, tmp_path_factory):
     from ktokit.annotate.credentials import save_target
 
     pack = load_pack(LANG)
-    rows = [{"input": pack.prompts[i], "generation_model": ["tiny-a"], "generations": [pack.examples[i]]}
-            for i in ANSWERS]
-    dataset, _ = ensure_dataset(client, task_template(pack, MIN_SUBMITTED, DATASET, WORKSPACE))
-    log_new_records(dataset, build_records(rows, pack))
-    ids = {r.fields["completion"]: str(r._server_id) for r in dataset.records}
+    dataset, ids = task_with_examples(client, pack, ANSWERS, lambda i: "tiny-a", MIN_SUBMITTED, DATASET, WORKSPACE)
     for k, name in enumerate(NAMES):
         user = manager.add_annotator(name, workspace=WORKSPACE, data_dir=argilla_server["data_dir"])
         http = sign_in(argilla_server["api_url"], name, user["password"])

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kit_testing import ROOT, RecordingHfApi, free_port, front_matter, sign_in
+from kit_testing import ROOT, RecordingHfApi, free_port, front_matter, sign_in, task_with_examples
 
 from ktokit.cli import main as kit
 
@@ -69,15 +69,11 @@ def campaign(argilla_server, client, tmp_path_factory):
     """A task answered by three annotators through the endpoints the annotation UI uses, recorded for LANG."""
     from ktokit.annotate.argilla_local import manager
     from ktokit.annotate.credentials import save_target
-    from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
     from ktokit.packs.languages import load_pack
 
     pack = load_pack(LANG)
-    rows = [{"input": pack.prompts[i], "generation_model": [MODELS[i % 2]], "generations": [pack.examples[i]]}
-            for i in ANSWERS]
-    dataset, _ = ensure_dataset(client, task_template(pack, MIN_SUBMITTED, DATASET, WORKSPACE))
-    log_new_records(dataset, build_records(rows, pack))
-    ids = {r.fields["completion"]: str(r._server_id) for r in dataset.records}
+    dataset, ids = task_with_examples(client, pack, ANSWERS, lambda i: MODELS[i % 2], MIN_SUBMITTED, DATASET,
+                                      WORKSPACE)
     for k, name in enumerate(NAMES):
         user = manager.add_annotator(name, workspace=WORKSPACE, data_dir=argilla_server["data_dir"])
         http = sign_in(argilla_server["api_url"], name, user["password"])
