@@ -74,7 +74,6 @@ def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
     os.environ["KTOKIT_CONFIG_DIR"] = str(work / "config")  # where create_task records this run's server
     argilla_dir = work / "argilla"
     eval_flags = ["--eval", "--eval_prompts", str(args.eval_prompts), "--eval_seeds", str(args.eval_seeds)]
-    times: dict[str, float] = {}
     start = time.perf_counter()
     try:
         ensure_running(argilla_dir, port=free_port())  # a server of its own, beside yours; create_task finds it
@@ -86,12 +85,9 @@ def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
         print(f"{votes} simulated ratings (👍 for a form-check pass, {args.noise:.0%} noise)", flush=True)
         run_step("export_kto.py", "--language", language, "--output_dir", str(work / "kto"))
         rows = flip_labels(work / "kto", work / "kto-flipped")
-        times["data"] = time.perf_counter() - start
         for name, data in (("tuned", "kto"), ("flipped", "kto-flipped")):
-            t0 = time.perf_counter()
             run_step("train_kto.py", "--config", args.recipe, "--language", language, "--dataset_name",
                      str(work / data), "--output_dir", str(work / name), *eval_flags)
-            times[name] = time.perf_counter() - t0
     finally:
         down(argilla_dir, say=lambda *a, **k: None)
     base, tuned = gain_of(work / "tuned")
@@ -103,7 +99,7 @@ def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
     line = learning_line(base, tuned, flipped)
     ok = tuned["gain"]["ci95"][0] > 0 and flipped["gain"]["delta"] < tuned["gain"]["delta"]
     return {"language": language, "line": line, "ok": ok, "rows": rows, "wall_s": round(wall), "base": base,
-            "tuned": tuned, "flipped": flipped, "times": {k: round(v) for k, v in times.items()}}
+            "tuned": tuned, "flipped": flipped}
 
 
 def table(results: list[dict]) -> str:
