@@ -16,5 +16,10 @@ from ktokit.annotate.create import TaskArguments, create_task
 from ktokit.console import run_script
 
 if __name__ == "__main__":
-    sys.exit(run_script(create_task, TaskArguments,
-                        interrupted="interrupted: rerun the same command; it adds only what is missing"))
+    sys.exit(
+        run_script(
+            create_task,
+            TaskArguments,
+            interrupted="interrupted: rerun the same command; it adds only what is missing",
+        )
+    )

@@ -16,5 +16,10 @@ from ktokit.console import run_script
 from ktokit.generate import GenerationArguments, generate_responses
 
 if __name__ == "__main__":
-    sys.exit(run_script(generate_responses, GenerationArguments,
-                        interrupted="interrupted: finished batches are saved; rerun the same command to resume"))
+    sys.exit(
+        run_script(
+            generate_responses,
+            GenerationArguments,
+            interrupted="interrupted: finished batches are saved; rerun the same command to resume",
+        )
+    )

@@ -59,24 +59,74 @@ um veleiro no horizonte|o canto dos grilos|a sesta no verão|a chuva nos vidros 
 as luzes do porto à noite|um gato preto na escada|o frio das manhãs de janeiro|o sol entre as nuvens|uma romaria no Minho
 o sino da igreja ao meio-dia|as amendoeiras em flor|um rio a secar|a sombra do castelo|um postal de férias
 as lavadeiras no rio|um ninho no beiral|a lenha a arder|um barco encalhado|a primeira estrela da noite
-o cheiro a alfazema|uma ponte sobre o Tejo|um grilo na erva|a noite mais longa do ano|as marés vivas""".replace("\n", "|").split("|")
-FRAMES = ["Escreva um haiku sobre {}", "Um haiku sobre {}, por favor", "Pode escrever um haiku sobre {}?",
-          "Quero um haiku sobre {}"]
+o cheiro a alfazema|uma ponte sobre o Tejo|um grilo na erva|a noite mais longa do ano|as marés vivas""".replace(
+    "\n", "|"
+).split("|")
+FRAMES = [
+    "Escreva um haiku sobre {}",
+    "Um haiku sobre {}, por favor",
+    "Pode escrever um haiku sobre {}?",
+    "Quero um haiku sobre {}",
+]
 # Lines that the Spanish counter (the pt pack borrows it) counts as 5 and 7 syllables.
-FIVE = ["Chuva de verão", "Folhas no quintal", "Manhã de neblina", "Lua sobre o rio", "Vento de outono",
-        "Praia sem ninguém", "Neve na serra", "Cheiro a pão quente", "Frio de janeiro", "Ondas na areia",
-        "Silêncio na aldeia", "Velha oliveira", "Pássaros no fio", "Varanda vazia", "Roupa no varal",
-        "Trovão ao longe", "Nuvens sobre o mar", "Janela aberta", "Ponte de pedra", "Vinha em setembro",
-        "Bruma no vale"]
-SEVEN = ["no telhado de zinco", "o vento leva o outono", "a avó fecha a janela", "o rio canta entre as pedras",
-         "a cidade ainda dorme", "um cão ladra na estrada", "o padeiro abre a porta", "a areia guarda os passos",
-         "a maré leva as conchas", "um velho lê o jornal", "as folhas dançam no adro", "o gato dorme ao sol",
-         "o mercado abre cedo", "a mãe estende a roupa", "a chuva molha o adro", "as gaivotas sobre o cais",
-         "a velha conta as horas", "o sol aquece a pedra", "a lenha arde no fogão", "o pão coze no forno",
-         "o rio leva as folhas", "o vento abre a janela", "as flores abrem de manhã", "o gato espreita o quintal",
-         "o musgo cobre o muro", "a luz acende na rua", "a água corre no rego", "as castanhas estalam",
-         "o avô dorme na cadeira", "as abelhas no alecrim", "a serra fica azul", "o mar apaga os passos",
-         "o cais espera os barcos"]
+FIVE = [
+    "Chuva de verão",
+    "Folhas no quintal",
+    "Manhã de neblina",
+    "Lua sobre o rio",
+    "Vento de outono",
+    "Praia sem ninguém",
+    "Neve na serra",
+    "Cheiro a pão quente",
+    "Frio de janeiro",
+    "Ondas na areia",
+    "Silêncio na aldeia",
+    "Velha oliveira",
+    "Pássaros no fio",
+    "Varanda vazia",
+    "Roupa no varal",
+    "Trovão ao longe",
+    "Nuvens sobre o mar",
+    "Janela aberta",
+    "Ponte de pedra",
+    "Vinha em setembro",
+    "Bruma no vale",
+]
+SEVEN = [
+    "no telhado de zinco",
+    "o vento leva o outono",
+    "a avó fecha a janela",
+    "o rio canta entre as pedras",
+    "a cidade ainda dorme",
+    "um cão ladra na estrada",
+    "o padeiro abre a porta",
+    "a areia guarda os passos",
+    "a maré leva as conchas",
+    "um velho lê o jornal",
+    "as folhas dançam no adro",
+    "o gato dorme ao sol",
+    "o mercado abre cedo",
+    "a mãe estende a roupa",
+    "a chuva molha o adro",
+    "as gaivotas sobre o cais",
+    "a velha conta as horas",
+    "o sol aquece a pedra",
+    "a lenha arde no fogão",
+    "o pão coze no forno",
+    "o rio leva as folhas",
+    "o vento abre a janela",
+    "as flores abrem de manhã",
+    "o gato espreita o quintal",
+    "o musgo cobre o muro",
+    "a luz acende na rua",
+    "a água corre no rego",
+    "as castanhas estalam",
+    "o avô dorme na cadeira",
+    "as abelhas no alecrim",
+    "a serra fica azul",
+    "o mar apaga os passos",
+    "o cais espera os barcos",
+]
 HAIKU = [f"{FIVE[i % 21]}\n{SEVEN[i % 33]}\n{FIVE[(i * 5 + 7) % 21]}" for i in range(66) if i % 21 != 14][:60]
 PACK_YAML = """\
 code: pt
@@ -112,13 +162,18 @@ class Models:
         if text in TOPICS:  # draft-prompts: one request per topic
             i = TOPICS.index(text)
             prompt = FRAMES[i % len(FRAMES)].format(text)
-            return {3: f"Write a haiku about {text}", 6: f'Claro! Aqui está um pedido:\n\n"{prompt}"',
-                    8: "Claro, com todo o gosto! Diga-me se precisar de mais alguma coisa."}.get(i % 12, prompt)
+            return {
+                3: f"Write a haiku about {text}",
+                6: f'Claro! Aqui está um pedido:\n\n"{prompt}"',
+                8: "Claro, com todo o gosto! Diga-me se precisar de mais alguma coisa.",
+            }.get(i % 12, prompt)
         i = self.prompts.setdefault(text, len(self.prompts))  # a request: answer with a haiku
         haiku = HAIKU[i % len(HAIKU)]
-        return {2: "Noite de São João\n" + haiku.split("\n", 1)[1],  # a 6-syllable first line: form fail
-                5: f"Aqui está o seu haiku:\n\n{haiku}\n\nEspero que goste!",
-                7: "Lluvia de abril\nlos tejados del pueblo\ncantan despacio"}.get(i % 8, haiku)  # Spanish
+        return {
+            2: "Noite de São João\n" + haiku.split("\n", 1)[1],  # a 6-syllable first line: form fail
+            5: f"Aqui está o seu haiku:\n\n{haiku}\n\nEspero que goste!",
+            7: "Lluvia de abril\nlos tejados del pueblo\ncantan despacio",
+        }.get(i % 8, haiku)  # Spanish
 
 
 def review(env: dict[str, str]) -> str:
@@ -136,9 +191,11 @@ def review(env: dict[str, str]) -> str:
     examples = [r for r in records if r.metadata["kind"] == "example"]
     polite = next(r for r in prompts if r.fields["draft"].endswith(", por favor"))
     prompts.remove(polite)
-    edits = {prompts[0].id: prompts[0].fields["draft"].replace("Escreva", "Escreve"),  # the informal voice
-             polite.id: polite.fields["draft"].replace(", por favor", ""),
-             examples[0].id: examples[0].fields["draft"].rsplit("\n", 1)[0] + "\nSilêncio na aldeia"}
+    edits = {
+        prompts[0].id: prompts[0].fields["draft"].replace("Escreva", "Escreve"),  # the informal voice
+        polite.id: polite.fields["draft"].replace(", por favor", ""),
+        examples[0].id: examples[0].fields["draft"].rsplit("\n", 1)[0] + "\nSilêncio na aldeia",
+    }
     rejected = {prompts[2].id, prompts[3].id, prompts[4].id, examples[1].id}
     pending = {prompts[5].id, prompts[6].id, examples[2].id}
     answered = []
@@ -148,8 +205,9 @@ def review(env: dict[str, str]) -> str:
             continue
         choice = "edit" if record.id in edits else "reject" if record.id in rejected else "accept"
         record.responses.add(rg.Response("decision", choice, user_id=me, status="submitted"))
-        record.responses.add(rg.Response("edit", edits.get(record.id, record.fields["draft"]), user_id=me,
-                                         status="submitted"))
+        record.responses.add(
+            rg.Response("edit", edits.get(record.id, record.fields["draft"]), user_id=me, status="submitted")
+        )
         answered.append(record)
     dataset.records.log(answered)
     return f"{len(answered)} drafts answered ({len(edits)} edited, {len(rejected)} rejected), {len(pending)} left pending"
@@ -161,8 +219,13 @@ def main() -> None:
     cli = parser.parse_args()
     work = Path(cli.keep or tempfile.mkdtemp(prefix="ktokit-afternoon-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "KTOKIT_LANGUAGES": str(work / "languages"), "KTOKIT_CONFIG_DIR": str(work / "config"),
-           "HF_TOKEN": "", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "KTOKIT_LANGUAGES": str(work / "languages"),
+        "KTOKIT_CONFIG_DIR": str(work / "config"),
+        "HF_TOKEN": "",
+        "PYTHONPATH": str(ROOT),
+    }
     argilla = work / "argilla"
 
     def run(*args: str) -> None:
@@ -180,9 +243,18 @@ def main() -> None:
 
     (work / "topics.txt").write_text("\n".join(TOPICS) + "\n", encoding="utf-8")
     with OpenAIDouble(script=Models()) as api:
-        (work / "models.yaml").write_text(yaml.safe_dump({
-            "backend": "openai", "base_url": api.base_url, "concurrency": 8, "batch_size": 32, "max_retries": 1,
-            "models": [{"model": "org/model-a", "name": "a"}, {"model": "org/model-b", "name": "b"}]}))
+        (work / "models.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "backend": "openai",
+                    "base_url": api.base_url,
+                    "concurrency": 8,
+                    "batch_size": 32,
+                    "max_retries": 1,
+                    "models": [{"model": "org/model-a", "name": "a"}, {"model": "org/model-b", "name": "b"}],
+                }
+            )
+        )
         try:
             run("new-language", "pt", "--name", "Portuguese", "--native-name", "Português", "--counter", "es")
             (work / "languages" / "pt" / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
@@ -191,15 +263,28 @@ def main() -> None:
             run("draft-examples", "--language", "pt", "--models", "models.yaml")
             from ktokit.annotate.argilla_local import manager
 
-            manager.up(argilla, port=manager.free_port(), say=lambda _: None)  # a port of its own, then as usual
+            manager.up(
+                argilla, port=manager.free_port(), say=lambda _: None
+            )  # a port of its own, then as usual
             run("review-pack", "--language", "pt", "--local", "--argilla-dir", str(argilla))
             print(f"\n(reviewers in Argilla: {review(env)})")
             run("accept-pack", "--language", "pt")
             run("validate", "pt")
-            run(str(ROOT / "preference_gen.py"), "--language", "pt", "--models", "models.yaml", "--sample", "8")
+            run(
+                str(ROOT / "preference_gen.py"),
+                "--language",
+                "pt",
+                "--models",
+                "models.yaml",
+                "--sample",
+                "8",
+            )
         finally:
-            subprocess.run([sys.executable, "-m", "ktokit", "argilla", "--data-dir", str(argilla), "down"],
-                           env=env, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "ktokit", "argilla", "--data-dir", str(argilla), "down"],
+                env=env,
+                capture_output=True,
+            )
     if not cli.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -43,13 +43,17 @@ def records(pack, n: int, users: list[str], seed: int = 0) -> list[rg.Record]:
         completion = f"{pack.examples[i % len(pack.examples)]}\n({i})"
         first = "good" if rng.random() < GOOD_RATE[model] else "bad"
         second = first if rng.random() < 0.8 else ("bad" if first == "good" else "good")
-        out.append(rg.Record(
-            id=record_id(pack.code, prompt, completion),
-            fields={"prompt": prompt, "completion": completion},
-            metadata={"model": [model], "language": pack.code},
-            responses=[rg.Response("label", first, user_id=users[0], status="submitted"),
-                       rg.Response("label", second, user_id=users[1], status="submitted")],
-        ))
+        out.append(
+            rg.Record(
+                id=record_id(pack.code, prompt, completion),
+                fields={"prompt": prompt, "completion": completion},
+                metadata={"model": [model], "language": pack.code},
+                responses=[
+                    rg.Response("label", first, user_id=users[0], status="submitted"),
+                    rg.Response("label", second, user_id=users[1], status="submitted"),
+                ],
+            )
+        )
     return out
 
 
@@ -78,27 +82,48 @@ def main() -> None:
         for name in ("bench-a", "bench-b"):
             manager.add_annotator(name, workspace="en", data_dir=data_dir)
             users.append(str(client.users(username=name).id))
-        save_target("en", {"kind": "local", "data_dir": str(data_dir), "workspace": "en", "dataset": "haiku-en-bench"})
+        save_target(
+            "en", {"kind": "local", "data_dir": str(data_dir), "workspace": "en", "dataset": "haiku-en-bench"}
+        )
 
         start = time.perf_counter()
         batch = records(pack, args.records, users)
         for i in range(0, len(batch), 500):
-            dataset.records.log(batch[i:i + 500], batch_size=500)
+            dataset.records.log(batch[i : i + 500], batch_size=500)
         setup = time.perf_counter() - start
-        print(f"setup: {args.records} records with 2 submitted responses each logged in {setup:.1f} s "
-              f"({args.records / setup:.0f} records/s)")
+        print(
+            f"setup: {args.records} records with 2 submitted responses each logged in {setup:.1f} s "
+            f"({args.records / setup:.0f} records/s)"
+        )
 
         out = tmp / "kto"
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(ROOT / "export_kto.py"), "--language", "en", "--dpo", "--raw",
-                               "--test_size", "0.1", "--output_dir", str(out)], capture_output=True, text=True,
-                              cwd=ROOT, env=os.environ.copy())
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "export_kto.py"),
+                "--language",
+                "en",
+                "--dpo",
+                "--raw",
+                "--test_size",
+                "0.1",
+                "--output_dir",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=os.environ.copy(),
+        )
         wall = time.perf_counter() - start
         if proc.returncode:
             sys.exit(f"export failed:\n{proc.stderr}")
         print(proc.stdout.rstrip())
-        print(f"export_kto.py end to end: {wall:.1f} s, {args.records / wall:.0f} records/s "
-              f"(target < 60 s: {'met' if wall < 60 else 'MISSED'})")
+        print(
+            f"export_kto.py end to end: {wall:.1f} s, {args.records / wall:.0f} records/s "
+            f"(target < 60 s: {'met' if wall < 60 else 'MISSED'})"
+        )
 
         client2, ds, _ = connect("en")
         t0 = time.perf_counter()
@@ -108,8 +133,10 @@ def main() -> None:
         t2 = time.perf_counter()
         write_export(tmp / "kto-2", export.kto, export.summary, dpo=export.dpo, raw=export.raw)
         t3 = time.perf_counter()
-        print(f"in-process: read {t1 - t0:.1f} s ({len(fetched) / (t1 - t0):.0f} records/s), "
-              f"aggregate+shape {t2 - t1:.1f} s, write {t3 - t2:.1f} s")
+        print(
+            f"in-process: read {t1 - t0:.1f} s ({len(fetched) / (t1 - t0):.0f} records/s), "
+            f"aggregate+shape {t2 - t1:.1f} s, write {t3 - t2:.1f} s"
+        )
     finally:
         if args.keep:
             print(f"server left running; data dir {data_dir}")

@@ -30,8 +30,18 @@ from ktokit.packs.languages import load_pack  # noqa: E402
 
 
 def start_double(port: int, latency: float) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "openai_double.py"), "--port", str(port),
-                             "--latency", str(latency)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "openai_double.py"),
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     proc.stdout.readline()  # the "listening" line
     return proc
 
@@ -42,7 +52,9 @@ def one_at_a_time(base_url: str, models: list[str], messages: list[list[dict]], 
     with httpx.Client(base_url=base_url, timeout=60) as client:
         for model in models:
             for chat in messages:
-                r = client.post("/chat/completions", json={"model": model, "messages": chat, "max_tokens": max_tokens})
+                r = client.post(
+                    "/chat/completions", json={"model": model, "messages": chat, "max_tokens": max_tokens}
+                )
                 r.raise_for_status()
     return time.perf_counter() - start
 
@@ -59,8 +71,10 @@ def main() -> None:
     pack.prompts = [f"Write a haiku about the sea, variation {i}." for i in range(args.prompts)]
     shipped = load_model_set("default")
     base_url = f"http://127.0.0.1:{args.port}/v1"
-    models = [replace(m, backend="openai", base_url=base_url, concurrency=args.concurrency or m.concurrency)
-              for m in shipped.models]
+    models = [
+        replace(m, backend="openai", base_url=base_url, concurrency=args.concurrency or m.concurrency)
+        for m in shipped.models
+    ]
     model_set = replace(shipped, models=models)
     # Loading the pack's syllable counter is a one-off cost of the form check, the same for any way of
     # sending requests (the English dictionary: seconds); it is paid here, before the clocks start.
@@ -68,6 +82,7 @@ def main() -> None:
     start = time.perf_counter()
     get_counter(pack.form.counter).count("warm up")
     import ktokit.generate.pipeline  # noqa: F401
+
     counter_load = time.perf_counter() - start
     double = start_double(args.port, args.latency)
     try:
@@ -77,23 +92,43 @@ def main() -> None:
             result = run_plan(plan)
             kit, kit_cpu = time.perf_counter() - start, time.process_time() - cpu
         failures = sum(s["failures"] for s in result.stats.values())
-        sequential = one_at_a_time(base_url, [m.model for m in models], [pack.messages(p) for p in pack.prompts],
-                                   models[0].generation.get("max_new_tokens", 128))
+        sequential = one_at_a_time(
+            base_url,
+            [m.model for m in models],
+            [pack.messages(p) for p in pack.prompts],
+            models[0].generation.get("max_new_tokens", 128),
+        )
     finally:
         double.terminate()
         double.wait()
     n = args.prompts * len(models)
-    print(f"{args.prompts} prompts x {len(models)} models = {n} requests, {args.latency * 1000:.0f} ms per request "
-          f"(test double), kit concurrency {models[0].concurrency} per model")
-    print(f"counter load ({pack.form.counter}) + distilabel import, once per process, before the clocks: "
-          f"{counter_load:.2f} s")
-    print(f"kit (local runner):          {kit:6.2f} s  ({n / kit:6.1f} requests/s, {failures} failures, "
-          f"{kit_cpu:.2f} s CPU in this process)")
+    print(
+        f"{args.prompts} prompts x {len(models)} models = {n} requests, {args.latency * 1000:.0f} ms per request "
+        f"(test double), kit concurrency {models[0].concurrency} per model"
+    )
+    print(
+        f"counter load ({pack.form.counter}) + distilabel import, once per process, before the clocks: "
+        f"{counter_load:.2f} s"
+    )
+    print(
+        f"kit (local runner):          {kit:6.2f} s  ({n / kit:6.1f} requests/s, {failures} failures, "
+        f"{kit_cpu:.2f} s CPU in this process)"
+    )
     print(f"recipe (one at a time):      {sequential:6.2f} s  ({n / sequential:6.1f} requests/s)")
     print(f"speed-up:                    {sequential / kit:6.1f}x")
-    print(json.dumps({"requests": n, "latency_s": args.latency, "concurrency": models[0].concurrency,
-                      "kit_s": round(kit, 2), "kit_cpu_s": round(kit_cpu, 2), "one_at_a_time_s": round(sequential, 2),
-                      "speedup": round(sequential / kit, 1)}))
+    print(
+        json.dumps(
+            {
+                "requests": n,
+                "latency_s": args.latency,
+                "concurrency": models[0].concurrency,
+                "kit_s": round(kit, 2),
+                "kit_cpu_s": round(kit_cpu, 2),
+                "one_at_a_time_s": round(sequential, 2),
+                "speedup": round(sequential / kit, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

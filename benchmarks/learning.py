@@ -58,10 +58,12 @@ def gain_of(model_dir: Path) -> tuple[dict, dict]:
 
 def learning_line(base: dict, tuned: dict, flipped: dict) -> str:
     g, f = tuned["gain"], flipped["gain"]
-    return (f"learning: base {base['form_score']:.4f}, tuned {tuned['form_score']:.4f} "
-            f"(delta {g['delta']:+.4f}, 95% CI [{g['ci95'][0]:+.4f}, {g['ci95'][1]:+.4f}]), "
-            f"flipped {flipped['form_score']:.4f} (delta {f['delta']:+.4f}, 95% CI [{f['ci95'][0]:+.4f}, "
-            f"{f['ci95'][1]:+.4f}]), {tuned['completions']} completions each")
+    return (
+        f"learning: base {base['form_score']:.4f}, tuned {tuned['form_score']:.4f} "
+        f"(delta {g['delta']:+.4f}, 95% CI [{g['ci95'][0]:+.4f}, {g['ci95'][1]:+.4f}]), "
+        f"flipped {flipped['form_score']:.4f} (delta {f['delta']:+.4f}, 95% CI [{f['ci95'][0]:+.4f}, "
+        f"{f['ci95'][1]:+.4f}]), {tuned['completions']} completions each"
+    )
 
 
 def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
@@ -76,35 +78,76 @@ def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
     eval_flags = ["--eval", "--eval_prompts", str(args.eval_prompts), "--eval_seeds", str(args.eval_seeds)]
     start = time.perf_counter()
     try:
-        ensure_running(argilla_dir, port=free_port())  # a server of its own, beside yours; create_task finds it
-        run_step("preference_gen.py", "--language", language, "--sample", str(args.prompts), "--models",
-                 args.models, "--output", str(work / "generations"))
-        run_step("create_task.py", "--language", language, "--local", "--argilla_dir", str(argilla_dir),
-                 "--generations", str(work / "generations"))
+        ensure_running(
+            argilla_dir, port=free_port()
+        )  # a server of its own, beside yours; create_task finds it
+        run_step(
+            "preference_gen.py",
+            "--language",
+            language,
+            "--sample",
+            str(args.prompts),
+            "--models",
+            args.models,
+            "--output",
+            str(work / "generations"),
+        )
+        run_step(
+            "create_task.py",
+            "--language",
+            language,
+            "--local",
+            "--argilla_dir",
+            str(argilla_dir),
+            "--generations",
+            str(work / "generations"),
+        )
         votes = simulate_ratings(language, noise=args.noise)
         print(f"{votes} simulated ratings (👍 for a form-check pass, {args.noise:.0%} noise)", flush=True)
         run_step("export_kto.py", "--language", language, "--output_dir", str(work / "kto"))
         rows = flip_labels(work / "kto", work / "kto-flipped")
         for name, data in (("tuned", "kto"), ("flipped", "kto-flipped")):
-            run_step("train_kto.py", "--config", args.recipe, "--language", language, "--dataset_name",
-                     str(work / data), "--output_dir", str(work / name), *eval_flags)
+            run_step(
+                "train_kto.py",
+                "--config",
+                args.recipe,
+                "--language",
+                language,
+                "--dataset_name",
+                str(work / data),
+                "--output_dir",
+                str(work / name),
+                *eval_flags,
+            )
     finally:
         down(argilla_dir, say=lambda *a, **k: None)
     base, tuned = gain_of(work / "tuned")
     base_again, flipped = gain_of(work / "flipped")
     if base_again["form_score"] != base["form_score"]:
-        print(f"note: the base scored {base_again['form_score']} in the flipped run, {base['form_score']} in the "
-              "tuned one (same prompts and seeds: sampling differs on this machine)")
+        print(
+            f"note: the base scored {base_again['form_score']} in the flipped run, {base['form_score']} in the "
+            "tuned one (same prompts and seeds: sampling differs on this machine)"
+        )
     wall = time.perf_counter() - start
     line = learning_line(base, tuned, flipped)
     ok = tuned["gain"]["ci95"][0] > 0 and flipped["gain"]["delta"] < tuned["gain"]["delta"]
-    return {"language": language, "line": line, "ok": ok, "rows": rows, "wall_s": round(wall), "base": base,
-            "tuned": tuned, "flipped": flipped}
+    return {
+        "language": language,
+        "line": line,
+        "ok": ok,
+        "rows": rows,
+        "wall_s": round(wall),
+        "base": base,
+        "tuned": tuned,
+        "flipped": flipped,
+    }
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| pack | rows | base | tuned | delta (95% CI) | pass base → tuned | flipped | delta (95% CI) | wall |",
-             "|---|---:|---:|---:|---|---|---:|---|---:|"]
+    lines = [
+        "| pack | rows | base | tuned | delta (95% CI) | pass base → tuned | flipped | delta (95% CI) | wall |",
+        "|---|---:|---:|---:|---|---|---:|---|---:|",
+    ]
     for r in results:
         b, t, f = r["base"], r["tuned"], r["flipped"]
         g, fg = t["gain"], f["gain"]
@@ -112,7 +155,8 @@ def table(results: list[dict]) -> str:
             f"| {r['language']} | {r['rows']} | {b['form_score']:.3f} | {t['form_score']:.3f} | "
             f"{g['delta']:+.3f} [{g['ci95'][0]:+.3f}, {g['ci95'][1]:+.3f}] | {b['pass_rate']:.0%} → "
             f"{t['pass_rate']:.0%} | {f['form_score']:.3f} | {fg['delta']:+.3f} [{fg['ci95'][0]:+.3f}, "
-            f"{fg['ci95'][1]:+.3f}] | {r['wall_s'] // 60} min {r['wall_s'] % 60:02d} s |")
+            f"{fg['ci95'][1]:+.3f}] | {r['wall_s'] // 60} min {r['wall_s'] % 60:02d} s |"
+        )
     return "\n".join(lines)
 
 
@@ -122,13 +166,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", action="append", help="a pack code (repeat for several)")
     parser.add_argument("--all", action="store_true", help="every shipped pack")
-    parser.add_argument("--prompts", type=int, default=72, help="prompts generated for and rated (the first N)")
+    parser.add_argument(
+        "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
+    )
     parser.add_argument("--eval_prompts", type=int, default=40, help="held-out prompts (the pack's last N)")
     parser.add_argument("--eval_seeds", type=int, default=8, help="completions per held-out prompt and model")
     parser.add_argument("--models", default="offline", help="model set that generates")
     parser.add_argument("--recipe", default=RECIPE, help="training recipe for both runs")
-    parser.add_argument("--noise", type=float, default=0.15, help="share of simulated votes flipped at random")
-    parser.add_argument("--workdir", help="keep every run's files here (default: a temporary folder, removed)")
+    parser.add_argument(
+        "--noise", type=float, default=0.15, help="share of simulated votes flipped at random"
+    )
+    parser.add_argument(
+        "--workdir", help="keep every run's files here (default: a temporary folder, removed)"
+    )
     args = parser.parse_args()
     languages = pack_codes() if args.all else (args.language or ["en"])
     root = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="ktokit-learning-"))

@@ -39,7 +39,9 @@ def baseline(code: str):
     if code in PYPHEN_LANG:
         dic = pyphen.Pyphen(lang=PYPHEN_LANG[code])
         return "pyphen", lambda text: sum(len(dic.positions(w)) + 1 for w in _WORD_RE.findall(text.lower()))
-    return "1/char", lambda text: sum(1 for ch in text if ch.isalnum() and ch not in "ゃゅょャュョぁぃぅぇぉァィゥェォ")
+    return "1/char", lambda text: sum(
+        1 for ch in text if ch.isalnum() and ch not in "ゃゅょャュョぁぃぅぇぉァィゥェォ"
+    )
 
 
 def accuracy(rows, fn) -> float:
@@ -74,8 +76,10 @@ def main() -> int:
         heur = 100.0 * sum(english.heuristic_syllables(w) in set(c) for w, c in held) / len(held)
         ref_fn = baseline("en")[1]
         ref = 100.0 * sum(ref_fn(w) in set(c) for w, c in held) / len(held)
-        print(f"en heuristic alone on {len(held)} held-out CMUdict words: {heur:.1f} % exact "
-              f"(pyphen {ref:.1f} %; target >= 90 %)")
+        print(
+            f"en heuristic alone on {len(held)} held-out CMUdict words: {heur:.1f} % exact "
+            f"(pyphen {ref:.1f} %; target >= 90 %)"
+        )
         worse += ["en heuristic < 90 %"] if heur < 90 else []
     print("targets met" if not worse else f"targets missed: {', '.join(worse)}")
     return 0 if not worse else 1

@@ -44,7 +44,9 @@ def main() -> int:
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
-    print("| language | model | build (s) | decoding | answers | non-empty | lines as asked | one line more | form pass |")
+    print(
+        "| language | model | build (s) | decoding | answers | non-empty | lines as asked | one line more | form pass |"
+    )
     print("|---|---|---:|---|---:|---:|---:|---:|---:|")
     totals = {"answers": 0, "non_empty": 0, "lines": 0, "longer": 0, "pass": 0}
     for code in args.languages:
@@ -56,22 +58,40 @@ def main() -> int:
             built = time.perf_counter() - start
             model, tokenizer = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
             for name, temperature, top_p in DECODINGS:
-                answers = complete(model, tokenizer, pack, prompts, temperature=temperature, seed=1,
-                                   max_new_tokens=48, top_p=top_p)
+                answers = complete(
+                    model,
+                    tokenizer,
+                    pack,
+                    prompts,
+                    temperature=temperature,
+                    seed=1,
+                    max_new_tokens=48,
+                    top_p=top_p,
+                )
                 non_empty = sum(bool(a.strip()) for a in answers)
                 lines = sum(line_count(a) == pack.form.lines for a in answers)
                 longer = sum(line_count(a) == (pack.form.lines or 0) + 1 for a in answers)
                 passed = sum(check_form(a, pack.form).passed for a in answers)
-                for key, value in (("answers", len(answers)), ("non_empty", non_empty), ("lines", lines),
-                                   ("longer", longer), ("pass", passed)):
+                for key, value in (
+                    ("answers", len(answers)),
+                    ("non_empty", non_empty),
+                    ("lines", lines),
+                    ("longer", longer),
+                    ("pass", passed),
+                ):
                     totals[key] += value
                 n = len(answers)
-                print(f"| {code} | seed {seed} | {built:.0f} | {name} | {n} | {non_empty / n:.0%} | {lines / n:.0%} "
-                      f"| {longer / n:.0%} | {passed / n:.0%} |", flush=True)
+                print(
+                    f"| {code} | seed {seed} | {built:.0f} | {name} | {n} | {non_empty / n:.0%} | {lines / n:.0%} "
+                    f"| {longer / n:.0%} | {passed / n:.0%} |",
+                    flush=True,
+                )
                 built = 0.0
     n = max(totals["answers"], 1)
-    print(f"tiny models: {totals['answers']} answers, non-empty {totals['non_empty'] / n:.1%}, "
-          f"lines as asked {totals['lines'] / n:.1%}, one line more {totals['longer'] / n:.1%}, form pass {totals['pass'] / n:.1%}")
+    print(
+        f"tiny models: {totals['answers']} answers, non-empty {totals['non_empty'] / n:.1%}, "
+        f"lines as asked {totals['lines'] / n:.1%}, one line more {totals['longer'] / n:.1%}, form pass {totals['pass'] / n:.1%}"
+    )
     return 0
 
 

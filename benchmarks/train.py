@@ -53,21 +53,67 @@ def write_dataset(language: str, folder: Path, rows: int = 64) -> Path:
             example = pack.examples[i % len(pack.examples)]
             good = i % 2 == 0
             completion = example if good else " ".join(example.split("\n"))[::-1]
-            fh.write(json.dumps({"prompt": pack.messages(prompt),
-                                 "completion": [{"role": "assistant", "content": completion}],
-                                 "label": good}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "prompt": pack.messages(prompt),
+                        "completion": [{"role": "assistant", "content": completion}],
+                        "label": good,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     return folder
 
 
 def common_args(model: str, data: Path, steps: int, batch: int, cpu: bool) -> list[str]:
     args = [
-        "--model_name_or_path", model, "--dataset_name", str(data), "--dtype", "float32",
-        "--use_peft", "true", "--lora_r", "8", "--lora_alpha", "16", "--lora_dropout", "0.0",
-        "--lora_target_modules", "q_proj", "k_proj", "v_proj", "o_proj",
-        "--per_device_train_batch_size", str(batch), "--max_steps", str(steps), "--learning_rate", "5e-4",
-        "--beta", "0.1", "--max_length", "256", "--desirable_weight", "1.0", "--undesirable_weight", "1.0",
-        "--logging_steps", str(max(1, steps // 4)), "--save_strategy", "no", "--report_to", "none",
-        "--seed", "0", "--gradient_checkpointing", "false", "--disable_tqdm", "true",
+        "--model_name_or_path",
+        model,
+        "--dataset_name",
+        str(data),
+        "--dtype",
+        "float32",
+        "--use_peft",
+        "true",
+        "--lora_r",
+        "8",
+        "--lora_alpha",
+        "16",
+        "--lora_dropout",
+        "0.0",
+        "--lora_target_modules",
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "--per_device_train_batch_size",
+        str(batch),
+        "--max_steps",
+        str(steps),
+        "--learning_rate",
+        "5e-4",
+        "--beta",
+        "0.1",
+        "--max_length",
+        "256",
+        "--desirable_weight",
+        "1.0",
+        "--undesirable_weight",
+        "1.0",
+        "--logging_steps",
+        str(max(1, steps // 4)),
+        "--save_strategy",
+        "no",
+        "--report_to",
+        "none",
+        "--seed",
+        "0",
+        "--gradient_checkpointing",
+        "false",
+        "--disable_tqdm",
+        "true",
     ]
     return args + (["--use_cpu", "true", "--bf16", "false"] if cpu else ["--bf16", "false"])
 
@@ -90,19 +136,27 @@ def run_one(cmd: list[str], env: dict) -> dict:
     fields = dict(re.findall(r"'(\w+)': '?([-+\d.e]+)'?", final[-1].group(0)))
     num_tokens = [float(t) for t in re.findall(r"'num_tokens': '?([-+\d.e]+)'?", text)]
     runtime = float(fields["train_runtime"])
-    out = {"steps_per_s": float(fields["train_steps_per_second"]), "train_runtime_s": runtime,
-           "tokens_per_s": (num_tokens[-1] / runtime) if num_tokens else None,
-           "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024}
+    out = {
+        "steps_per_s": float(fields["train_steps_per_second"]),
+        "train_runtime_s": runtime,
+        "tokens_per_s": (num_tokens[-1] / runtime) if num_tokens else None,
+        "wall_s": wall,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--language", help="pack for the tiny model and data (default: en, else the first usable)")
+    parser.add_argument(
+        "--language", help="pack for the tiny model and data (default: en, else the first usable)"
+    )
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch", type=int, default=8, help="per-device batch size")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each script, alternating")
-    parser.add_argument("--threads", type=int, help="torch threads per run (OMP_NUM_THREADS); 1 steadies a busy CPU")
+    parser.add_argument(
+        "--threads", type=int, help="torch threads per run (OMP_NUM_THREADS); 1 steadies a busy CPU"
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -129,8 +183,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, cmd in scripts.items():
                 results[name].append(run_one(cmd, env))
                 r = results[name][-1]
-                print(f"run {i + 1} {name:7s} {r['steps_per_s']:.3f} steps/s  {r['tokens_per_s'] or 0:.0f} tok/s  "
-                      f"peak RSS {r['peak_rss_mb']:.0f} MB  wall {r['wall_s']:.1f} s", flush=True)
+                print(
+                    f"run {i + 1} {name:7s} {r['steps_per_s']:.3f} steps/s  {r['tokens_per_s'] or 0:.0f} tok/s  "
+                    f"peak RSS {r['peak_rss_mb']:.0f} MB  wall {r['wall_s']:.1f} s",
+                    flush=True,
+                )
 
     def med(name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[name])
@@ -139,28 +196,47 @@ def main(argv: list[str] | None = None) -> int:
         return max(r[key] for r in results[name])
 
     device = torch.cuda.get_device_name(0) if not cpu else f"CPU ({os.cpu_count()} cores)"
-    print(f"\ntiny model {language} ({Path(model).name}), batch {args.batch}, {args.steps} steps, "
-          f"{args.repeats} runs each, {device}" + (f", {args.threads} thread(s)" if args.threads else "") + "\n")
+    print(
+        f"\ntiny model {language} ({Path(model).name}), batch {args.batch}, {args.steps} steps, "
+        f"{args.repeats} runs each, {device}" + (f", {args.threads} thread(s)" if args.threads else "") + "\n"
+    )
     print("| Script | best steps/s | median steps/s | median tokens/s | peak RSS (MB) | median wall (s) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, label in (("trl", "trl/scripts/kto.py"), ("ktokit", "train_kto.py")):
-        print(f"| {label} | {best(name, 'steps_per_s'):.3f} | {med(name, 'steps_per_s'):.3f} | "
-              f"{med(name, 'tokens_per_s'):.0f} | {max(r['peak_rss_mb'] for r in results[name]):.0f} | "
-              f"{med(name, 'wall_s'):.1f} |")
+        print(
+            f"| {label} | {best(name, 'steps_per_s'):.3f} | {med(name, 'steps_per_s'):.3f} | "
+            f"{med(name, 'tokens_per_s'):.0f} | {max(r['peak_rss_mb'] for r in results[name]):.0f} | "
+            f"{med(name, 'wall_s'):.1f} |"
+        )
     # The verdict uses the medians of runs taken in alternation: a ratio of two best-of-N figures
     # hangs on one outlier run (TRL's own runs spread by ~7 % on this machine). Both are printed.
     ratio = med("ktokit", "steps_per_s") / med("trl", "steps_per_s")
     best_ratio = best("ktokit", "steps_per_s") / best("trl", "steps_per_s")
-    spread = {n: (max(r["steps_per_s"] for r in results[n]) / min(r["steps_per_s"] for r in results[n]) - 1)
-              for n in results}
+    spread = {
+        n: (max(r["steps_per_s"] for r in results[n]) / min(r["steps_per_s"] for r in results[n]) - 1)
+        for n in results
+    }
     verdict = "within" if ratio >= 0.95 else "NOT within"
-    print(f"\ntrain_kto.py: {ratio:.1%} of TRL's steps/s, median of {args.repeats} ({verdict} the 5 % target); "
-          f"best of {args.repeats}: {best_ratio:.1%}; run-to-run spread: TRL {spread['trl']:.0%}, "
-          f"kit {spread['ktokit']:.0%}")
+    print(
+        f"\ntrain_kto.py: {ratio:.1%} of TRL's steps/s, median of {args.repeats} ({verdict} the 5 % target); "
+        f"best of {args.repeats}: {best_ratio:.1%}; run-to-run spread: TRL {spread['trl']:.0%}, "
+        f"kit {spread['ktokit']:.0%}"
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps({"language": language, "device": device, "steps": args.steps,
-                                               "batch": args.batch, "runs": results, "ratio": ratio,
-                                               "best_ratio": best_ratio}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "language": language,
+                    "device": device,
+                    "steps": args.steps,
+                    "batch": args.batch,
+                    "runs": results,
+                    "ratio": ratio,
+                    "best_ratio": best_ratio,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -59,8 +59,17 @@ def cmd_languages(args: argparse.Namespace) -> int:
         try:
             pack = load_pack(code)
             problems = pack_problems(pack)
-            rows.append((code, pack.name, pack.native_name, str(len(pack.prompts)), str(len(pack.examples)),
-                         pack.form.describe(), "ok" if not problems else f"{len(problems)} to fix"))
+            rows.append(
+                (
+                    code,
+                    pack.name,
+                    pack.native_name,
+                    str(len(pack.prompts)),
+                    str(len(pack.examples)),
+                    pack.form.describe(),
+                    "ok" if not problems else f"{len(problems)} to fix",
+                )
+            )
         except KitError as exc:
             rows.append((code, "?", "", "", "", "", f"broken: {exc}"))
     if args.json:
@@ -117,8 +126,12 @@ def cmd_count(args: argparse.Namespace) -> int:
         if not text.strip():
             continue
         c = counter.count(text)
-        print(json.dumps({"text": text, "count": c.count, "alternatives": list(c.alternatives)},
-                         ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {"text": text, "count": c.count, "alternatives": list(c.alternatives)}, ensure_ascii=False
+            ),
+            flush=True,
+        )
     return 0
 
 
@@ -174,10 +187,18 @@ def cmd_argilla(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ktokit.train.evaluation import evaluate_adapter, summary_table
 
-    summary, out = evaluate_adapter(args.language, args.adapter, base=args.base, dataset=args.dataset,
-                                    prompts=args.prompts, seeds=args.seeds, temperatures=args.temperature,
-                                    max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                                    output=args.output)
+    summary, out = evaluate_adapter(
+        args.language,
+        args.adapter,
+        base=args.base,
+        dataset=args.dataset,
+        prompts=args.prompts,
+        seeds=args.seeds,
+        temperatures=args.temperature,
+        max_new_tokens=args.max_new_tokens,
+        batch_size=args.batch_size,
+        output=args.output,
+    )
     print(summary_table(summary), end="")
     print(f"files: {out}/ (completions.jsonl, results-*.json, summary.md)")
     return 0
@@ -186,9 +207,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_demo_space(args: argparse.Namespace) -> int:
     from ktokit.demo.space import demo_space
 
-    return demo_space(args.language, args.adapter, base=args.base, space=args.space, private=args.private,
-                      hardware=args.hardware, sleep_time=args.sleep_time, dry_run=args.dry_run,
-                      serve_port=args.serve, output=args.output)
+    return demo_space(
+        args.language,
+        args.adapter,
+        base=args.base,
+        space=args.space,
+        private=args.private,
+        hardware=args.hardware,
+        sleep_time=args.sleep_time,
+        dry_run=args.dry_run,
+        serve_port=args.serve,
+        output=args.output,
+    )
 
 
 def cmd_draft_prompts(args: argparse.Namespace) -> int:
@@ -206,12 +236,17 @@ def cmd_draft_examples(args: argparse.Namespace) -> int:
 
 
 def _add_drafting(sub: argparse._SubParsersAction) -> None:
-    models = ("model set: a YAML file or a shipped name, as for preference_gen.py (default: `default` with a "
-              "Hugging Face token, else `offline`)")
+    models = (
+        "model set: a YAML file or a shipped name, as for preference_gen.py (default: `default` with a "
+        "Hugging Face token, else `offline`)"
+    )
     runner = "`local` (threads in this process) or `distilabel` (distilabel's multi-process runner)"
-    p = sub.add_parser("draft-prompts", help="draft a pack's prompts: translated from another pack, or from topics",
-                       description="Draft prompts for a pack with a model set; cleaned, de-duplicated and "
-                                   "language-checked drafts go to outputs/CODE/drafts/prompts.jsonl.")
+    p = sub.add_parser(
+        "draft-prompts",
+        help="draft a pack's prompts: translated from another pack, or from topics",
+        description="Draft prompts for a pack with a model set; cleaned, de-duplicated and "
+        "language-checked drafts go to outputs/CODE/drafts/prompts.jsonl.",
+    )
     p.add_argument("--language", "-l", required=True, help="the pack to draft for, e.g. pt")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--from", dest="source", metavar="CODE", help="translate this pack's prompts, e.g. en")
@@ -221,10 +256,13 @@ def _add_drafting(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runner", default="local", choices=["local", "distilabel"], help=runner)
     p.set_defaults(func=cmd_draft_prompts)
 
-    p = sub.add_parser("draft-examples", help="draft a pack's examples: answers that pass its form check",
-                       description="Draft examples for a pack with a model set: answers to its prompts (and "
-                                   "drafted prompts) that pass the form and language checks, de-duplicated, "
-                                   "go to outputs/CODE/drafts/examples.jsonl.")
+    p = sub.add_parser(
+        "draft-examples",
+        help="draft a pack's examples: answers that pass its form check",
+        description="Draft examples for a pack with a model set: answers to its prompts (and "
+        "drafted prompts) that pass the form and language checks, de-duplicated, "
+        "go to outputs/CODE/drafts/examples.jsonl.",
+    )
     p.add_argument("--language", "-l", required=True, help="the pack to draft for, e.g. pt")
     p.add_argument("--models", "-m", help=models)
     p.add_argument("--n", type=int, help="answer only the first N prompts (default: all)")
@@ -244,10 +282,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_review_pack(args: argparse.Namespace) -> int:
     from ktokit.draft.review import ReviewArguments, review_pack
 
-    review_pack(ReviewArguments(language=args.language, local=args.local, space=args.space, drafts=args.drafts,
-                                dataset_name=args.dataset_name, min_submitted=args.min_submitted,
-                                private=args.private, storage=args.storage, space_url=args.space_url,
-                                argilla_dir=args.argilla_dir))
+    review_pack(
+        ReviewArguments(
+            language=args.language,
+            local=args.local,
+            space=args.space,
+            drafts=args.drafts,
+            dataset_name=args.dataset_name,
+            min_submitted=args.min_submitted,
+            private=args.private,
+            storage=args.storage,
+            space_url=args.space_url,
+            argilla_dir=args.argilla_dir,
+        )
+    )
     return 0
 
 
@@ -260,16 +308,23 @@ def cmd_accept_pack(args: argparse.Namespace) -> int:
 
 
 def _add_reviewing(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("review-pack", help="drafted prompts and examples → an Argilla review dataset "
-                                           "(accept / edit / reject)",
-                       description="Drafts of a new pack (outputs/CODE/drafts/) as an Argilla dataset where "
-                                   "speakers accept, edit or reject each; a rerun adds only new drafts.")
+    p = sub.add_parser(
+        "review-pack",
+        help="drafted prompts and examples → an Argilla review dataset (accept / edit / reject)",
+        description="Drafts of a new pack (outputs/CODE/drafts/) as an Argilla dataset where "
+        "speakers accept, edit or reject each; a rerun adds only new drafts.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code, e.g. pt")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--local", action="store_true", help="the local Argilla server (the default)")
-    g.add_argument("--space", metavar="ORG/NAME", help="the language's Argilla Space (provisioned on first use)")
-    p.add_argument("--drafts", metavar="FOLDER", help="where prompts.jsonl / examples.jsonl are "
-                                                      "(default: outputs/CODE/drafts)")
+    g.add_argument(
+        "--space", metavar="ORG/NAME", help="the language's Argilla Space (provisioned on first use)"
+    )
+    p.add_argument(
+        "--drafts",
+        metavar="FOLDER",
+        help="where prompts.jsonl / examples.jsonl are (default: outputs/CODE/drafts)",
+    )
     p.add_argument("--dataset-name", help="default: review-CODE")
     p.add_argument("--min-submitted", type=int, default=1, help="reviewers per draft (default 1)")
     p.add_argument("--private", action="store_true", help="a new Space is private")
@@ -278,9 +333,12 @@ def _add_reviewing(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--argilla-dir", help="data dir of the local server (default: $KTOKIT_HOME/argilla)")
     p.set_defaults(func=cmd_review_pack)
 
-    p = sub.add_parser("accept-pack", help="accepted and edited drafts → prompts.txt / examples.txt, then validate",
-                       description="Reads the submitted review answers and appends the accepted and edited "
-                                   "drafts to the pack (never twice, never deleting a line), then validates it.")
+    p = sub.add_parser(
+        "accept-pack",
+        help="accepted and edited drafts → prompts.txt / examples.txt, then validate",
+        description="Reads the submitted review answers and appends the accepted and edited "
+        "drafts to the pack (never twice, never deleting a line), then validates it.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code, e.g. pt")
     p.add_argument("--dataset-name", help="default: the one review-pack recorded")
     p.set_defaults(func=cmd_accept_pack)
@@ -297,7 +355,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
         raise KitError("say which: --language CODE, or --all for every language with a task")
     languages = recorded_languages() if args.all else [args.language]
     if not languages:
-        raise KitError("no language has an annotation task yet: run `python create_task.py --language CODE` first")
+        raise KitError(
+            "no language has an annotation task yet: run `python create_task.py --language CODE` first"
+        )
     failed = 0
     for n, language in enumerate(languages):
         try:
@@ -320,9 +380,19 @@ def cmd_progress(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from ktokit.campaign.dashboard_space import dashboard
 
-    return dashboard(args.language, space=args.space, private=args.private, hardware=args.hardware,
-                     sleep_time=args.sleep_time, dry_run=args.dry_run, serve_port=args.serve, output=args.output,
-                     backup_to=args.backup_to, backup_every=args.backup_every, min_submitted=args.min_submitted)
+    return dashboard(
+        args.language,
+        space=args.space,
+        private=args.private,
+        hardware=args.hardware,
+        sleep_time=args.sleep_time,
+        dry_run=args.dry_run,
+        serve_port=args.serve,
+        output=args.output,
+        backup_to=args.backup_to,
+        backup_every=args.backup_every,
+        min_submitted=args.min_submitted,
+    )
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -331,13 +401,19 @@ def cmd_backup(args: argparse.Namespace) -> int:
     b = backup(args.language, args.to, only_if_changed=args.only_if_changed)
     r = b["responses"]
     if not b["changed"]:
-        print(f"unchanged since the last backup in {b['target']} (fingerprint {b['fingerprint'][:12]}): nothing written")
+        print(
+            f"unchanged since the last backup in {b['target']} (fingerprint {b['fingerprint'][:12]}): nothing written"
+        )
         return 0
     print(f"backed up {b['dataset']} to {b['target']}")
-    print(f"  {b['records']} records, {r['submitted']} submitted, {r['draft']} draft, {r['discarded']} discarded "
-          f"answers by {b['annotators']} annotators (fingerprint {b['fingerprint'][:12]})")
-    print(f"restore with: python -m ktokit restore --language {args.language} --from {args.to} --local "
-          "(or --space ORG/NAME)")
+    print(
+        f"  {b['records']} records, {r['submitted']} submitted, {r['draft']} draft, {r['discarded']} discarded "
+        f"answers by {b['annotators']} annotators (fingerprint {b['fingerprint'][:12]})"
+    )
+    print(
+        f"restore with: python -m ktokit restore --language {args.language} --from {args.to} --local "
+        "(or --space ORG/NAME)"
+    )
     return 0
 
 
@@ -346,16 +422,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     r = restore(args.language, args.source, space=args.space, local=args.local, argilla_dir=args.argilla_dir)
     print(f"restored {r['dataset']} into {r['where']}{' (dataset created)' if r['dataset_created'] else ''}")
-    print(f"  records: {r['records_added']} added, {r['records_existing']} already there; "
-          f"answers added: {r['responses_added']}; annotators: {r['annotators']} "
-          f"({len(r['annotators_created'])} recreated)")
+    print(
+        f"  records: {r['records_added']} added, {r['records_existing']} already there; "
+        f"answers added: {r['responses_added']}; annotators: {r['annotators']} "
+        f"({len(r['annotators_created'])} recreated)"
+    )
     if r["annotators_created"]:
         names = ", ".join(r["annotators_created"])
         if r["kind"] == "space":
             print(f"  recreated {names}: they sign in with Hugging Face as before (matched by username)")
         else:
-            print(f"  recreated {names} with passwords nobody knows: give each one a new password with "
-                  "`python -m ktokit argilla reset-password NAME`")
+            print(
+                f"  recreated {names} with passwords nobody knows: give each one a new password with "
+                "`python -m ktokit argilla reset-password NAME`"
+            )
     print(f"export_kto.py --language {args.language} now reads this server")
     return 0
 
@@ -366,11 +446,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def _add_argilla(sub: argparse._SubParsersAction) -> None:
     from ktokit.annotate.argilla_local.manager import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKSPACE
 
-    parser = sub.add_parser("argilla", help="the local Argilla server: up, down, status, logs, add-annotator",
-                            description="A real Argilla server on this machine (API + annotation UI), no Docker, "
-                                        "no Elasticsearch.")
-    parser.add_argument("--data-dir", default=None, help="where the database, logs and credentials live (default: "
-                        "$KTOKIT_HOME/argilla, KTOKIT_HOME defaulting to ~/.cache/ktokit)")
+    parser = sub.add_parser(
+        "argilla",
+        help="the local Argilla server: up, down, status, logs, add-annotator",
+        description="A real Argilla server on this machine (API + annotation UI), no Docker, "
+        "no Elasticsearch.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the database, logs and credentials live (default: "
+        "$KTOKIT_HOME/argilla, KTOKIT_HOME defaulting to ~/.cache/ktokit)",
+    )
     parser.set_defaults(func=cmd_argilla)
     common = argparse.ArgumentParser(add_help=False)  # --data-dir after the subcommand works too
     common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -378,8 +465,11 @@ def _add_argilla(sub: argparse._SubParsersAction) -> None:
     add = functools.partial(commands.add_parser, parents=[common])
     p = add("up", help="start the server, its worker and Redis (creates them on first run)")
     p.add_argument("--port", type=int, default=None, help=f"default: the last one used, else {DEFAULT_PORT}")
-    p.add_argument("--host", default=None,
-                   help=f"default: the last one used, else {DEFAULT_HOST}; 0.0.0.0 for a workshop LAN")
+    p.add_argument(
+        "--host",
+        default=None,
+        help=f"default: the last one used, else {DEFAULT_HOST}; 0.0.0.0 for a workshop LAN",
+    )
     add("down", help="stop everything (the data stays)")
     p = add("status", help="URL, health, datasets and record counts")
     p.add_argument("--json", action="store_true", help="machine-readable, with the credentials file's path")
@@ -393,42 +483,76 @@ def _add_argilla(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_campaign(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("progress", help="records done, answers by status and the annotator leaderboard",
-                       description="How far a language's annotation is, and who is carrying it (Argilla's own "
-                                   "progress API, on the server create_task.py recorded).")
+    p = sub.add_parser(
+        "progress",
+        help="records done, answers by status and the annotator leaderboard",
+        description="How far a language's annotation is, and who is carrying it (Argilla's own "
+        "progress API, on the server create_task.py recorded).",
+    )
     p.add_argument("--language", "-l", help="pack code of the task")
     p.add_argument("--all", action="store_true", help="every language that has a task")
     p.add_argument("--json", action="store_true", help="one JSON object per language")
-    p.add_argument("--min-submitted", type=int, default=None,
-                   help="submitted answers that complete a record (default: the task's own)")
+    p.add_argument(
+        "--min-submitted",
+        type=int,
+        default=None,
+        help="submitted answers that complete a record (default: the task's own)",
+    )
     p.set_defaults(func=cmd_progress)
 
-    p = sub.add_parser("backup", help="back up a language's dataset, every answer included, to a folder or the Hub",
-                       description="Settings, records, suggestions, metadata and every answer with its status and "
-                                   "its author's username, into DIR/<language>/ or a private Hub dataset repo.")
+    p = sub.add_parser(
+        "backup",
+        help="back up a language's dataset, every answer included, to a folder or the Hub",
+        description="Settings, records, suggestions, metadata and every answer with its status and "
+        "its author's username, into DIR/<language>/ or a private Hub dataset repo.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code of the task")
-    p.add_argument("--to", required=True, metavar="DIR_OR_REPO",
-                   help="a folder, or a Hub dataset repo ORG/NAME (created private); a new local folder "
-                        "that looks like ORG/NAME: write ./ORG/NAME")
-    p.add_argument("--only-if-changed", action="store_true", help="skip when the last backup there is the same")
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="DIR_OR_REPO",
+        help="a folder, or a Hub dataset repo ORG/NAME (created private); a new local folder "
+        "that looks like ORG/NAME: write ./ORG/NAME",
+    )
+    p.add_argument(
+        "--only-if-changed", action="store_true", help="skip when the last backup there is the same"
+    )
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="bring a backup back into the local server or a Space",
-                       description="Restore a backup into an empty (or partly filled) server: adds what is missing, "
-                                   "never overwrites an answer, and records the server for the language.")
+    p = sub.add_parser(
+        "restore",
+        help="bring a backup back into the local server or a Space",
+        description="Restore a backup into an empty (or partly filled) server: adds what is missing, "
+        "never overwrites an answer, and records the server for the language.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code of the task")
-    p.add_argument("--from", dest="source", required=True, metavar="DIR_OR_REPO",
-                   help="the folder or Hub dataset repo `backup --to` wrote")
+    p.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="DIR_OR_REPO",
+        help="the folder or Hub dataset repo `backup --to` wrote",
+    )
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--local", action="store_true", help="into the local Argilla server (started if needed)")
-    where.add_argument("--space", metavar="ORG/NAME", help="into this Argilla Space (its owner credentials from "
-                                                          "create_task.py, or ARGILLA_API_KEY)")
-    p.add_argument("--argilla-dir", default=None, help="data dir of the local server (default: $KTOKIT_HOME/argilla)")
+    where.add_argument(
+        "--local", action="store_true", help="into the local Argilla server (started if needed)"
+    )
+    where.add_argument(
+        "--space",
+        metavar="ORG/NAME",
+        help="into this Argilla Space (its owner credentials from create_task.py, or ARGILLA_API_KEY)",
+    )
+    p.add_argument(
+        "--argilla-dir", default=None, help="data dir of the local server (default: $KTOKIT_HOME/argilla)"
+    )
     p.set_defaults(func=cmd_restore)
 
-    p = sub.add_parser("dashboard", help="render, serve or push the campaign dashboard Space (progress, backups)",
-                       description="A Gradio dashboard of a language's annotation: progress bar, leaderboard, answers "
-                                   "per day, 👍 rate per model, agreement; it backs the dataset up on a schedule.")
+    p = sub.add_parser(
+        "dashboard",
+        help="render, serve or push the campaign dashboard Space (progress, backups)",
+        description="A Gradio dashboard of a language's annotation: progress bar, leaderboard, answers "
+        "per day, 👍 rate per model, agreement; it backs the dataset up on a schedule.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code of the task")
     p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
     p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
@@ -436,26 +560,46 @@ def _add_campaign(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--private", action="store_true", help="a private Space")
     p.add_argument("--hardware", default=None, help="Space hardware (default cpu-basic)")
     _add_sleep_time(p)
-    p.add_argument("--backup-to", metavar="DIR_OR_REPO",
-                   help="where the scheduled backups go (default: the private Hub dataset ORG/<dataset>-backups "
-                        "next to the Space, or outputs/<lang>/backups when served here)")
-    p.add_argument("--backup-every", type=float, default=30.0, metavar="MINUTES",
-                   help="minutes between backups, each written only when something changed (default 30)")
-    p.add_argument("--min-submitted", type=int, default=None,
-                   help="submitted answers that complete a record (default: the task's own)")
+    p.add_argument(
+        "--backup-to",
+        metavar="DIR_OR_REPO",
+        help="where the scheduled backups go (default: the private Hub dataset ORG/<dataset>-backups "
+        "next to the Space, or outputs/<lang>/backups when served here)",
+    )
+    p.add_argument(
+        "--backup-every",
+        type=float,
+        default=30.0,
+        metavar="MINUTES",
+        help="minutes between backups, each written only when something changed (default 30)",
+    )
+    p.add_argument(
+        "--min-submitted",
+        type=int,
+        default=None,
+        help="submitted answers that complete a record (default: the task's own)",
+    )
     p.add_argument("--output", "-o", help="where to render (default: outputs/<lang>/dashboard-space)")
     p.set_defaults(func=cmd_dashboard)
 
 
 def _add_sleep_time(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sleep-time", type=int, default=None, metavar="SECONDS",
-                   help="seconds without visits before the Space sleeps, -1 never (paid hardware only; the free "
-                        "cpu-basic sleeps after 48 h)")
+    p.add_argument(
+        "--sleep-time",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="seconds without visits before the Space sleeps, -1 never (paid hardware only; the free "
+        "cpu-basic sleeps after 48 h)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ktokit", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ktokit",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("languages", help="list the language packs")
@@ -485,39 +629,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--counter", help="an existing counter to use (default: the one named like CODE, if any)")
     p.set_defaults(func=cmd_new_language)
 
-    p = sub.add_parser("tiny-model", help="build (or reuse) a tiny offline model from a pack; prints its path")
+    p = sub.add_parser(
+        "tiny-model", help="build (or reuse) a tiny offline model from a pack; prints its path"
+    )
     p.add_argument("--language", "-l", required=True)
     p.add_argument("--seed", type=int, default=0, help="another seed gives another model")
     p.set_defaults(func=cmd_tiny_model)
 
     _add_argilla(sub)
 
-    p = sub.add_parser("evaluate", help="generate with a base model and its KTO adapter, score both with the form check",
-                       description="Base vs tuned on held-out prompts, scored with the pack's form check.")
+    p = sub.add_parser(
+        "evaluate",
+        help="generate with a base model and its KTO adapter, score both with the form check",
+        description="Base vs tuned on held-out prompts, scored with the pack's form check.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code: prompts, system prompt, form rule")
-    p.add_argument("--adapter", help="the LoRA adapter folder train_kto.py wrote (omit to evaluate the base only)")
-    p.add_argument("--base", help="base model (default: the adapter's base); tiny or tiny:<lang> for the tiny model")
-    p.add_argument("--dataset", help="the KTO dataset trained on: its prompts are left out "
-                                     "(default: the one in the adapter's metrics.json)")
+    p.add_argument(
+        "--adapter", help="the LoRA adapter folder train_kto.py wrote (omit to evaluate the base only)"
+    )
+    p.add_argument(
+        "--base", help="base model (default: the adapter's base); tiny or tiny:<lang> for the tiny model"
+    )
+    p.add_argument(
+        "--dataset",
+        help="the KTO dataset trained on: its prompts are left out "
+        "(default: the one in the adapter's metrics.json)",
+    )
     p.add_argument("--prompts", type=int, default=8, help="held-out prompts (default 8)")
     p.add_argument("--seeds", type=int, default=2, help="seeds per prompt and setting, 1..N (default 2)")
     p.add_argument("--temperature", type=float, nargs="+", default=[0.7], help="one or more (0 = greedy)")
     p.add_argument("--max-new-tokens", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
-    p.add_argument("--output", "-o", help="folder for the files (default: <adapter>/eval or outputs/<lang>/eval)")
+    p.add_argument(
+        "--output", "-o", help="folder for the files (default: <adapter>/eval or outputs/<lang>/eval)"
+    )
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("demo-space", help="render, serve or push the Gradio demo Space of a KTO-tuned model",
-                       description="A Gradio demo Space of a KTO-tuned model: base vs tuned, votes to Argilla.")
+    p = sub.add_parser(
+        "demo-space",
+        help="render, serve or push the Gradio demo Space of a KTO-tuned model",
+        description="A Gradio demo Space of a KTO-tuned model: base vs tuned, votes to Argilla.",
+    )
     p.add_argument("--language", "-l", required=True, help="pack code: prompts, system prompt, form rule")
     p.add_argument("--adapter", required=True, help="the adapter folder train_kto.py wrote")
-    p.add_argument("--base", help="base model (default: the one in the adapter's metrics.json); "
-                                  "a Hub id when the adapter was trained on a local copy")
+    p.add_argument(
+        "--base",
+        help="base model (default: the one in the adapter's metrics.json); "
+        "a Hub id when the adapter was trained on a local copy",
+    )
     p.add_argument("--space", metavar="ORG/NAME", help="create or update this Space on the Hub")
     p.add_argument("--private", action="store_true", help="a private Space")
-    p.add_argument("--hardware", default=None,
-                   help="Space hardware, e.g. cpu-upgrade or t4-small (default cpu-basic); on cpu-* the "
-                        "requirements take torch from PyTorch's CPU index")
+    p.add_argument(
+        "--hardware",
+        default=None,
+        help="Space hardware, e.g. cpu-upgrade or t4-small (default cpu-basic); on cpu-* the "
+        "requirements take torch from PyTorch's CPU index",
+    )
     _add_sleep_time(p)
     p.add_argument("--dry-run", action="store_true", help="render and print the plan (secret names only)")
     p.add_argument("--serve", type=int, metavar="PORT", help="run the rendered app on 127.0.0.1:PORT")
@@ -528,10 +695,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the kit's main job on the local target (what `make demo` runs)")
     p.add_argument("--language", "-l", default="en", help="the pack to run the flow on (default: en)")
-    p.add_argument("--sample", type=int, default=None,
-                   help="prompts to generate for and rate (default: 72, enough for the votes to show)")
-    p.add_argument("--stop-after-task", action="store_true",
-                   help="stop once the Argilla task exists, so people can annotate before export")
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="prompts to generate for and rate (default: 72, enough for the votes to show)",
+    )
+    p.add_argument(
+        "--stop-after-task",
+        action="store_true",
+        help="stop once the Argilla task exists, so people can annotate before export",
+    )
     p.set_defaults(func=cmd_demo)
 
     _add_drafting(sub)

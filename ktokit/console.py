@@ -70,15 +70,25 @@ def run_command(body: Callable[[], int | None], *, interrupted: str = "interrupt
         return 0
 
 
-def option(help: str, default: Any = MISSING, *, choices: list[str] | None = None,
-           default_factory: Callable[[], Any] | Any = MISSING) -> Any:
+def option(
+    help: str,
+    default: Any = MISSING,
+    *,
+    choices: list[str] | None = None,
+    default_factory: Callable[[], Any] | Any = MISSING,
+) -> Any:
     """A field of an entry script's arguments dataclass, with the `--help` text (and choices) TRL's parser shows."""
     metadata = {"help": help, **({"choices": choices} if choices else {})}
     return field(default=default, default_factory=default_factory, metadata=metadata)
 
 
-def run_script(step: Callable[..., Any], *argument_classes: type, argv: list[str] | None = None,
-               defaults: dict[str, Any] | None = None, interrupted: str = "interrupted") -> int:
+def run_script(
+    step: Callable[..., Any],
+    *argument_classes: type,
+    argv: list[str] | None = None,
+    defaults: dict[str, Any] | None = None,
+    interrupted: str = "interrupted",
+) -> int:
     """An entry script: TRL's parser (flags, or `--config file.yaml` with the same keys), then `step`.
 
     `step` receives one parsed instance per class. TRL's and transformers' own checks of the options

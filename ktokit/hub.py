@@ -71,10 +71,14 @@ def check_sleep_time(sleep_time: int | None, hardware: str) -> int | None:
     if sleep_time is None:
         return None
     if hardware == DEFAULT_HARDWARE:
-        raise KitError("--sleep-time needs paid hardware (--hardware cpu-upgrade, t4-small, ...): the free "
-                       "cpu-basic always sleeps after 48 h without visits")
+        raise KitError(
+            "--sleep-time needs paid hardware (--hardware cpu-upgrade, t4-small, ...): the free "
+            "cpu-basic always sleeps after 48 h without visits"
+        )
     if sleep_time != -1 and sleep_time < 60:
-        raise KitError(f"--sleep-time is seconds of inactivity (at least 60), or -1 to never sleep; got {sleep_time}")
+        raise KitError(
+            f"--sleep-time is seconds of inactivity (at least 60), or -1 to never sleep; got {sleep_time}"
+        )
     return sleep_time
 
 

@@ -31,8 +31,18 @@ def load_model(base: str, adapter: str | None = None, *, dtype: str = "auto") ->
     return model, tokenizer
 
 
-def complete(model: Any, tokenizer: Any, pack: Any, prompts: list[str], *, temperature: float, seed: int,
-             max_new_tokens: int = 64, batch_size: int = 16, top_p: float = 1.0) -> list[str]:
+def complete(
+    model: Any,
+    tokenizer: Any,
+    pack: Any,
+    prompts: list[str],
+    *,
+    temperature: float,
+    seed: int,
+    max_new_tokens: int = 64,
+    batch_size: int = 16,
+    top_p: float = 1.0,
+) -> list[str]:
     """One completion per prompt, in the pack's chat format, sampled at `temperature` (0: greedy) from
     `seed`; an answer may be ""."""
     import torch
@@ -44,18 +54,27 @@ def complete(model: Any, tokenizer: Any, pack: Any, prompts: list[str], *, tempe
     outputs: list[str] = []
     try:
         for start in range(0, len(prompts), batch_size):
-            chunk = prompts[start:start + batch_size]
+            chunk = prompts[start : start + batch_size]
             if tokenizer.chat_template:
-                enc = tokenizer.apply_chat_template([pack.messages(p) for p in chunk], add_generation_prompt=True,
-                                                    padding=True, return_tensors="pt", return_dict=True)
+                enc = tokenizer.apply_chat_template(
+                    [pack.messages(p) for p in chunk],
+                    add_generation_prompt=True,
+                    padding=True,
+                    return_tensors="pt",
+                    return_dict=True,
+                )
             else:
                 enc = tokenizer([pack.user_prompt(p) for p in chunk], padding=True, return_tensors="pt")
             enc = {k: v.to(model.device) for k, v in enc.items()}
-            sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0} \
-                if temperature > 0 else {"do_sample": False}
+            sampling = (
+                {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0}
+                if temperature > 0
+                else {"do_sample": False}
+            )
             with torch.no_grad():
-                out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                     **sampling)
+                out = model.generate(
+                    **enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling
+                )
             width = enc["input_ids"].shape[1]
             outputs += tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
     finally:

@@ -56,12 +56,18 @@ def prompt_text(prompt: str | Messages) -> str:
 def to_conversational(dataset: Any, pack: LanguagePack) -> Any:
     """Standard rows of a `datasets.Dataset` → the chat the pack puts to a model, so training sees what
     generation saw."""
-    return dataset.map(lambda row: {"prompt": chat_prompt(row["prompt"], pack),
-                                    "completion": chat_completion(row["completion"])}, desc="pack chat format")
+    return dataset.map(
+        lambda row: {
+            "prompt": chat_prompt(row["prompt"], pack),
+            "completion": chat_completion(row["completion"]),
+        },
+        desc="pack chat format",
+    )
 
 
-def balance_weights(positives: int, negatives: int, desirable: float | None = None,
-                    undesirable: float | None = None) -> tuple[float, float, str]:
+def balance_weights(
+    positives: int, negatives: int, desirable: float | None = None, undesirable: float | None = None
+) -> tuple[float, float, str]:
     """KTO's class weights: given ones are kept; missing ones put the weighted ratio in [1, 4/3].
 
     Returns (desirable_weight, undesirable_weight, a sentence saying what was chosen and why).
@@ -79,5 +85,11 @@ def balance_weights(positives: int, negatives: int, desirable: float | None = No
         u = round(raw / BALANCE_TARGET, 4)
     ratio = d * positives / (u * negatives)
     why = "already within 1..1.33" if d == u == 1.0 else "brought into KTO's recommended 1..1.33"
-    return d, u, (f"labels {positives} 👍 / {negatives} 👎 (ratio {raw:.3f}), {why}: "
-                  f"desirable_weight {d:g}, undesirable_weight {u:g} (weighted ratio {ratio:.3f})")
+    return (
+        d,
+        u,
+        (
+            f"labels {positives} 👍 / {negatives} 👎 (ratio {raw:.3f}), {why}: "
+            f"desirable_weight {d:g}, undesirable_weight {u:g} (weighted ratio {ratio:.3f})"
+        ),
+    )

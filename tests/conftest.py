@@ -27,10 +27,15 @@ SERVER_FIXTURES = {"argilla_server", "kit_server", "client"}
 def pytest_collection_modifyitems(config, items):
     """A test that starts the local server must say so, and a slow one is in the slow half:
     `-m "not server"` has to leave both out."""
-    unmarked = [item.nodeid for item in items
-                if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("server")]
+    unmarked = [
+        item.nodeid
+        for item in items
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("server")
+    ]
     if unmarked:
-        raise pytest.UsageError("tests using the Argilla server without @pytest.mark.server: " + ", ".join(unmarked))
+        raise pytest.UsageError(
+            "tests using the Argilla server without @pytest.mark.server: " + ", ".join(unmarked)
+        )
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("server"):
             item.add_marker(pytest.mark.server)
@@ -73,7 +78,9 @@ def argilla_server(tmp_path_factory):
     from ktokit.packs.languages import load_pack
 
     data_dir = tmp_path_factory.mktemp("argilla")
-    values = space.render_values(load_pack(SPACE_LANGUAGE), SPACE_LANGUAGE, f"haiku-{SPACE_LANGUAGE}", 2, "none")
+    values = space.render_values(
+        load_pack(SPACE_LANGUAGE), SPACE_LANGUAGE, f"haiku-{SPACE_LANGUAGE}", 2, "none"
+    )
     space.render_space(values, data_dir / "space")
     (data_dir / ".oauth.yaml").write_text((data_dir / "space" / ".oauth.yaml").read_text())
     said: list[str] = []

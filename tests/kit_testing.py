@@ -30,19 +30,34 @@ SPACE_LANGUAGE = "ja"  # the pack whose Space files the session server reads (a 
 # ---- the kit as a user runs it ----------------------------------------------------------------------
 
 
-def run_kit(*args: str, stdin: str = "", env: dict | None = None, cwd: Path = ROOT,
-            timeout: float = 300) -> subprocess.CompletedProcess:
+def run_kit(
+    *args: str, stdin: str = "", env: dict | None = None, cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """`python -m ktokit ARGS` as a user would run it, capturing what they would see."""
-    return subprocess.run([sys.executable, "-m", "ktokit", *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ktokit", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
-def run_script(script: str, *args: str, env: dict | None = None, cwd: Path = ROOT,
-               timeout: float = 600) -> subprocess.CompletedProcess:
+def run_script(
+    script: str, *args: str, env: dict | None = None, cwd: Path = ROOT, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """An entry script (`preference_gen.py`, `create_task.py`, ...) as a user would run it: the one way the
     tests reach the scripts (in-process tests call the library functions the scripts call)."""
-    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def script_command(script: str, *args: str) -> list[str]:
@@ -79,11 +94,16 @@ def make_generations(path: Path, language: str, n_prompts: int, start: int = 0) 
     for i in range(start, start + n_prompts):
         good = pack.examples[i % len(pack.examples)]
         broken = "\n".join(good.splitlines()[:2])  # two lines: fails the form check
-        rows.append({
-            "input": pack.prompts[i], "generation_model": ["tiny-a", "tiny-b", "tiny-c"],
-            "generation_prompt": [pack.prompts[i]] * 3, "raw_generation_responses": [good, broken, None],
-            "generations": [good, broken, None], "language": language,
-        })
+        rows.append(
+            {
+                "input": pack.prompts[i],
+                "generation_model": ["tiny-a", "tiny-b", "tiny-c"],
+                "generation_prompt": [pack.prompts[i]] * 3,
+                "raw_generation_responses": [good, broken, None],
+                "generations": [good, broken, None],
+                "language": language,
+            }
+        )
     Dataset.from_list(rows).save_to_disk(str(path))
     write_jsonl(path / "generations.jsonl", rows)
     return path
@@ -100,14 +120,20 @@ def sign_in(api_url: str, username: str, password: str) -> httpx.Client:
     """A user as the annotation UI sees them: a bearer token from /api/v1/token."""
     token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})
     token.raise_for_status()
-    return httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-                        timeout=60)
+    return httpx.Client(
+        base_url=api_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=60
+    )
 
 
-PENDING_QUEUE = {"query": {}, "filters": {"and": [
-    {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
-    {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]},
-]}}  # the annotation UI's query: my response is pending and the record is not completed
+PENDING_QUEUE = {
+    "query": {},
+    "filters": {
+        "and": [
+            {"type": "terms", "scope": {"entity": "response", "property": "status"}, "values": ["pending"]},
+            {"type": "terms", "scope": {"entity": "record", "property": "status"}, "values": ["pending"]},
+        ]
+    },
+}  # the annotation UI's query: my response is pending and the record is not completed
 
 
 # ---- the Hub ------------------------------------------------------------------------------------------
@@ -120,9 +146,21 @@ class RecordingHfApi:
     `ktokit.hub.hf_api`, which the `hub` fixture (conftest.py) points here.
     """
 
-    METHODS = ("whoami", "repo_exists", "create_repo", "add_space_secret", "add_space_variable", "upload_folder",
-               "get_space_runtime", "create_bucket", "set_space_volumes", "request_space_hardware",
-               "hf_hub_download", "snapshot_download", "set_space_sleep_time")
+    METHODS = (
+        "whoami",
+        "repo_exists",
+        "create_repo",
+        "add_space_secret",
+        "add_space_variable",
+        "upload_folder",
+        "get_space_runtime",
+        "create_bucket",
+        "set_space_volumes",
+        "request_space_hardware",
+        "hf_hub_download",
+        "snapshot_download",
+        "set_space_sleep_time",
+    )
 
     def __init__(self, exists: bool = False, stages=("BUILDING", "APP_STARTING", "RUNNING")):
         self.calls: list[tuple[str, dict]] = []
@@ -157,13 +195,19 @@ class RecordingHfApi:
             return f"https://huggingface.co/spaces/{arguments['repo_id']}"
         if name == "upload_folder":
             folder = Path(arguments["folder_path"])
-            self.uploaded = {p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]}
+            self.uploaded = {
+                p.name: p.read_text() for p in folder.iterdir() if p.name in arguments["allow_patterns"]
+            }
             # every file the patterns let through (matched on paths in the folder, as the Hub client does)
             prefix = (arguments.get("path_in_repo") or "").strip("/")
             files = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
             self.repos.setdefault(arguments["repo_id"], {}).update(
-                {f"{prefix}/{rel}".lstrip("/"): p.read_bytes().decode(errors="replace") for rel, p in files.items()
-                 if any(fnmatch(rel, pattern) for pattern in arguments["allow_patterns"] or ["*"])})
+                {
+                    f"{prefix}/{rel}".lstrip("/"): p.read_bytes().decode(errors="replace")
+                    for rel, p in files.items()
+                    if any(fnmatch(rel, pattern) for pattern in arguments["allow_patterns"] or ["*"])
+                }
+            )
             return None
         if name in ("hf_hub_download", "snapshot_download"):  # what was uploaded, as files on disk
             return self._download(name, arguments)
@@ -178,8 +222,10 @@ class RecordingHfApi:
         files = self.repos.get(arguments["repo_id"])
         if files is None:
             url = f"https://huggingface.co/api/datasets/{arguments['repo_id']}"
-            raise RepositoryNotFoundError(f"404: no repo {arguments['repo_id']}",
-                                          response=httpx.Response(404, request=httpx.Request("GET", url)))
+            raise RepositoryNotFoundError(
+                f"404: no repo {arguments['repo_id']}",
+                response=httpx.Response(404, request=httpx.Request("GET", url)),
+            )
         root = Path(arguments.get("local_dir") or tempfile.mkdtemp(prefix="hub-"))
         if name == "hf_hub_download":
             if arguments["filename"] not in files:
@@ -212,14 +258,17 @@ class FakeClock:
         self.now += seconds
 
 
-def task_with_examples(client: Any, pack: Any, indices: Any, models: Any, min_submitted: int, dataset: str,
-                       workspace: str) -> tuple[Any, dict[str, str]]:
+def task_with_examples(
+    client: Any, pack: Any, indices: Any, models: Any, min_submitted: int, dataset: str, workspace: str
+) -> tuple[Any, dict[str, str]]:
     """A task as create_task.py makes it, one record per pack example `indices` (by `models(i)`), and the
     record id of each completion: what annotators answer in the campaign tests."""
     from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
 
-    rows = [{"input": pack.prompts[i], "generation_model": [models(i)], "generations": [pack.examples[i]]}
-            for i in indices]
+    rows = [
+        {"input": pack.prompts[i], "generation_model": [models(i)], "generations": [pack.examples[i]]}
+        for i in indices
+    ]
     ds, _ = ensure_dataset(client, task_template(pack, min_submitted, dataset, workspace))
     log_new_records(ds, build_records(rows, pack))
     return ds, {r.fields["completion"]: str(r._server_id) for r in ds.records}

@@ -65,7 +65,7 @@ class DraftScript:
             self.answered.append((source, kind))
         return {
             "good": self.good[source],
-            "wrapped": f"Claro! Aqui está:\n\n\"{self.good[source]}\"",
+            "wrapped": f'Claro! Aqui está:\n\n"{self.good[source]}"',
             "source": source,
             "chatter": self.CHATTER,
             "repeat": self.good[self.order[i - 4]].upper().rstrip(".?!") + " !!",
@@ -75,9 +75,17 @@ class DraftScript:
 class OpenAIDouble:
     """Scriptable stand-in for a chat-completions server; see the module docstring."""
 
-    def __init__(self, *, latency: float = 0.0, rate_limit_first: int = 0, fail_prompts: tuple[str, ...] = (),
-                 preamble: bool = False, same_answer: bool = False, port: int = 0,
-                 script: Callable[[str, str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        rate_limit_first: int = 0,
+        fail_prompts: tuple[str, ...] = (),
+        preamble: bool = False,
+        same_answer: bool = False,
+        port: int = 0,
+        script: Callable[[str, str], str | None] | None = None,
+    ) -> None:
         self.latency = latency
         self.rate_limit_first = rate_limit_first  # per (model, prompt): this many 429s, then success
         self.fail_prompts = fail_prompts  # prompts containing one of these always get HTTP 500
@@ -144,8 +152,10 @@ class OpenAIDouble:
         key = prompt if self.same_answer else f"{model}|{prompt}"
         haiku = HAIKU[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(HAIKU)]
         if self.preamble:
-            return (f"Sure! Here's a haiku for \"{prompt}\":\n\n**Title: Morning**\n\n"
-                    f"{haiku}\n\nThis haiku captures a quiet moment in nature.")
+            return (
+                f'Sure! Here\'s a haiku for "{prompt}":\n\n**Title: Morning**\n\n'
+                f"{haiku}\n\nThis haiku captures a quiet moment in nature."
+            )
         return haiku
 
     async def respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -160,15 +170,27 @@ class OpenAIDouble:
         if any(bad in prompt for bad in self.fail_prompts):
             status, out, headers = 500, {"error": {"message": "internal error (scripted)"}}, {}
         elif attempt <= self.rate_limit_first:
-            status, out, headers = 429, {"error": {"message": "rate limit reached (scripted)"}}, {"Retry-After": "0"}
+            status, out, headers = (
+                429,
+                {"error": {"message": "rate limit reached (scripted)"}},
+                {"Retry-After": "0"},
+            )
         else:
             text = self.answer(model, prompt)
             status, headers = 200, {}
             out = {
-                "id": f"chatcmpl-{attempt}", "object": "chat.completion", "created": int(time.time()), "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split()),
-                          "total_tokens": len(prompt.split()) + len(text.split())},
+                "id": f"chatcmpl-{attempt}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": len(prompt.split()) + len(text.split()),
+                },
             }
         self.log.append((model, prompt, status))
         return status, out, headers
@@ -188,8 +210,12 @@ class OpenAIDouble:
                 raw = await reader.readexactly(int(headers.get("content-length") or 0))
                 status, body, extra = await self._route(method, path.split("?")[0].rstrip("/"), raw)
                 data = json.dumps(body).encode()
-                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}", "Content-Type: application/json",
-                        f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in extra.items())]
+                head = [
+                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
+                    "Content-Type: application/json",
+                    f"Content-Length: {len(data)}",
+                    *(f"{k}: {v}" for k, v in extra.items()),
+                ]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -209,7 +235,13 @@ class OpenAIDouble:
         return await self.respond(body)
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 if __name__ == "__main__":

@@ -16,14 +16,22 @@ from ktokit.packs.languages import load_pack
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium() -> str:
     """Debian's chromium, which `make test` installs first (`make test-deps`); never installed from a test."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test-deps` (apt-get install chromium and CJK/emoji fonts)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make test-deps` (apt-get install chromium and CJK/emoji fonts)"
+        )
     return CHROMIUM
 
 
@@ -31,12 +39,15 @@ def wait_for_answers(dataset, user_id, timeout_s: float = 30.0) -> list[tuple[st
     """(record id, value, status) of the user's label answers, once the UI's submit has reached the server."""
     deadline = time.monotonic() + timeout_s
     while True:
-        answers = [(str(r.id), a.value, a.status) for r in dataset.records(with_responses=True)
-                   for a in r.responses["label"] if a.user_id == user_id]
+        answers = [
+            (str(r.id), a.value, a.status)
+            for r in dataset.records(with_responses=True)
+            for a in r.responses["label"]
+            if a.user_id == user_id
+        ]
         if answers or time.monotonic() > deadline:
             return answers
         time.sleep(0.5)
-
 
 
 @pytest.mark.server
@@ -49,8 +60,18 @@ def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monke
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
     pack = load_pack(LANG)
     gen = make_generations(tmp_path / "gen", LANG, 2)
-    proc = run_script("create_task.py", "--language", LANG, "--generations", str(gen), "--local",
-                           "--argilla_dir", str(kit_server["data_dir"]), "--dataset_name", "haiku-ja-browser")
+    proc = run_script(
+        "create_task.py",
+        "--language",
+        LANG,
+        "--generations",
+        str(gen),
+        "--local",
+        "--argilla_dir",
+        str(kit_server["data_dir"]),
+        "--dataset_name",
+        "haiku-ja-browser",
+    )
     assert proc.returncode == 0, proc.stderr
     url = next(line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("annotate at"))
     user = manager.add_annotator("browser-annotator", workspace=LANG, data_dir=kit_server["data_dir"])
@@ -88,7 +109,9 @@ def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monke
             assert shown_records, "the completion is not on the page"
 
             page.locator("button.panel__header").first.click()  # the guidelines panel
-            first_guideline = next(ln for ln in ann.guidelines.splitlines() if ln.strip()).lstrip("# ").strip()
+            first_guideline = (
+                next(ln for ln in ann.guidelines.splitlines() if ln.strip()).lstrip("# ").strip()
+            )
             expect(page.get_by_text(first_guideline)).to_be_visible()
 
             submit = page.locator("button.button--submit")

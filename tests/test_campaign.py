@@ -54,27 +54,44 @@ def expected_progress():
             if spec:
                 per_user[name][status_of(spec)] += 1
         completed += sum(bool(s) and status_of(s) == "submitted" for s in specs) >= MIN_SUBMITTED
-    annotators = [{"username": n, **{s: c[s] for s in ("submitted", "draft", "discarded")}}
-                  for n, c in per_user.items() if c]
+    annotators = [
+        {"username": n, **{s: c[s] for s in ("submitted", "draft", "discarded")}}
+        for n, c in per_user.items()
+        if c
+    ]
     annotators.sort(key=lambda a: (-a["submitted"], a["username"]))
-    return {"language": LANG, "dataset": f"{WORKSPACE}/{DATASET}", "min_submitted": MIN_SUBMITTED,
-            "records": len(ANSWERS), "completed": completed, "pending": len(ANSWERS) - completed,
-            "responses": {s: sum(a[s] for a in annotators) for s in ("submitted", "draft", "discarded")},
-            "annotators": annotators,
-            "visitors": {"prefer_tuned": 0, "prefer_base": 0, "votes": 0,  # no demo Space in this campaign
-                         "by_side": {"base": {"good": 0, "bad": 0}, "tuned": {"good": 0, "bad": 0}}}}
+    return {
+        "language": LANG,
+        "dataset": f"{WORKSPACE}/{DATASET}",
+        "min_submitted": MIN_SUBMITTED,
+        "records": len(ANSWERS),
+        "completed": completed,
+        "pending": len(ANSWERS) - completed,
+        "responses": {s: sum(a[s] for a in annotators) for s in ("submitted", "draft", "discarded")},
+        "annotators": annotators,
+        "visitors": {
+            "prefer_tuned": 0,
+            "prefer_base": 0,
+            "votes": 0,  # no demo Space in this campaign
+            "by_side": {"base": {"good": 0, "bad": 0}, "tuned": {"good": 0, "bad": 0}},
+        },
+    }
 
 
 def completed_so_far(k):
     """Records completed once the first k annotators have answered."""
-    return sum(sum(bool(s) and status_of(s) == "submitted" for s in specs[:k]) >= MIN_SUBMITTED
-               for specs in ANSWERS.values())
+    return sum(
+        sum(bool(s) and status_of(s) == "submitted" for s in specs[:k]) >= MIN_SUBMITTED
+        for specs in ANSWERS.values()
+    )
 
 
 def answer(http, record_id, spec):
     status, _, value = spec.partition(":") if status_of(spec) != "submitted" else ("submitted", "", spec)
-    r = http.post(f"/api/v1/records/{record_id}/responses",
-                  json={"status": status, "values": {"label": {"value": value}} if value else {}})
+    r = http.post(
+        f"/api/v1/records/{record_id}/responses",
+        json={"status": status, "values": {"label": {"value": value}} if value else {}},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -84,12 +101,18 @@ def campaign(argilla_server, client, tmp_path_factory):
     from ktokit.annotate.credentials import save_target
 
     pack = load_pack(LANG)
-    dataset, ids = task_with_examples(client, pack, ANSWERS, lambda i: "tiny-a", MIN_SUBMITTED, DATASET, WORKSPACE)
+    dataset, ids = task_with_examples(
+        client, pack, ANSWERS, lambda i: "tiny-a", MIN_SUBMITTED, DATASET, WORKSPACE
+    )
     for k, name in enumerate(NAMES):
         user = manager.add_annotator(name, workspace=WORKSPACE, data_dir=argilla_server["data_dir"])
         http = sign_in(argilla_server["api_url"], name, user["password"])
-        queue = http.post(f"/api/v1/me/datasets/{dataset.id}/records/search", params={"limit": 50}, json=PENDING_QUEUE)
-        mine = {item["record"]["fields"]["completion"]: item["record"]["id"] for item in queue.json()["items"]}
+        queue = http.post(
+            f"/api/v1/me/datasets/{dataset.id}/records/search", params={"limit": 50}, json=PENDING_QUEUE
+        )
+        mine = {
+            item["record"]["fields"]["completion"]: item["record"]["id"] for item in queue.json()["items"]
+        }
         assert len(mine) == len(ANSWERS) - completed_so_far(k)  # a completed record leaves the queue
         mine.update(ids)
         for ex, specs in ANSWERS.items():
@@ -98,8 +121,15 @@ def campaign(argilla_server, client, tmp_path_factory):
     config = tmp_path_factory.mktemp("campaign-config")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KTOKIT_CONFIG_DIR", str(config))
-        save_target(LANG, {"kind": "local", "data_dir": str(argilla_server["data_dir"]), "workspace": WORKSPACE,
-                           "dataset": DATASET})
+        save_target(
+            LANG,
+            {
+                "kind": "local",
+                "data_dir": str(argilla_server["data_dir"]),
+                "workspace": WORKSPACE,
+                "dataset": DATASET,
+            },
+        )
         yield {"dataset": dataset, "config": config, "tmp": tmp_path_factory.mktemp("campaign")}
 
 
@@ -116,10 +146,14 @@ def answers_to(server, example, user_id):
     """The responses `user_id` has on the record of pack example `example`, read as the owner."""
     import httpx
 
-    owner = httpx.Client(base_url=server["api_url"], headers={"X-Argilla-Api-Key": server["api_key"]}, timeout=60)
+    owner = httpx.Client(
+        base_url=server["api_url"], headers={"X-Argilla-Api-Key": server["api_key"]}, timeout=60
+    )
     datasets = owner.get("/api/v1/me/datasets").json()["items"]
     (dataset_id,) = [d["id"] for d in datasets if d["name"] == DATASET]
-    items = owner.get(f"/api/v1/datasets/{dataset_id}/records", params={"include": "responses", "limit": 50}).json()
+    items = owner.get(
+        f"/api/v1/datasets/{dataset_id}/records", params={"include": "responses", "limit": 50}
+    ).json()
     (record,) = [r for r in items["items"] if r["fields"]["completion"] == load_pack(LANG).examples[example]]
     return [r for r in record["responses"] if r["user_id"] == user_id]
 
@@ -140,11 +174,15 @@ def test_progress_reflects_every_answer(campaign, capsys):
     assert [json.loads(line) for line in result.stdout.splitlines()] == [expected_progress()]
     table = kit(capsys, "progress", "--language", LANG)
     assert table.returncode == 0, table.stderr
-    board = [line.split()[1] for line in table.stdout.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
+    board = [
+        line.split()[1] for line in table.stdout.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])
+    ]
     assert board == [a["username"] for a in expected_progress()["annotators"]]
     # another bar than the task's own: completed records are counted from the records
     one = progress_for(LANG, min_submitted=1)
-    assert one["completed"] == sum(any(s and status_of(s) == "submitted" for s in specs) for specs in ANSWERS.values())
+    assert one["completed"] == sum(
+        any(s and status_of(s) == "submitted" for s in specs) for specs in ANSWERS.values()
+    )
 
 
 @pytest.mark.server
@@ -162,8 +200,17 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert len(saved["answers"]) == n_answers
     assert not backup(LANG, folder, only_if_changed=True)["changed"]
 
-    restored = kit(capsys, "restore", "--language", LANG, "--from", folder, "--local",
-                       "--argilla-dir", str(fresh_server["data_dir"]))
+    restored = kit(
+        capsys,
+        "restore",
+        "--language",
+        LANG,
+        "--from",
+        folder,
+        "--local",
+        "--argilla-dir",
+        str(fresh_server["data_dir"]),
+    )
     assert restored.returncode == 0, restored.stderr
     assert f"{len(ANSWERS)} added, 0 already there; answers added: {n_answers}" in restored.stdout
     assert "reset-password" in restored.stdout
@@ -179,8 +226,10 @@ def test_backup_restore_into_a_fresh_server_gives_the_same_rows(campaign, fresh_
     assert me["role"] == "annotator"
     (response,) = answers_to(fresh_server, 0, me["id"])
     assert response["values"]["label"]["value"] == ANSWERS[0][0] == "good"
-    changed = http.put(f"/api/v1/responses/{response['id']}",
-                       json={"values": {"label": {"value": "bad"}}, "status": "submitted"})
+    changed = http.put(
+        f"/api/v1/responses/{response['id']}",
+        json={"values": {"label": {"value": "bad"}}, "status": "submitted"},
+    )
     assert changed.status_code == 200, changed.text
 
     twice = restore(LANG, folder, local=True, argilla_dir=str(fresh_server["data_dir"]))
@@ -196,12 +245,23 @@ def test_hub_backup_is_a_private_dataset_repo_and_restores(campaign, fresh_serve
     first = backup(LANG, "my-org/haiku-backups", only_if_changed=True)
     assert first["changed"]
     (create,) = [args for name, args in hub.api.calls if name == "create_repo"]
-    assert (create["repo_id"], create["repo_type"], create["private"]) == ("my-org/haiku-backups", "dataset", True)
+    assert (create["repo_id"], create["repo_type"], create["private"]) == (
+        "my-org/haiku-backups",
+        "dataset",
+        True,
+    )
     (upload,) = [args for name, args in hub.api.calls if name == "upload_folder"]
     assert (upload["repo_type"], upload["path_in_repo"]) == ("dataset", LANG)
-    assert set(hub.api.repos["my-org/haiku-backups"]) == {f"{LANG}/{f}" for f in (
-        "ktokit-backup.json", "records.json", ".argilla/dataset.json", ".argilla/settings.json")}
-    keys = (argilla_server["api_key"], argilla_server["password"], fresh_server["api_key"], fresh_server["password"])
+    assert set(hub.api.repos["my-org/haiku-backups"]) == {
+        f"{LANG}/{f}"
+        for f in ("ktokit-backup.json", "records.json", ".argilla/dataset.json", ".argilla/settings.json")
+    }
+    keys = (
+        argilla_server["api_key"],
+        argilla_server["password"],
+        fresh_server["api_key"],
+        fresh_server["password"],
+    )
     assert not any(key in text for text in hub.api.repos["my-org/haiku-backups"].values() for key in keys)
 
     second = backup(LANG, "my-org/haiku-backups", only_if_changed=True)
@@ -217,7 +277,9 @@ def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir, capsys):
     from ktokit.console import KitError
 
     (tmp_path / "empty").mkdir()
-    assert_one_error_line(kit(capsys, "restore", "-l", LANG, "--from", str(tmp_path / "empty"), "--local"), "no backup in")
+    assert_one_error_line(
+        kit(capsys, "restore", "-l", LANG, "--from", str(tmp_path / "empty"), "--local"), "no backup in"
+    )
     (tmp_path / "other" / "es").mkdir(parents=True)
     (tmp_path / "other" / "es" / "ktokit-backup.json").write_text(json.dumps({"language": "es"}))
     with pytest.raises(KitError, match="holds backups of es, not 'ja'"):
@@ -227,4 +289,6 @@ def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir, capsys):
     with pytest.raises(KitError, match="--local .* or --space"):
         restore(LANG, str(tmp_path / "other"))
     assert_one_error_line(kit(capsys, "progress", "--all"), "no language has an annotation task")
-    assert_one_error_line(kit(capsys, "backup", "-l", LANG, "--to", str(tmp_path)), "no annotation dataset recorded")
+    assert_one_error_line(
+        kit(capsys, "backup", "-l", LANG, "--to", str(tmp_path)), "no annotation dataset recorded"
+    )

@@ -38,14 +38,22 @@ def test_realistic_english_answers_clean_to_the_poem(raw):
 @pytest.mark.parametrize(
     ("raw", "poem"),
     [
-        ("¡Claro! Aquí tienes un haiku:\n\n*Luna de otoño*\n*sobre el río dormido*\n*canta la garza*\n\nEspero que te guste.",
-         "Luna de otoño\nsobre el río dormido\ncanta la garza"),
-        ("Voici un haïku :\n\nLa lune d'automne\nsur la rivière endormie\nchante le héron",
-         "La lune d'automne\nsur la rivière endormie\nchante le héron"),
-        ("Hier ist ein Haiku:\n\nAlter Teich im Wald\nein Frosch springt hinein ins Nass\nWasser klingt leise",
-         "Alter Teich im Wald\nein Frosch springt hinein ins Nass\nWasser klingt leise"),
-        ("Zeker! Hier is een haiku:\nDe oude vijver\neen kikker springt in het nat\ngeluid van water",
-         "De oude vijver\neen kikker springt in het nat\ngeluid van water"),
+        (
+            "¡Claro! Aquí tienes un haiku:\n\n*Luna de otoño*\n*sobre el río dormido*\n*canta la garza*\n\nEspero que te guste.",
+            "Luna de otoño\nsobre el río dormido\ncanta la garza",
+        ),
+        (
+            "Voici un haïku :\n\nLa lune d'automne\nsur la rivière endormie\nchante le héron",
+            "La lune d'automne\nsur la rivière endormie\nchante le héron",
+        ),
+        (
+            "Hier ist ein Haiku:\n\nAlter Teich im Wald\nein Frosch springt hinein ins Nass\nWasser klingt leise",
+            "Alter Teich im Wald\nein Frosch springt hinein ins Nass\nWasser klingt leise",
+        ),
+        (
+            "Zeker! Hier is een haiku:\nDe oude vijver\neen kikker springt in het nat\ngeluid van water",
+            "De oude vijver\neen kikker springt in het nat\ngeluid van water",
+        ),
         ("「古池や\n蛙飛び込む\n水の音」", "古池や\n蛙飛び込む\n水の音"),
         ("もちろんです。以下が俳句です：\n\n古池や\n蛙飛び込む\n水の音", "古池や\n蛙飛び込む\n水の音"),
     ],

@@ -99,7 +99,15 @@ def test_line_morae(ja, line, morae):
 
 @pytest.mark.parametrize(
     ("text", "morae"),
-    [("4月", 3), ("四月", 3), ("9時", 2), ("2024年", 9), ("二〇二四年", 9), ("100円", 4), ("10000", 4)],  # 一万 いちまん,
+    [
+        ("4月", 3),
+        ("四月", 3),
+        ("9時", 2),
+        ("2024年", 9),
+        ("二〇二四年", 9),
+        ("100円", 4),
+        ("10000", 4),
+    ],  # 一万 いちまん,
 )
 def test_numerals_are_read_as_numbers(ja, text, morae):
     assert ja.count(text).count == morae
@@ -126,16 +134,23 @@ def test_missing_fugashi_is_one_clear_kit_error(tmp_path):
         "except KitError as e:\n    print('KitError:', e)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60,
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
     )
     assert result.stdout.startswith("KitError:"), result.stderr
     assert "[ja]" in result.stdout and len(result.stdout.strip().splitlines()) == 1
 
 
 def _accuracy(counter, name: str) -> tuple[float, float]:
-    rows = [line.rstrip("\n").split("\t") for line in (GOLD / name).read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    rows = [
+        line.rstrip("\n").split("\t")
+        for line in (GOLD / name).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     ok = per_char = 0
     for text, counts in rows:
         gold = {int(c) for c in counts.split(",")}

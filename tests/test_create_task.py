@@ -41,8 +41,14 @@ def test_template_comes_from_the_pack_in_its_language():
     assert pack.annotation.dataset_title in template.guidelines
     assert [q["name"] for q in template.questions] == ["label", "comment"]
     assert template.questions[1]["required"] is False
-    assert {m["name"] for m in template.metadata} == {"model", "language", "detected_language", "form_verdict",
-                                                   "form_score", "lines"}
+    assert {m["name"] for m in template.metadata} == {
+        "model",
+        "language",
+        "detected_language",
+        "form_verdict",
+        "form_score",
+        "lines",
+    }
     assert task_template(pack, min_submitted=3, dataset="x", workspace="w").to_dict()["min_submitted"] == 3
     with pytest.raises(KitError, match="min_submitted"):
         task_template(pack, min_submitted=0)
@@ -99,7 +105,10 @@ def test_cli_errors_are_one_line(tmp_path):
         (["--language", "xx", "--generations", str(gen), "--dry-run"], "no language pack 'xx'"),
         (["--language", LANG, "--generations", str(tmp_path / "nope"), "--dry-run"], "no generations at"),
         (["--language", LANG, "--generations", str(gen), "--local", "--space", "a/b"], "choose one target"),
-        (["--language", LANG, "--generations", str(gen), "--storage", "small", "--dry-run"], "storage buckets"),
+        (
+            ["--language", LANG, "--generations", str(gen), "--storage", "small", "--dry-run"],
+            "storage buckets",
+        ),
         (["--language", LANG, "--generations", str(gen), "--space", "not a repo", "--dry-run"], "ORG/NAME"),
     ]:
         proc = run_create_task(*args)
@@ -114,8 +123,17 @@ def test_cli_errors_are_one_line(tmp_path):
 @pytest.mark.server
 def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, config_dir):
     gen = make_generations(tmp_path / "gen", LANG, 5)
-    args = ["--language", LANG, "--generations", str(gen), "--local", "--argilla_dir", str(kit_server["data_dir"]),
-            "--dataset_name", "haiku-ja-cli"]
+    args = [
+        "--language",
+        LANG,
+        "--generations",
+        str(gen),
+        "--local",
+        "--argilla_dir",
+        str(kit_server["data_dir"]),
+        "--dataset_name",
+        "haiku-ja-cli",
+    ]
     proc = run_create_task(*args)
     assert proc.returncode == 0, proc.stderr
     assert "10 records added, 0 already there; 10 in the dataset" in proc.stdout
@@ -133,8 +151,14 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
     assert settings.questions["comment"].title == pack.annotation.comment
     assert pack.annotation.guidelines.strip() in settings.guidelines
     assert settings.distribution.min_submitted == 2
-    assert {m.name for m in settings.metadata} == {"model", "language", "detected_language", "form_verdict",
-                                                   "form_score", "lines"}
+    assert {m.name for m in settings.metadata} == {
+        "model",
+        "language",
+        "detected_language",
+        "form_verdict",
+        "form_score",
+        "lines",
+    }
 
     records = list(dataset.records(with_suggestions=True))
     assert len(records) == 10
@@ -202,16 +226,28 @@ def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, t
     from ktokit.annotate.argilla_local import manager
 
     gen = make_generations(tmp_path / "gen", LANG, 3)
-    proc = run_create_task("--language", LANG, "--generations", str(gen), "--local",
-                           "--argilla_dir", str(kit_server["data_dir"]), "--dataset_name", "haiku-ja-queue")
+    proc = run_create_task(
+        "--language",
+        LANG,
+        "--generations",
+        str(gen),
+        "--local",
+        "--argilla_dir",
+        str(kit_server["data_dir"]),
+        "--dataset_name",
+        "haiku-ja-queue",
+    )
     assert proc.returncode == 0, proc.stderr
     dataset = client.datasets(name="haiku-ja-queue", workspace=LANG)
     user = manager.add_annotator("queue-annotator", workspace=LANG, data_dir=kit_server["data_dir"])
     http = sign_in(kit_server["api_url"], user["username"], user["password"])
     mine = http.get("/api/v1/me/datasets").json()["items"]
     assert "haiku-ja-queue" in {d["name"] for d in mine}
-    r = http.post(f"/api/v1/me/datasets/{dataset.id}/records/search",
-                  params={"include": "suggestions", "limit": 50}, json=PENDING_QUEUE)
+    r = http.post(
+        f"/api/v1/me/datasets/{dataset.id}/records/search",
+        params={"include": "suggestions", "limit": 50},
+        json=PENDING_QUEUE,
+    )
     r.raise_for_status()
     items = [i["record"] for i in r.json()["items"]]
     assert r.json()["total"] == 6 and len(items) == 6
@@ -224,17 +260,42 @@ def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, t
 @pytest.mark.server
 def test_dry_run_prints_the_plan_and_touches_nothing(kit_server, client, tmp_path, config_dir):
     gen = make_generations(tmp_path / "gen", LANG, 3)
-    proc = run_create_task("--language", LANG, "--generations", str(gen), "--space", "my-org/haiku-ja",
-                           "--dry-run", env={"HF_TOKEN": ""})
+    proc = run_create_task(
+        "--language",
+        LANG,
+        "--generations",
+        str(gen),
+        "--space",
+        "my-org/haiku-ja",
+        "--dry-run",
+        env={"HF_TOKEN": ""},
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for needle in ["Space my-org/haiku-ja", "https://my-org-haiku-ja.hf.space", "README.md", "Dockerfile",
-                   ".oauth.yaml", "API_KEY, PASSWORD, ARGILLA_AUTH_SECRET_KEY", "TaskDistribution(min_submitted=2)",
-                   "records      6", "NO persistent storage"]:
+    for needle in [
+        "Space my-org/haiku-ja",
+        "https://my-org-haiku-ja.hf.space",
+        "README.md",
+        "Dockerfile",
+        ".oauth.yaml",
+        "API_KEY, PASSWORD, ARGILLA_AUTH_SECRET_KEY",
+        "TaskDistribution(min_submitted=2)",
+        "records      6",
+        "NO persistent storage",
+    ]:
         assert needle in out, needle
     assert not config_dir.exists()  # no credentials generated, no target recorded
 
-    local = run_create_task("--language", LANG, "--generations", str(gen), "--dry-run",
-                            "--dataset_name", "haiku-ja-dry", "--argilla_dir", str(kit_server["data_dir"]))
+    local = run_create_task(
+        "--language",
+        LANG,
+        "--generations",
+        str(gen),
+        "--dry-run",
+        "--dataset_name",
+        "haiku-ja-dry",
+        "--argilla_dir",
+        str(kit_server["data_dir"]),
+    )
     assert local.returncode == 0 and "dry run: nothing was created" in local.stdout
     assert client.datasets(name="haiku-ja-dry", workspace=LANG) is None

@@ -47,7 +47,9 @@ def expected():
         for name, spec in zip(NAMES, specs):
             if spec:
                 per_user[name]["draft" if spec.startswith("draft") else "submitted"] += 1
-    board = sorted(((n, c["submitted"], c["draft"]) for n, c in per_user.items() if c), key=lambda t: (-t[1], t[0]))
+    board = sorted(
+        ((n, c["submitted"], c["draft"]) for n, c in per_user.items() if c), key=lambda t: (-t[1], t[0])
+    )
     models = Counter()
     for i, specs in ANSWERS.items():
         votes = submitted(specs)
@@ -72,22 +74,32 @@ def campaign(argilla_server, client, tmp_path_factory):
     from ktokit.packs.languages import load_pack
 
     pack = load_pack(LANG)
-    dataset, ids = task_with_examples(client, pack, ANSWERS, lambda i: MODELS[i % 2], MIN_SUBMITTED, DATASET,
-                                      WORKSPACE)
+    dataset, ids = task_with_examples(
+        client, pack, ANSWERS, lambda i: MODELS[i % 2], MIN_SUBMITTED, DATASET, WORKSPACE
+    )
     for k, name in enumerate(NAMES):
         user = manager.add_annotator(name, workspace=WORKSPACE, data_dir=argilla_server["data_dir"])
         http = sign_in(argilla_server["api_url"], name, user["password"])
         for i, specs in ANSWERS.items():
             if specs[k]:
                 status, _, value = specs[k].partition(":") if ":" in specs[k] else ("submitted", "", specs[k])
-                r = http.post(f"/api/v1/records/{ids[pack.examples[i]]}/responses",
-                              json={"status": status, "values": {"label": {"value": value}}})
+                r = http.post(
+                    f"/api/v1/records/{ids[pack.examples[i]]}/responses",
+                    json={"status": status, "values": {"label": {"value": value}}},
+                )
                 assert r.status_code == 201, r.text
     config = tmp_path_factory.mktemp("dash-config")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KTOKIT_CONFIG_DIR", str(config))
-        save_target(LANG, {"kind": "local", "data_dir": str(argilla_server["data_dir"]), "workspace": WORKSPACE,
-                           "dataset": DATASET})
+        save_target(
+            LANG,
+            {
+                "kind": "local",
+                "data_dir": str(argilla_server["data_dir"]),
+                "workspace": WORKSPACE,
+                "dataset": DATASET,
+            },
+        )
         yield {"dataset": dataset, "config": config}
 
 
@@ -107,8 +119,9 @@ def chromium() -> str:
 
 
 @pytest.mark.server
-def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(campaign, argilla_server, tmp_path,
-                                                                             monkeypatch, capsys):
+def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(
+    campaign, argilla_server, tmp_path, monkeypatch, capsys
+):
     from playwright.sync_api import expect, sync_playwright
 
     from ktokit.annotate.roles import users_path
@@ -122,34 +135,54 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(ca
 
     app = load_app(out)
     backups_dir = tmp_path / "backups"
-    settings = app.Settings(language=LANG, argilla_api_url=argilla_server["api_url"], argilla_api_key=creds["api_key"],
-                            workspace=WORKSPACE, dataset=DATASET, backup_repo=str(backups_dir))
+    settings = app.Settings(
+        language=LANG,
+        argilla_api_url=argilla_server["api_url"],
+        argilla_api_key=creds["api_key"],
+        workspace=WORKSPACE,
+        dataset=DATASET,
+        backup_repo=str(backups_dir),
+    )
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "app-config"))  # the app's own, restored after
     backups = app.Backups(settings)
     ui = app.build(settings, backups)
-    ui.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, css=app.STYLE)
+    ui.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, css=app.STYLE
+    )
     want = expected()
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            browser = p.chromium.launch(
+                executable_path=chromium(),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
             try:
                 page = browser.new_page(viewport={"width": 1300, "height": 1000})
                 page.goto(ui.local_url)
                 text = page.locator("#progress-text")
                 expect(text).to_contain_text("records completed", timeout=60_000)
-                assert text.inner_text().startswith(f"{want['completed']} of {want['records']} records completed")
+                assert text.inner_text().startswith(
+                    f"{want['completed']} of {want['records']} records completed"
+                )
                 assert f"{want['submitted']} submitted, 1 draft, 0 discarded" in text.inner_text()
                 fill = page.locator("#progress .fill").get_attribute("style")
                 assert f"width:{want['completed'] / want['records']:.1%}" in fill
-                rows = [[c.strip() for c in r.split("\t")] for r in page.locator("#leaderboard tbody tr").all_inner_texts()]
+                rows = [
+                    [c.strip() for c in r.split("\t")]
+                    for r in page.locator("#leaderboard tbody tr").all_inner_texts()
+                ]
                 assert [(r[1], int(r[2]), int(r[3])) for r in rows] == want["board"]
                 days = page.locator("#per-day tbody tr").all_inner_texts()
                 assert [d.split("\t")[:2] for d in days] == [[today, str(want["submitted"])]]
-                models = {r.split("\t")[0]: r.split("\t")[1:3] for r in page.locator("#models tbody tr").all_inner_texts()}
+                models = {
+                    r.split("\t")[0]: r.split("\t")[1:3]
+                    for r in page.locator("#models tbody tr").all_inner_texts()
+                }
                 assert {m: tuple(int(v) for v in ud) for m, ud in models.items()} == {
-                    m: ud for m, ud in want["models"].items() if sum(ud)}
+                    m: ud for m, ud in want["models"].items() if sum(ud)
+                }
                 agreement = page.locator("#agreement").inner_text()
                 assert agreement.startswith(f"{want['overlap']} records with 2+ votes")
                 expect(page.locator("#backup")).to_contain_text("saved", timeout=60_000)
@@ -173,23 +206,43 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(ca
 
 
 @pytest.mark.server
-def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(argilla_server, tmp_path, monkeypatch,
-                                                                            hub, capsys):
+def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(
+    argilla_server, tmp_path, monkeypatch, hub, capsys
+):
     from ktokit.annotate.credentials import save_space_credentials, save_target
     from ktokit.annotate.roles import users_path
 
     owner_key = argilla_server["api_key"]
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    save_space_credentials("kit-community/haiku-en", {"api_url": argilla_server["api_url"], "api_key": owner_key})
-    save_target(LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en-dash-hub",
-                       "dataset": "haiku-en-dash-hub"})
-    argv = ["dashboard", "--language", LANG, "--space", "kit-community/haiku-en-dashboard", "-o", str(tmp_path / "o")]
+    save_space_credentials(
+        "kit-community/haiku-en", {"api_url": argilla_server["api_url"], "api_key": owner_key}
+    )
+    save_target(
+        LANG,
+        {
+            "kind": "space",
+            "space": "kit-community/haiku-en",
+            "workspace": "en-dash-hub",
+            "dataset": "haiku-en-dash-hub",
+        },
+    )
+    argv = [
+        "dashboard",
+        "--language",
+        LANG,
+        "--space",
+        "kit-community/haiku-en-dashboard",
+        "-o",
+        str(tmp_path / "o"),
+    ]
 
     assert kit([*argv, "--dry-run"]) == 0
     out, err = capsys.readouterr()
     assert hub.api.names() == [] and not users_path().exists()  # a dry run asks nobody anything
-    assert "secrets      ARGILLA_API_KEY (the dashboard user en-dash-hub-dashboard, admin of workspace en-dash-hub " \
-           "only); never shown" in out
+    assert (
+        "secrets      ARGILLA_API_KEY (the dashboard user en-dash-hub-dashboard, admin of workspace en-dash-hub "
+        "only); never shown" in out
+    )
     assert "BACKUP_REPO=kit-community/haiku-en-dash-hub-backups" in out and "BACKUP_EVERY_MIN=30" in out
     assert "once the Space has a secret HF_TOKEN" in out and owner_key not in out + err
 
@@ -200,9 +253,15 @@ def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(argi
     assert "HF_TOKEN (from $KTOKIT_BACKUP_TOKEN); never shown" in out
     key = json.loads(users_path().read_text())[argilla_server["api_url"]]["en-dash-hub-dashboard"]["api_key"]
     (create,) = [a for n, a in api.calls if n == "create_repo"]
-    assert (create["space_sdk"], create["space_hardware"], create["space_sleep_time"]) == ("gradio", "cpu-upgrade", 7200)
+    assert (create["space_sdk"], create["space_hardware"], create["space_sleep_time"]) == (
+        "gradio",
+        "cpu-upgrade",
+        7200,
+    )
     assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {
-        "ARGILLA_API_KEY": key, "HF_TOKEN": "hf_backup_only_token_for_tests"}
+        "ARGILLA_API_KEY": key,
+        "HF_TOKEN": "hf_backup_only_token_for_tests",
+    }
     variables = {a["key"]: a["value"] for n, a in api.calls if n == "add_space_variable"}
     assert variables["BACKUP_EVERY_MIN"] == "15" and variables["ARGILLA_DATASET"] == "haiku-en-dash-hub"
     for name, arguments in api.calls:
@@ -211,7 +270,9 @@ def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(argi
             assert key not in json.dumps(arguments, default=str)
     assert set(api.uploaded) == {"README.md", "app.py", "requirements.txt"}
     shipped = api.repos["kit-community/haiku-en-dashboard"]
-    assert {"ktokit/campaign/backup.py", "ktokit/campaign/dashboard.py", "ktokit/annotate/roles.py"} <= set(shipped)
+    assert {"ktokit/campaign/backup.py", "ktokit/campaign/dashboard.py", "ktokit/annotate/roles.py"} <= set(
+        shipped
+    )
     assert not any(k in text for text in shipped.values() for k in (owner_key, key))
     meta = front_matter(api.uploaded["README.md"])
     assert (meta["sdk"], meta["app_file"]) == ("gradio", "app.py")
@@ -224,20 +285,36 @@ def test_dashboard_app_runs_on_what_the_space_ships(tmp_path, config_dir):
     """`import app` in the rendered folder, as the Space runs it: every kit module comes from the folder."""
     from ktokit.annotate.credentials import save_space_credentials, save_target
 
-    save_space_credentials("kit-community/haiku-en", {"api_url": "https://kit-community-haiku-en.hf.space",
-                                                      "api_key": "k"})
-    save_target(LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en", "dataset": "haiku-en"})
+    save_space_credentials(
+        "kit-community/haiku-en", {"api_url": "https://kit-community-haiku-en.hf.space", "api_key": "k"}
+    )
+    save_target(
+        LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en", "dataset": "haiku-en"}
+    )
     out = tmp_path / "dash"
-    assert kit(["dashboard", "--language", LANG, "--space", "kit-community/dash", "--dry-run", "-o", str(out)]) == 0
-    pins = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
-    reqs = [line for line in (out / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert (
+        kit(["dashboard", "--language", LANG, "--space", "kit-community/dash", "--dry-run", "-o", str(out)])
+        == 0
+    )
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    reqs = [
+        line
+        for line in (out / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert reqs and all(pins[name] == version for name, version in (r.split("==") for r in reqs))
-    code = ("import sys, app; "
-            "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'ktokit'))")
+    code = (
+        "import sys, app; "
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'ktokit'))"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGILLA_", "KTOKIT_", "PYTHONPATH"))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=out, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=out, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = [Path(p) for p in result.stdout.split()]
     assert loaded and all(out in p.parents for p in loaded), loaded

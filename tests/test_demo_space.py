@@ -42,10 +42,14 @@ def train_adapter(out: Path, answer: str, steps: int = 150) -> Path:
     pack = load_pack(LANG)
     torch.manual_seed(0)  # before LoRA's own init too: the adapter must not depend on which tests ran first
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
-                           LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
-    chats = [tokenize_chat(tokenizer, [*pack.messages(p), {"role": "assistant", "content": answer}])
-             for p in pack.prompts[:8]]
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(base),
+        LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
+    )
+    chats = [
+        tokenize_chat(tokenizer, [*pack.messages(p), {"role": "assistant", "content": answer}])
+        for p in pack.prompts[:8]
+    ]
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-3)
     for _ in range(steps):  # ~15 s on 2 cores; the loss ends near 0.02, so greedy decoding gives `answer`
         ids, mask, labels = collate(chats, tokenizer.pad_token_id)
@@ -55,8 +59,9 @@ def train_adapter(out: Path, answer: str, steps: int = 150) -> Path:
         optimizer.zero_grad()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "metrics.json").write_text(json.dumps({"base_model": "tiny", "base_model_path": str(base),
-                                                  "language": LANG}))
+    (out / "metrics.json").write_text(
+        json.dumps({"base_model": "tiny", "base_model_path": str(base), "language": LANG})
+    )
     return out
 
 
@@ -93,25 +98,49 @@ def constraint_pins() -> dict[str, str]:
 def test_rendered_files_front_matter_and_pins(rendered, adapter):
     out, files = rendered
     names = {str(p.relative_to(out)) for p in files}
-    assert {"README.md", "app.py", "requirements.txt", "languages/en/pack.yaml", "languages/en/prompts.txt",
-            "adapter/adapter_config.json", "adapter/adapter_model.safetensors", "base/config.json",
-            "ktokit/packs/form.py", "ktokit/packs/counting/english.py",
-            "ktokit/packs/counting/data/en_syllables.json", "ktokit/inference.py"} <= names
-    assert not any(n.startswith(("ktokit/annotate/argilla_local", "ktokit/train", "ktokit/generate", "ktokit/export",
-                                 "ktokit/demo")) for n in names)
+    assert {
+        "README.md",
+        "app.py",
+        "requirements.txt",
+        "languages/en/pack.yaml",
+        "languages/en/prompts.txt",
+        "adapter/adapter_config.json",
+        "adapter/adapter_model.safetensors",
+        "base/config.json",
+        "ktokit/packs/form.py",
+        "ktokit/packs/counting/english.py",
+        "ktokit/packs/counting/data/en_syllables.json",
+        "ktokit/inference.py",
+    } <= names
+    assert not any(
+        n.startswith(
+            (
+                "ktokit/annotate/argilla_local",
+                "ktokit/train",
+                "ktokit/generate",
+                "ktokit/export",
+                "ktokit/demo",
+            )
+        )
+        for n in names
+    )
     readme = (out / "README.md").read_text()
     assert not re.search(r"\{\{\w+\}\}", readme)
     meta = front_matter(readme)
     assert (meta["sdk"], str(meta["sdk_version"]), meta["app_file"]) == ("gradio", "6.31.0", "app.py")
     assert meta["sdk_version"] == demo_space.GRADIO_VERSION == constraint_pins()["gradio"]
-    assert meta["python_version"] == demo_space.PYTHON_VERSION  # Spaces default to 3.10 (tests/test_space_boot.py)
+    assert (
+        meta["python_version"] == demo_space.PYTHON_VERSION
+    )  # Spaces default to 3.10 (tests/test_space_boot.py)
     assert len(meta["title"]) <= 60 and "en" in meta["tags"] and "feedback is off" in readme
 
     pins = constraint_pins()
     import torch
 
     reqs = [line.split("#")[0].strip() for line in (out / "requirements.txt").read_text().splitlines()]
-    reqs = dict(r.split("==") for r in reqs if r and not r.startswith("-"))  # skip pip options (the CPU index)
+    reqs = dict(
+        r.split("==") for r in reqs if r and not r.startswith("-")
+    )  # skip pip options (the CPU index)
     assert reqs.pop("torch") == torch.__version__.split("+")[0] + "+cpu"  # torch stays out of constraints.txt
     assert reqs and all(pins[name.lower().replace("_", "-")] == version for name, version in reqs.items())
     assert "fugashi" not in reqs  # the Japanese tagger only for a pack that counts morae with it
@@ -123,12 +152,24 @@ def test_rendered_files_front_matter_and_pins(rendered, adapter):
 def test_app_runs_on_what_the_space_ships(rendered):
     """`import app` in the rendered folder, as the Space runs it: every kit module comes from the folder."""
     out, _ = rendered
-    code = ("import sys, app; demo = app.build(app.Settings.from_env()); "
-            "app.check_form('an old silent pond', app.load_pack('en').form); "
-            "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'ktokit'))")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGILLA_", "KTOKIT_LANGUAGES", "PYTHONPATH"))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=out, env={**env, "LANGUAGE": LANG},
-                            capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys, app; demo = app.build(app.Settings.from_env()); "
+        "app.check_form('an old silent pond', app.load_pack('en').form); "
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'ktokit'))"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ARGILLA_", "KTOKIT_LANGUAGES", "PYTHONPATH"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=out,
+        env={**env, "LANGUAGE": LANG},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = [Path(p) for p in result.stdout.split()]
     assert loaded and all(out in p.parents for p in loaded), loaded
@@ -146,12 +187,20 @@ def load_app(out: Path):
 def demo_target(argilla_server, workspace="en-demo", dataset="haiku-en-demo"):
     from ktokit.annotate.credentials import ArgillaTarget
 
-    return ArgillaTarget(language=LANG, kind="local", api_url=argilla_server["api_url"],
-                         api_key=argilla_server["api_key"], workspace=workspace, dataset=dataset)
+    return ArgillaTarget(
+        language=LANG,
+        kind="local",
+        api_url=argilla_server["api_url"],
+        api_key=argilla_server["api_key"],
+        workspace=workspace,
+        dataset=dataset,
+    )
 
 
 @pytest.mark.server
-def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, argilla_server, client, config_dir):
+def test_app_compares_base_and_tuned_and_votes_reach_argilla(
+    rendered, adapter, argilla_server, client, config_dir
+):
     from gradio_client import Client
 
     from ktokit.annotate.roles import demo_credentials
@@ -161,13 +210,23 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     out, _ = rendered
     pack = load_pack(LANG)
     ensure_dataset(client, task_template(pack, dataset="haiku-en-demo", workspace="en-demo"))
-    demo = demo_credentials(demo_target(argilla_server))  # what demo-space gives the Space: never the owner key
+    demo = demo_credentials(
+        demo_target(argilla_server)
+    )  # what demo-space gives the Space: never the owner key
     app = load_app(out)
     info = adapter_info(adapter, language=LANG)
-    settings = app.Settings(base_model=info.base_path, adapter=str(adapter), language=LANG,
-                            argilla_api_url=argilla_server["api_url"], argilla_api_key=demo.api_key,
-                            dataset="haiku-en-demo-visitors", workspace="en-demo-visitors", base_name="tiny",
-                            temperature=0.0, votes_per_minute=4)
+    settings = app.Settings(
+        base_model=info.base_path,
+        adapter=str(adapter),
+        language=LANG,
+        argilla_api_url=argilla_server["api_url"],
+        argilla_api_key=demo.api_key,
+        dataset="haiku-en-demo-visitors",
+        workspace="en-demo-visitors",
+        base_name="tiny",
+        temperature=0.0,
+        votes_per_minute=4,
+    )
     demo_app = app.build(settings)
     demo_app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
@@ -184,8 +243,12 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
 
         said = ui.predict(prompt, base, tuned, api_name="/vote_tuned_good")
         assert "Sent to the visitors' dataset" in said
-        assert "already in the visitors' dataset" in ui.predict(prompt, base, tuned, api_name="/vote_tuned_good")
-        assert "already" in ui.predict(prompt, base, tuned, api_name="/vote_tuned_bad")  # same text, other vote
+        assert "already in the visitors' dataset" in ui.predict(
+            prompt, base, tuned, api_name="/vote_tuned_good"
+        )
+        assert "already" in ui.predict(
+            prompt, base, tuned, api_name="/vote_tuned_bad"
+        )  # same text, other vote
         assert "Sent" in ui.predict(prompt, base, tuned, api_name="/vote_base_bad")
         slow = ui.predict(prompt, base, tuned, api_name="/vote_base_good")  # the 5th vote within a minute
         assert slow.startswith("Slow down: at most 4 votes a minute from one visitor. Try again in ")
@@ -200,7 +263,9 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     voted = records[record_id(LANG, prompt, tuned)]
     assert voted.fields["completion"] == tuned and voted.fields["prompt"] == prompt
     assert voted.metadata["source"] == "demo" and voted.metadata["visitor_vote"] == "good"
-    assert voted.metadata["side"] == "tuned" and voted.metadata["compare"] == app.compare_id(prompt, base, tuned)
+    assert voted.metadata["side"] == "tuned" and voted.metadata["compare"] == app.compare_id(
+        prompt, base, tuned
+    )
     assert voted.metadata["model"] == [settings.names["tuned"]] and voted.metadata["language"] == LANG
     assert len(voted.responses) == 0  # a visitor's vote is never an annotator's answer
     assert records[record_id(LANG, prompt, base)].metadata["visitor_vote"] == "bad"
@@ -210,8 +275,11 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(rendered, adapter, 
     assert len(list(client.datasets(name="haiku-en-demo", workspace="en-demo").records())) == 0  # untouched
     # tuned 👍 and base 👎 in one pair: one preference for the tuned model, out of two votes
     assert visitor_votes(client, "en-demo", "haiku-en-demo") == {
-        "prefer_tuned": 1, "prefer_base": 0, "votes": 2,
-        "by_side": {"base": {"good": 0, "bad": 1}, "tuned": {"good": 1, "bad": 0}}}
+        "prefer_tuned": 1,
+        "prefer_base": 0,
+        "votes": 2,
+        "by_side": {"base": {"good": 0, "bad": 1}, "tuned": {"good": 1, "bad": 0}},
+    }
 
     # a fresh app process (empty cache) voting the same text again adds nothing
     again = app.Feedback(settings, pack)
@@ -229,9 +297,16 @@ def test_an_empty_answer_is_said_plainly_and_cannot_be_voted(rendered, silent_ad
     out, _ = rendered
     app = load_app(out)
     info = adapter_info(silent_adapter, language=LANG)
-    settings = app.Settings(base_model=info.base_path, adapter=str(silent_adapter), language=LANG,
-                            argilla_api_url=argilla_server["api_url"], argilla_api_key=argilla_server["api_key"],
-                            dataset="haiku-en-demo", workspace="en-demo", temperature=0.0)
+    settings = app.Settings(
+        base_model=info.base_path,
+        adapter=str(silent_adapter),
+        language=LANG,
+        argilla_api_url=argilla_server["api_url"],
+        argilla_api_key=argilla_server["api_key"],
+        dataset="haiku-en-demo",
+        workspace="en-demo",
+        temperature=0.0,
+    )
     demo = app.build(settings)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
@@ -257,42 +332,73 @@ def test_evaluation_counts_an_empty_answer_as_a_failed_form_check(silent_adapter
     model, tokenizer = load_model(info.base_path, str(silent_adapter))
     summary = evaluate(model, tokenizer, pack, pack.prompts[-2:], tmp_path, seeds=1, temperatures=[0.0])
     tuned = next(s for s in summary if s["model"] == "tuned")
-    assert tuned["empty"] == tuned["completions"] == 2 and tuned["form_score"] == 0 and tuned["pass_rate"] == 0
+    assert (
+        tuned["empty"] == tuned["completions"] == 2 and tuned["form_score"] == 0 and tuned["pass_rate"] == 0
+    )
     rows = [json.loads(line) for line in (tmp_path / "completions.jsonl").read_text().splitlines()]
     assert all(r["verdict"] == "fail" and r["score"] == 0 for r in rows if r["model"] == "tuned")
     assert "| 2 | 2 |" in (tmp_path / "summary.md").read_text()  # the Empty column
 
 
-def space_target(tmp_path, monkeypatch, kind="space", api_url="https://kit-community-haiku-en.hf.space", key=KEY):
+def space_target(
+    tmp_path, monkeypatch, kind="space", api_url="https://kit-community-haiku-en.hf.space", key=KEY
+):
     from ktokit.annotate.credentials import save_space_credentials, save_target
 
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
     if kind == "space":
         save_space_credentials("kit-community/haiku-en", {"api_url": api_url, "api_key": key})
-        save_target(LANG, {"kind": "space", "space": "kit-community/haiku-en", "workspace": "en-hub",
-                           "dataset": "haiku-en-hub"})
+        save_target(
+            LANG,
+            {
+                "kind": "space",
+                "space": "kit-community/haiku-en",
+                "workspace": "en-hub",
+                "dataset": "haiku-en-hub",
+            },
+        )
     else:
-        save_target(LANG, {"kind": "local", "data_dir": str(tmp_path / "nowhere"), "workspace": "en",
-                           "dataset": "haiku-en"})
+        save_target(
+            LANG,
+            {
+                "kind": "local",
+                "data_dir": str(tmp_path / "nowhere"),
+                "workspace": "en",
+                "dataset": "haiku-en",
+            },
+        )
 
 
 @pytest.mark.server
-def test_hub_path_sets_the_demo_users_key_as_a_secret_never_the_owners(tmp_path, monkeypatch, hub, capsys,
-                                                                      argilla_server):
+def test_hub_path_sets_the_demo_users_key_as_a_secret_never_the_owners(
+    tmp_path, monkeypatch, hub, capsys, argilla_server
+):
     """The Space's Argilla server here is the session's real one, reached with the owner key the kit holds."""
     from ktokit.annotate.roles import users_path
 
     owner_key = argilla_server["api_key"]
     adapter = stand_in_adapter(tmp_path / "adapter", base="tiny")  # the tiny base ships with the Space
     space_target(tmp_path, monkeypatch, api_url=argilla_server["api_url"], key=owner_key)
-    argv = ["demo-space", "--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO,
-            "-o", str(tmp_path / "out")]
+    argv = [
+        "demo-space",
+        "--language",
+        LANG,
+        "--adapter",
+        str(adapter),
+        "--space",
+        DEMO_REPO,
+        "-o",
+        str(tmp_path / "out"),
+    ]
 
     assert kit([*argv, "--dry-run"]) == 0
     assert hub.api.names() == []  # a dry run asks nothing of the Hub, and makes no Argilla user
     assert not users_path().exists()
     out, err = capsys.readouterr()
-    assert "secrets      ARGILLA_API_KEY  (the demo user en-hub-demo: admin of workspace en-hub-visitors only" in out
+    assert (
+        "secrets      ARGILLA_API_KEY  (the demo user en-hub-demo: admin of workspace en-hub-visitors only"
+        in out
+    )
     assert owner_key not in out + err
     assert f"ARGILLA_API_URL={argilla_server['api_url']}" in out
     assert "ARGILLA_DATASET=haiku-en-hub-visitors" in out and "ARGILLA_WORKSPACE=en-hub-visitors" in out
@@ -305,18 +411,28 @@ def test_hub_path_sets_the_demo_users_key_as_a_secret_never_the_owners(tmp_path,
     assert names[:3] == ["repo_exists", "create_repo", "add_space_secret"] and names[-1] == "upload_folder"
     (create,) = [a for n, a in api.calls if n == "create_repo"]
     assert create["repo_type"] == "space" and create["space_sdk"] == "gradio" and create["private"] is False
-    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {"ARGILLA_API_KEY": demo_key}
+    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {
+        "ARGILLA_API_KEY": demo_key
+    }
     variables = {a["key"]: a["value"] for n, a in api.calls if n == "add_space_variable"}
     assert "ARGILLA_API_KEY" not in variables and demo_key not in variables.values()
-    assert variables["LANGUAGE"] == LANG and variables["BASE_MODEL"] == "base" and variables["ADAPTER"] == "adapter"
+    assert (
+        variables["LANGUAGE"] == LANG
+        and variables["BASE_MODEL"] == "base"
+        and variables["ADAPTER"] == "adapter"
+    )
     for name, arguments in api.calls:
         assert owner_key not in json.dumps(arguments, default=str)  # the owner key never leaves this machine
         if name != "add_space_secret":
             assert demo_key not in json.dumps(arguments, default=str)
     assert set(api.uploaded) == {"README.md", "app.py", "requirements.txt"}
     assert not any(k in text for text in api.uploaded.values() for k in (owner_key, demo_key))
-    assert not any(k in p.read_bytes().decode("latin-1") for p in (tmp_path / "out").rglob("*") if p.is_file()
-                   for k in (owner_key, demo_key))
+    assert not any(
+        k in p.read_bytes().decode("latin-1")
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file()
+        for k in (owner_key, demo_key)
+    )
     (upload,) = [a for n, a in api.calls if n == "upload_folder"]
     assert {"ktokit/**", "languages/**", "adapter/**", "base/**"} <= set(upload["allow_patterns"])
     assert owner_key not in out + err and demo_key not in out + err and "secret ARGILLA_API_KEY set" in err
@@ -326,7 +442,9 @@ def test_hub_path_sets_the_demo_users_key_as_a_secret_never_the_owners(tmp_path,
     api = hub.api = RecordingHfApi(exists=True)
     assert kit(argv) == 0
     assert "create_repo" not in api.names() and "upload_folder" in api.names()
-    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {"ARGILLA_API_KEY": demo_key}
+    assert {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"} == {
+        "ARGILLA_API_KEY": demo_key
+    }
     assert demo_key not in "".join(capsys.readouterr())
 
 
@@ -334,8 +452,17 @@ def test_local_annotation_server_is_not_sent_to_a_space(tmp_path, monkeypatch, h
     adapter = stand_in_adapter(tmp_path / "adapter", base="tiny")
     space_target(tmp_path, monkeypatch, kind="local")
     api = hub.api
-    argv = ["demo-space", "--language", LANG, "--adapter", str(adapter), "--space", DEMO_REPO,
-            "-o", str(tmp_path / "out")]
+    argv = [
+        "demo-space",
+        "--language",
+        LANG,
+        "--adapter",
+        str(adapter),
+        "--space",
+        DEMO_REPO,
+        "-o",
+        str(tmp_path / "out"),
+    ]
     assert kit(argv) == 0
     assert "add_space_secret" not in api.names()
     assert not any(a["key"].startswith("ARGILLA_") for n, a in api.calls if n == "add_space_variable")
@@ -354,28 +481,43 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys):
         adapter_info(tmp_path)
 
 
-def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_for(tmp_path, config_dir, hub,
-                                                                                   capsys):
+def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_for(
+    tmp_path, config_dir, hub, capsys
+):
     """The demo Space's requirements.txt depends on --hardware (CPU torch index): the Space gets that hardware."""
     adapter = stand_in_adapter(tmp_path / "adapter")
-    argv = ["demo-space", "--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
-            "-o", str(tmp_path / "out")]
+    argv = [
+        "demo-space",
+        "--language",
+        "en",
+        "--adapter",
+        str(adapter),
+        "--space",
+        "kit-community/haiku-en-demo",
+        "-o",
+        str(tmp_path / "out"),
+    ]
     api = hub.api
     assert kit([*argv, "--hardware", "t4-small", "--sleep-time", "3600"]) == 0
     (create,) = [a for n, a in api.calls if n == "create_repo"]
     assert create["space_hardware"] == "t4-small" and create["space_sleep_time"] == 3600
-    assert not any(line.startswith(("-", "torch==")) and "cpu" in line for line in api.uploaded["requirements.txt"].splitlines())
+    assert not any(
+        line.startswith(("-", "torch==")) and "cpu" in line
+        for line in api.uploaded["requirements.txt"].splitlines()
+    )
     again = hub.api = RecordingHfApi(exists=True)  # a rerun updates the Space in place, its hardware too
     assert kit(argv) == 0
     assert [a for n, a in again.calls if n == "request_space_hardware"] == [
-        {"repo_id": "kit-community/haiku-en-demo", "hardware": "cpu-basic"}]
+        {"repo_id": "kit-community/haiku-en-demo", "hardware": "cpu-basic"}
+    ]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in again.uploaded["requirements.txt"]
     assert "hardware cpu-basic" in capsys.readouterr().err
     assert "set_space_sleep_time" not in again.names()
     again = hub.api = RecordingHfApi(exists=True)
     assert kit([*argv, "--hardware", "cpu-upgrade", "--sleep-time", "-1"]) == 0
     assert [a for n, a in again.calls if n == "set_space_sleep_time"] == [
-        {"repo_id": "kit-community/haiku-en-demo", "sleep_time": -1}]
+        {"repo_id": "kit-community/haiku-en-demo", "sleep_time": -1}
+    ]
     assert "never sleeps" in capsys.readouterr().out
     assert kit([*argv, "--sleep-time", "600"]) == 2  # the free hardware's sleep is fixed
     assert "--sleep-time needs paid hardware" in capsys.readouterr().err

@@ -35,8 +35,10 @@ SOURCES = {
     "A haiku about the wind in the mountains, please": "Um haiku sobre o vento nas montanhas, por favor",
 }
 # Haiku in Portuguese that pass the 5-7-5 check of the Spanish counter (the pt pack borrows it)
-HAIKU = ["Chuva de verão\nNo telhado de zinco\nA casa dorme",
-         "Folhas no quintal\nO vento leva o outono\nNinguém as varre"]
+HAIKU = [
+    "Chuva de verão\nNo telhado de zinco\nA casa dorme",
+    "Folhas no quintal\nO vento leva o outono\nNinguém as varre",
+]
 
 
 # ---- the language check ----------------------------------------------------------------------------
@@ -58,7 +60,10 @@ def test_language_check_on_the_six_packs():
 
 
 def test_language_check_edges():
-    assert language_id.detect("") == language_id.UNKNOWN and language_id.detect("12 · 34 !") == language_id.UNKNOWN
+    assert (
+        language_id.detect("") == language_id.UNKNOWN
+        and language_id.detect("12 · 34 !") == language_id.UNKNOWN
+    )
     assert language_id.is_language("575", "ja")  # nothing to judge
     assert language_id.language_code("pt-BR") == "pt"
     assert language_id.is_language(SOURCES["Write a haiku about summer rain"], "pt-BR")
@@ -72,7 +77,13 @@ def test_language_check_edges():
 
 
 def test_near_duplicates_in_any_script():
-    seen = Seen(["Escreva um haiku sobre a chuva de verão", "雨の日の俳句を書いてください。", "Ｈａｉｋｕ ａｂｏｕｔ ｒａｉｎ"])
+    seen = Seen(
+        [
+            "Escreva um haiku sobre a chuva de verão",
+            "雨の日の俳句を書いてください。",
+            "Ｈａｉｋｕ ａｂｏｕｔ ｒａｉｎ",
+        ]
+    )
     assert seen.match("ESCREVA UM HAIKU SOBRE A CHUVA DE VERÃO!!") is not None  # case, punctuation
     assert seen.match("Escreva um haiku sobre a chuva de verao") is not None  # a near duplicate (accent lost)
     assert seen.match("Escreva um haiku sobre a chuva de inverno") is None
@@ -109,9 +120,18 @@ def checkout(tmp_path):
 
 
 def model_set(path: Path, base_url: str) -> Path:
-    path.write_text(yaml.safe_dump({"backend": "openai", "base_url": base_url, "concurrency": 4, "batch_size": 4,
-                                    "max_retries": 1, "models": [{"model": "org/a", "name": "a"},
-                                                                 {"model": "org/b", "name": "b"}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "backend": "openai",
+                "base_url": base_url,
+                "concurrency": 4,
+                "batch_size": 4,
+                "max_retries": 1,
+                "models": [{"model": "org/a", "name": "a"}, {"model": "org/b", "name": "b"}],
+            }
+        )
+    )
     return path
 
 
@@ -119,19 +139,29 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def expected(answered: list[tuple[str, str]], models: int, form_fail_kind: str | None = None) -> dict[str, int]:
+def expected(
+    answered: list[tuple[str, str]], models: int, form_fail_kind: str | None = None
+) -> dict[str, int]:
     """The counts that follow from what the double's first model answered (the others repeat it)."""
     kinds = Counter(kind for _, kind in answered)
     n = len(answered)
     wrong = kinds["source"] if form_fail_kind != "source" else 0
-    return {"asked": n * models, "answered": n * models, "chatter": kinds["chatter"],
-            "duplicate": kinds["repeat"] + n * (models - 1), "wrong_language": wrong,
-            "form_fail": kinds["source"] - wrong, "kept": kinds["good"] + kinds["wrapped"]}
+    return {
+        "asked": n * models,
+        "answered": n * models,
+        "chatter": kinds["chatter"],
+        "duplicate": kinds["repeat"] + n * (models - 1),
+        "wrong_language": wrong,
+        "form_fail": kinds["source"] - wrong,
+        "kept": kinds["good"] + kinds["wrapped"],
+    }
 
 
 def counts_line(c: dict[str, int]) -> str:
-    return (f"asked {c['asked']}, answered {c['answered']}; dropped: {c['chatter']} chatter only, {c['duplicate']} "
-            f"duplicate, {c['wrong_language']} wrong language, {c['form_fail']} form fail; kept {c['kept']}")
+    return (
+        f"asked {c['asked']}, answered {c['answered']}; dropped: {c['chatter']} chatter only, {c['duplicate']} "
+        f"duplicate, {c['wrong_language']} wrong language, {c['form_fail']} form fail; kept {c['kept']}"
+    )
 
 
 def test_draft_prompts_then_examples_for_a_new_pack(checkout):
@@ -139,7 +169,9 @@ def test_draft_prompts_then_examples_for_a_new_pack(checkout):
     script = DraftScript({source: pt for source, pt in SOURCES.items()})
     with OpenAIDouble(script=script) as api:
         models = str(model_set(cwd / "models.yaml", api.base_url))
-        run = run_kit("draft-prompts", "--language", "pt", "--from", "en", "--models", models, env=env, cwd=cwd)
+        run = run_kit(
+            "draft-prompts", "--language", "pt", "--from", "en", "--models", models, env=env, cwd=cwd
+        )
         assert run.returncode == 0, run.stderr
         want = expected(script.answered, models=2)
         assert sorted(s for s, _ in script.answered) == sorted(SOURCES)
@@ -154,7 +186,9 @@ def test_draft_prompts_then_examples_for_a_new_pack(checkout):
         assert {(d["kind"], d["model"], d["language"]) for d in drafts} == {("prompt", "a", "pt")}
 
         asked = len(api.log)
-        again = run_kit("draft-prompts", "--language", "pt", "--from", "en", "--models", models, env=env, cwd=cwd)
+        again = run_kit(
+            "draft-prompts", "--language", "pt", "--from", "en", "--models", models, env=env, cwd=cwd
+        )
         assert again.returncode == 0, again.stderr
         assert len(api.log) == asked  # resumed: nothing asked twice
         assert counts_line(expected([], models=2)) in again.stdout
@@ -178,9 +212,15 @@ def test_drafting_bad_input_is_one_line(checkout):
     cwd, env = checkout
     for args, needle in [
         (("draft-prompts", "--language", "pt", "--from", "pt"), "pick another pack"),
-        (("draft-prompts", "--language", "pt", "--topics", "missing.txt"), "cannot read --topics missing.txt"),
+        (
+            ("draft-prompts", "--language", "pt", "--topics", "missing.txt"),
+            "cannot read --topics missing.txt",
+        ),
         (("draft-prompts", "--language", "xx", "--from", "en"), "no language pack 'xx'"),
-        (("draft-examples", "--language", "pt", "--models", "offline"), "draft-prompts --language pt --from en"),
+        (
+            ("draft-examples", "--language", "pt", "--models", "offline"),
+            "draft-prompts --language pt --from en",
+        ),
         (("draft-prompts", "--language", "pt", "--from", "en", "--n", "0"), "--n must be at least 1"),
     ]:
         assert_one_error_line(run_kit(*args, env=env, cwd=cwd), needle)

@@ -22,13 +22,29 @@ from kit_testing import ROOT
 KIT = ROOT / "ktokit"
 # The flow's order. Shared modules are what every step may use; they use only each other.
 STEPS = {
-    "ktokit": 0, "console": 0, "paths": 0, "hub": 0, "kto_format": 0, "inference": 0,
-    "packs": 1, "generate": 2, "annotate": 3, "export": 4, "train": 5, "demo": 6, "campaign": 7, "draft": 7,
-    "cli": 8, "__main__": 8,
+    "ktokit": 0,
+    "console": 0,
+    "paths": 0,
+    "hub": 0,
+    "kto_format": 0,
+    "inference": 0,
+    "packs": 1,
+    "generate": 2,
+    "annotate": 3,
+    "export": 4,
+    "train": 5,
+    "demo": 6,
+    "campaign": 7,
+    "draft": 7,
+    "cli": 8,
+    "__main__": 8,
 }
 # Run by the Argilla server's own Python by path (a venv of their own): they import each other by file name.
-SERVER_SIDE = {"ktokit.annotate.argilla_local.launcher", "ktokit.annotate.argilla_local.engine",
-               "ktokit.annotate.argilla_local.speedups"}
+SERVER_SIDE = {
+    "ktokit.annotate.argilla_local.launcher",
+    "ktokit.annotate.argilla_local.engine",
+    "ktokit.annotate.argilla_local.speedups",
+}
 
 
 def module_name(path: Path) -> str:
@@ -48,8 +64,10 @@ def imports_of(path: Path, modules: dict[str, Path]) -> set[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             assert not node.level, f"{path}: the kit imports absolutely (ktokit.x), so the graph can be read"
-            names = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
-                     for a in node.names]
+            names = [
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                for a in node.names
+            ]
         else:
             continue
         found |= {name for name in names if name in modules}
@@ -58,7 +76,9 @@ def imports_of(path: Path, modules: dict[str, Path]) -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     modules = kit_modules()
-    return {name: imports_of(path, modules) - {name} for name, path in modules.items() if name not in SERVER_SIDE}
+    return {
+        name: imports_of(path, modules) - {name} for name, path in modules.items() if name not in SERVER_SIDE
+    }
 
 
 def step(module: str) -> int:
@@ -76,7 +96,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         path.pop()
@@ -117,8 +137,11 @@ def test_the_demo_space_ships_every_kit_module_its_app_reaches():
     from ktokit.demo.space import VENDORED
 
     modules = kit_modules()
-    shipped = {name for name, path in modules.items()
-               if any(path == KIT / v or KIT / v in path.parents for v in VENDORED)}
+    shipped = {
+        name
+        for name, path in modules.items()
+        if any(path == KIT / v or KIT / v in path.parents for v in VENDORED)
+    }
     edges = graph()
     reached, todo = set(), list(imports_of(ROOT / "space_template" / "demo" / "app.py", modules))
     while todo:
@@ -128,13 +151,19 @@ def test_the_demo_space_ships_every_kit_module_its_app_reaches():
             todo += edges[module]
     assert reached <= shipped, f"the Space imports modules it does not ship: {sorted(reached - shipped)}"
     # shared modules, the packs, and the annotation records: no generation, server, export or training code
-    assert all(step(m) <= 1 or m in ("ktokit.annotate", "ktokit.annotate.task") for m in shipped), sorted(shipped)
+    assert all(step(m) <= 1 or m in ("ktokit.annotate", "ktokit.annotate.task") for m in shipped), sorted(
+        shipped
+    )
 
 
 def test_the_command_line_starts_without_the_heavy_libraries():
     heavy = ("torch", "transformers", "trl", "datasets", "argilla", "distilabel", "gradio", "peft")
-    code = ("import sys; from ktokit.cli import build_parser; build_parser(); "
-            f"print([m for m in {heavy!r} if m in sys.modules])")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    code = (
+        "import sys; from ktokit.cli import build_parser; build_parser(); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

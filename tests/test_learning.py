@@ -46,8 +46,15 @@ def export_rows(flip: bool = False) -> list[dict]:
     for i, prompt in enumerate(pack.prompts[:N_ROWS]):
         good = i % 2 == 0
         example = pack.examples[(i // 2) % len(pack.examples)]
-        rows.append({"prompt": prompt, "completion": example if good else broken(example, i),
-                     "label": good != flip, "model": "tiny", "language": LANG})
+        rows.append(
+            {
+                "prompt": prompt,
+                "completion": example if good else broken(example, i),
+                "label": good != flip,
+                "model": "tiny",
+                "language": LANG,
+            }
+        )
     return rows
 
 
@@ -55,25 +62,48 @@ def train(tmp: Path, name: str, flip: bool) -> Path:
     data = tmp / f"kto-{name}"
     DatasetDict({"train": Dataset.from_list(export_rows(flip))}).save_to_disk(str(data))
     out = tmp / name
-    result = run_script("train_kto.py", "--config", RECIPE, "--language", LANG, "--dataset_name", str(data),
-                        "--output_dir", str(out), "--num_train_epochs", "4", "--eval", "false",
-                        # the learning path, not the recipe's tuning: both labels pull alike
-                        "--learning_rate", "1e-3", "--desirable_weight", "1.0", "--undesirable_weight", "1.0", env=ENV)
+    result = run_script(
+        "train_kto.py",
+        "--config",
+        RECIPE,
+        "--language",
+        LANG,
+        "--dataset_name",
+        str(data),
+        "--output_dir",
+        str(out),
+        "--num_train_epochs",
+        "4",
+        "--eval",
+        "false",
+        # the learning path, not the recipe's tuning: both labels pull alike
+        "--learning_rate",
+        "1e-3",
+        "--desirable_weight",
+        "1.0",
+        "--undesirable_weight",
+        "1.0",
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
 
 def completion_logprob(model, tokenizer, pack, prompt: str, completion: str) -> float:
     """log p(completion | the pack's chat for prompt), summed over the completion's tokens."""
-    prompt_ids = tokenizer.apply_chat_template(pack.messages(prompt), add_generation_prompt=True, tokenize=True,
-                                               return_dict=True)["input_ids"]
-    full = tokenizer.apply_chat_template(pack.messages(prompt) + [{"role": "assistant", "content": completion}],
-                                         tokenize=True, return_dict=True)["input_ids"]
+    prompt_ids = tokenizer.apply_chat_template(
+        pack.messages(prompt), add_generation_prompt=True, tokenize=True, return_dict=True
+    )["input_ids"]
+    full = tokenizer.apply_chat_template(
+        pack.messages(prompt) + [{"role": "assistant", "content": completion}],
+        tokenize=True,
+        return_dict=True,
+    )["input_ids"]
     ids = torch.tensor([full])
     with torch.no_grad():
         logits = model(input_ids=ids).logits[0, :-1].float()
     logp = torch.log_softmax(logits, -1).gather(1, ids[0, 1:, None])[:, 0]
-    return float(logp[len(prompt_ids) - 1:].sum())
+    return float(logp[len(prompt_ids) - 1 :].sum())
 
 
 def margins(adapter: Path) -> tuple[float, float]:
@@ -89,7 +119,10 @@ def margins(adapter: Path) -> tuple[float, float]:
     found = {}
     for label, switch in model_variants(model):
         with switch:
-            lp = [(completion_logprob(model, tokenizer, pack, r["prompt"], r["completion"]), r["label"]) for r in rows]
+            lp = [
+                (completion_logprob(model, tokenizer, pack, r["prompt"], r["completion"]), r["label"])
+                for r in rows
+            ]
         good = [v for v, ok in lp if ok]
         bad = [v for v, ok in lp if not ok]
         found[label] = sum(good) / len(good) - sum(bad) / len(bad)
@@ -108,7 +141,9 @@ def test_training_raises_the_liked_answers_and_the_flipped_control_lowers_them(a
     base, tuned = margins(tuned_dir)
     base_again, flipped = margins(flipped_dir)
     assert base == pytest.approx(base_again, abs=1e-3)  # the adapter is off for the base: the same model
-    assert tuned > base + 1.0, f"👍-vs-👎 log-prob margin {base:.2f} -> {tuned:.2f}: KTO did not learn the votes"
+    assert tuned > base + 1.0, (
+        f"👍-vs-👎 log-prob margin {base:.2f} -> {tuned:.2f}: KTO did not learn the votes"
+    )
     assert flipped < base - 1.0, f"margin {base:.2f} -> {flipped:.2f} with inverted labels: it should fall"
 
 
@@ -142,8 +177,18 @@ def test_the_prompt_is_the_same_at_generation_training_and_evaluation(tmp_path):
     prompts = pack.prompts[:3]
     # Generation: preference_gen.py with the tiny model records the exact text it sent to the model
     gen = tmp_path / "generations"
-    result = run_script("preference_gen.py", "--language", LANG, "--sample", "3", "--models", "offline",
-                        "--output", str(gen), env=ENV)
+    result = run_script(
+        "preference_gen.py",
+        "--language",
+        LANG,
+        "--sample",
+        "3",
+        "--models",
+        "offline",
+        "--output",
+        str(gen),
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in (gen / "generations.jsonl").read_text().splitlines()]
     sent = {r["input"]: r["generation_prompt"][0] for r in rows if r["generation_prompt"]}
@@ -153,14 +198,33 @@ def test_the_prompt_is_the_same_at_generation_training_and_evaluation(tmp_path):
 
     # Training: train_kto.py's preparation of exported (standard) rows, then KTOTrainer's own tokenization
     data = tmp_path / "kto"
-    DatasetDict({"train": Dataset.from_list([{"prompt": p, "completion": pack.examples[0], "label": i % 2 == 0}
-                                             for i, p in enumerate(prompts * 2)])}).save_to_disk(str(data))
-    config = KTOConfig(output_dir=str(tmp_path / "out"), use_cpu=True, bf16=False, report_to="none",
-                       per_device_train_batch_size=2)
-    run, tok = prepare(KitArguments(language=LANG), ScriptArguments(dataset_name=str(data)), config,
-                       ModelConfig(model_name_or_path="tiny", use_peft=False))
+    DatasetDict(
+        {
+            "train": Dataset.from_list(
+                [
+                    {"prompt": p, "completion": pack.examples[0], "label": i % 2 == 0}
+                    for i, p in enumerate(prompts * 2)
+                ]
+            )
+        }
+    ).save_to_disk(str(data))
+    config = KTOConfig(
+        output_dir=str(tmp_path / "out"),
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        per_device_train_batch_size=2,
+    )
+    run, tok = prepare(
+        KitArguments(language=LANG),
+        ScriptArguments(dataset_name=str(data)),
+        config,
+        ModelConfig(model_name_or_path="tiny", use_peft=False),
+    )
     trainer = KitKTOTrainer(model=run.model_path, args=config, train_dataset=run.train, processing_class=tok)
-    at_training = {prompt_text(r["prompt"]): ids for r, ids in zip(run.train, trainer.train_dataset["prompt_ids"])}
+    at_training = {
+        prompt_text(r["prompt"]): ids for r, ids in zip(run.train, trainer.train_dataset["prompt_ids"])
+    }
 
     # Evaluation and the demo Space: ktokit.inference.complete on the same model
     recorder = RecordingModel(AutoModelForCausalLM.from_pretrained(base), tokenizer.pad_token_id)
@@ -170,5 +234,7 @@ def test_the_prompt_is_the_same_at_generation_training_and_evaluation(tmp_path):
     for p in prompts:
         user = pack.user_prompt(p)
         train_ids = at_training[user]
-        assert at_generation[p] == train_ids == at_evaluation[p], f"the prompt differs between steps for {p!r}"
+        assert at_generation[p] == train_ids == at_evaluation[p], (
+            f"the prompt differs between steps for {p!r}"
+        )
         assert pack.system_prompt.strip() in tokenizer.decode(train_ids)

@@ -17,14 +17,39 @@ from openai_double import OpenAIDouble
 from ktokit.console import KitError
 from ktokit.generate import GenerationArguments, generate_responses
 
-PROMPTS = [f"Write a haiku about {topic}." for topic in (
-    "the sea", "autumn rain", "a cat", "mountain peaks", "snow", "a city night", "the moon", "spring",
-    "old friends", "a river", "bread", "wind")]
-EXAMPLES = ["An old silent pond\nA frog jumps into the pond\nSplash! Silence again",
-            "Over the wintry\nforest, winds howl in rage\nwith no leaves to blow",
-            "Light of the moon\nmoves west, flowers' shadows\ncreep eastward"]
-COLUMNS = ["input", "generation_model", "generation_prompt", "raw_generation_responses", "generations",
-           "language", "detected_languages", "form_checks", "requests"]
+PROMPTS = [
+    f"Write a haiku about {topic}."
+    for topic in (
+        "the sea",
+        "autumn rain",
+        "a cat",
+        "mountain peaks",
+        "snow",
+        "a city night",
+        "the moon",
+        "spring",
+        "old friends",
+        "a river",
+        "bread",
+        "wind",
+    )
+]
+EXAMPLES = [
+    "An old silent pond\nA frog jumps into the pond\nSplash! Silence again",
+    "Over the wintry\nforest, winds howl in rage\nwith no leaves to blow",
+    "Light of the moon\nmoves west, flowers' shadows\ncreep eastward",
+]
+COLUMNS = [
+    "input",
+    "generation_model",
+    "generation_prompt",
+    "raw_generation_responses",
+    "generations",
+    "language",
+    "detected_languages",
+    "form_checks",
+    "requests",
+]
 # distilabel 1.5.3 on pydantic 2.11+ warns on every runtime-parameter lookup (tens of thousands per test).
 pytestmark = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
 TINY_RECIPE = "{steps: 3, hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, num_kv_heads: 1, vocab_size: 400, batch_size: 4}"
@@ -35,7 +60,9 @@ def languages(tmp_path_factory) -> Path:
     """A small English pack (the shipped pack.yaml, 12 prompts) so tests do not depend on the real prompt files."""
     root = tmp_path_factory.mktemp("languages")
     (root / "en").mkdir()
-    (root / "en" / "pack.yaml").write_text((ROOT / "languages" / "en" / "pack.yaml").read_text(encoding="utf-8"))
+    (root / "en" / "pack.yaml").write_text(
+        (ROOT / "languages" / "en" / "pack.yaml").read_text(encoding="utf-8")
+    )
     (root / "en" / "prompts.txt").write_text("\n".join(PROMPTS) + "\n")
     (root / "en" / "examples.txt").write_text("\n\n".join(EXAMPLES) + "\n")
     return root
@@ -59,8 +86,15 @@ def env(languages, kit_home, tmp_path, monkeypatch) -> dict[str, str]:
 
 
 def model_set(path: Path, base_url: str, *, models: int = 3, **extra: object) -> Path:
-    settings = {"backend": "openai", "base_url": base_url, "concurrency": 4, "batch_size": 4, "max_retries": 2,
-                "generation": {"max_new_tokens": 64}, **extra}
+    settings = {
+        "backend": "openai",
+        "base_url": base_url,
+        "concurrency": 4,
+        "batch_size": 4,
+        "max_retries": 2,
+        "generation": {"max_new_tokens": 64},
+        **extra,
+    }
     lines = [f"{k}: {json.dumps(v)}" for k, v in settings.items()]
     lines += ["models:", *(f"  - model: org/model-{chr(97 + i)}" for i in range(models))]
     path.write_text("\n".join(lines) + "\n")
@@ -72,16 +106,20 @@ def run(language: str = "en", **kwargs: object) -> None:
 
 
 def rows_of(output: Path) -> list[dict]:
-    return [json.loads(line) for line in (output / "generations.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line) for line in (output / "generations.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def test_tiny_local_models_make_rows_with_the_recipe_columns(env, tmp_path, capsys):
     from datasets import load_from_disk
 
     models = tmp_path / "tiny.yaml"
-    models.write_text(f"backend: transformers\nbatch_size: 4\ngeneration: {{max_new_tokens: 12}}\n"
-                      f"tiny_recipe: {TINY_RECIPE}\nmodels:\n"
-                      "  - {name: tiny-seed0, model: tiny, seed: 0}\n  - {name: tiny-seed1, model: tiny, seed: 1}\n")
+    models.write_text(
+        f"backend: transformers\nbatch_size: 4\ngeneration: {{max_new_tokens: 12}}\n"
+        f"tiny_recipe: {TINY_RECIPE}\nmodels:\n"
+        "  - {name: tiny-seed0, model: tiny, seed: 0}\n  - {name: tiny-seed1, model: tiny, seed: 1}\n"
+    )
     run(models=str(models), sample=5, output="out")
     dataset = load_from_disk("out")
     assert dataset.column_names == COLUMNS
@@ -93,7 +131,9 @@ def test_tiny_local_models_make_rows_with_the_recipe_columns(env, tmp_path, caps
         assert len(row["generation_model"]) == len(row["generation_prompt"]) == len(row["form_checks"]) == n
         assert len(row["detected_languages"]) == n
         # the local model saw the pack's chat template, system prompt included
-        assert all(p.startswith("<|system|>\nYou are a poet") and row["input"] in p for p in row["generation_prompt"])
+        assert all(
+            p.startswith("<|system|>\nYou are a poet") and row["input"] in p for p in row["generation_prompt"]
+        )
         assert all(c["verdict"] in ("pass", "fail") for c in row["form_checks"])
     out = capsys.readouterr().out
     assert "tiny-seed0" in out and "form pass" in out
@@ -112,13 +152,22 @@ def test_http_models_retry_count_failures_clean_and_keep_order(env, tmp_path, ca
         assert all(q["retries"] == 1 for q in row["requests"])  # one 429, then success
         assert all(raw.startswith("Sure! Here's a haiku") for raw in row["raw_generation_responses"])
         for text in row["generations"]:
-            assert len(text.split("\n")) == 3 and "Sure" not in text and "Title" not in text and "captures" not in text
+            assert (
+                len(text.split("\n")) == 3
+                and "Sure" not in text
+                and "Title" not in text
+                and "captures" not in text
+            )
     # every prompt was asked of every model: 429 once then 200, or 500 twice (max_retries=1) for bread
     assert sum(1 for _, p, s in log if s == 200) == 11 * 3
     assert sum(1 for _, p, s in log if s == 500 and "bread" in p) == 3 * 2
     summary = capsys.readouterr().out
     line = next(line for line in summary.splitlines() if line.startswith("org/model-a"))
-    assert line.split()[1:4] == ["12", "1", "12"]  # requests, failures, retries (11 after a 429, 1 after a 500)
+    assert line.split()[1:4] == [
+        "12",
+        "1",
+        "12",
+    ]  # requests, failures, retries (11 after a 429, 1 after a 500)
     assert "most failures were 'HTTP 500'" in summary
 
 
@@ -129,8 +178,11 @@ def test_identical_answers_kept_once_and_timeouts_counted(env, tmp_path):
         assert row["generation_model"] == ["org/model-a"]
         assert [q["duplicate_of"] for q in row["requests"]] == ["", "org/model-a", "org/model-a"]
     with OpenAIDouble(latency=1.0) as api:
-        run(models=str(model_set(tmp_path / "t.yaml", api.base_url, models=1, timeout=0.2, max_retries=0)),
-            sample=2, output="slow")
+        run(
+            models=str(model_set(tmp_path / "t.yaml", api.base_url, models=1, timeout=0.2, max_retries=0)),
+            sample=2,
+            output="slow",
+        )
     rows = rows_of(Path("slow"))
     assert [r["generations"] for r in rows] == [[], []]
     assert all(r["requests"][0]["error"].startswith("timeout") for r in rows)
@@ -154,7 +206,9 @@ def test_distilabel_runner_gives_the_same_rows(env, tmp_path):
 def test_a_killed_run_resumes_without_generating_a_prompt_twice(env, tmp_path):
     api = OpenAIDouble(latency=0.25).start()
     models = model_set(tmp_path / "m.yaml", api.base_url, models=2, concurrency=1, batch_size=2)
-    command = script_command("preference_gen.py", "--language", "en", "--models", str(models), "--output", "out")
+    command = script_command(
+        "preference_gen.py", "--language", "en", "--models", str(models), "--output", "out"
+    )
     proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     checkpoint = tmp_path / "out" / "checkpoint.jsonl"
     deadline = time.time() + 60
@@ -184,12 +238,15 @@ def test_dry_run_without_token_goes_offline_and_says_so(env, capsys):
     assert not Path("outputs").exists()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"language": "xx"}, "no language pack 'xx'"),
-    ({"models": "missing.yaml"}, "cannot read model set missing.yaml"),
-    ({"models": "default"}, "runs on HF Inference Providers and needs a Hugging Face token"),
-    ({"sample": 0}, "--sample must be at least 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"language": "xx"}, "no language pack 'xx'"),
+        ({"models": "missing.yaml"}, "cannot read model set missing.yaml"),
+        ({"models": "default"}, "runs on HF Inference Providers and needs a Hugging Face token"),
+        ({"sample": 0}, "--sample must be at least 1"),
+    ],
+)
 def test_bad_input_is_one_clear_error(env, kwargs, message):
     with pytest.raises(KitError, match=message.replace(".", r"\.")) as error:
         run(**{"language": "en", "dry_run": True, **kwargs})

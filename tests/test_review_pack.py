@@ -25,7 +25,9 @@ from ktokit.draft.review import (
 )
 from ktokit.packs.languages import REVIEW_DEFAULTS, load_pack, pack_problems
 
-PORTUGUESE_HAIKU = "Chuva de verão\nno telhado de zinco\nVento de outono"  # 5-7-5 for the borrowed Spanish counter
+PORTUGUESE_HAIKU = (
+    "Chuva de verão\nno telhado de zinco\nVento de outono"  # 5-7-5 for the borrowed Spanish counter
+)
 
 
 def write_drafts(folder, prompts=(), examples=(), model="m-a", source="src"):
@@ -34,8 +36,13 @@ def write_drafts(folder, prompts=(), examples=(), model="m-a", source="src"):
     for kind, texts in ((PROMPT, prompts), (EXAMPLE, examples)):
         with open(folder / f"{kind}s.jsonl", "a", encoding="utf-8") as handle:
             for text in texts:
-                handle.write(json.dumps({"kind": kind, "text": text, "source": source, "model": model,
-                                         "language": "pt"}, ensure_ascii=False) + "\n")
+                handle.write(
+                    json.dumps(
+                        {"kind": kind, "text": text, "source": source, "model": model, "language": "pt"},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
     return folder
 
 
@@ -54,8 +61,14 @@ def test_review_texts_come_from_the_pack_with_an_english_fallback(tmp_path, monk
     ja = load_pack("ja")
     template = review_template(ja)
     assert ja.review.own and template.questions[0]["labels"] == ja.review.labels
-    assert list(ja.review.labels) == ["accept", "edit", "reject"] and ja.review.labels["edit"] != "✏️ Accept my edit"
-    assert ja.review.guidelines.strip() in template.guidelines and (template.dataset, template.workspace) == ("review-ja", "ja")
+    assert (
+        list(ja.review.labels) == ["accept", "edit", "reject"]
+        and ja.review.labels["edit"] != "✏️ Accept my edit"
+    )
+    assert ja.review.guidelines.strip() in template.guidelines and (template.dataset, template.workspace) == (
+        "review-ja",
+        "ja",
+    )
     assert [f["title"] for f in template.fields] == [ja.review.draft_title, ja.review.source_title]
     en = load_pack("en")
     assert not en.review.own and en.review.guidelines == REVIEW_DEFAULTS["guidelines"]
@@ -64,7 +77,10 @@ def test_review_texts_come_from_the_pack_with_an_english_fallback(tmp_path, monk
     path = pack.path / "pack.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace('accept: "✅ Aceptar tal cual"', 'accept: "TODO"'), encoding="utf-8")
-    assert "pack.yaml: fill in 'review.labels.accept' (or leave it out for the English text)" in pack_problems(load_pack("es"))
+    assert (
+        "pack.yaml: fill in 'review.labels.accept' (or leave it out for the English text)"
+        in pack_problems(load_pack("es"))
+    )
     path.write_text(text.replace("    accept:", "    keep:"), encoding="utf-8")
     with pytest.raises(KitError, match="review.labels has 'keep'; the keys are accept, edit, reject"):
         load_pack("es")
@@ -76,19 +92,34 @@ def test_review_texts_come_from_the_pack_with_an_english_fallback(tmp_path, monk
 
 def test_drafts_become_one_record_each_with_the_draft_as_the_edit_suggestion(tmp_path):
     pack = load_pack("es")
-    folder = write_drafts(tmp_path / "drafts", prompts=["Un haiku  sobre\nel mar", pack.prompts[0]],
-                          examples=["  Lluvia de mayo \n\n el patio huele a tierra\n todo despierta"])
-    write_drafts(folder, prompts=["Un haiku sobre el mar"], model="m-b", source="")  # the same text, another model
+    folder = write_drafts(
+        tmp_path / "drafts",
+        prompts=["Un haiku  sobre\nel mar", pack.prompts[0]],
+        examples=["  Lluvia de mayo \n\n el patio huele a tierra\n todo despierta"],
+    )
+    write_drafts(
+        folder, prompts=["Un haiku sobre el mar"], model="m-b", source=""
+    )  # the same text, another model
     drafts = load_drafts(folder)
-    assert drafts[0] == Draft(PROMPT, "Un haiku sobre el mar", "src", "m-a", "pt")  # one line, spaces collapsed
-    assert drafts[-1].text == "Lluvia de mayo\nel patio huele a tierra\ntodo despierta"  # no blank line inside
+    assert drafts[0] == Draft(
+        PROMPT, "Un haiku sobre el mar", "src", "m-a", "pt"
+    )  # one line, spaces collapsed
+    assert (
+        drafts[-1].text == "Lluvia de mayo\nel patio huele a tierra\ntodo despierta"
+    )  # no blank line inside
     records, in_pack = review_records(drafts, pack)
     assert in_pack == 1 and len(records) == 2  # the pack's own prompt is not reviewed again; repeats merged
     prompt = next(r for r in records if r["metadata"]["kind"] == PROMPT)
-    assert prompt["id"] == record_id("es", PROMPT, "Un haiku sobre el mar") and prompt["id"].startswith("es-prompt-")
+    assert prompt["id"] == record_id("es", PROMPT, "Un haiku sobre el mar") and prompt["id"].startswith(
+        "es-prompt-"
+    )
     assert prompt["metadata"]["model"] == ["m-a", "m-b"]
     assert prompt["fields"] == {"draft": "Un haiku sobre el mar", "source": "src"}
-    assert prompt["suggestion"] == {"question_name": "edit", "value": "Un haiku sobre el mar", "agent": "ktokit-draft/m-a"}
+    assert prompt["suggestion"] == {
+        "question_name": "edit",
+        "value": "Un haiku sobre el mar",
+        "agent": "ktokit-draft/m-a",
+    }
     assert record_id("es", EXAMPLE, "Un haiku sobre el mar") != prompt["id"]
     assert review_records([Draft(PROMPT, "x")], pack)[0][0]["fields"]["source"] == NO_SOURCE
 
@@ -104,26 +135,52 @@ def test_drafts_become_one_record_each_with_the_draft_as_the_edit_suggestion(tmp
 
 def _item(kind, draft, *answers):
     """A record as the records endpoint returns it; answers are (user, status, decision, edit)."""
-    return {"external_id": f"id-{draft[:8]}", "fields": {"draft": draft, "source": "s"},
-            "metadata": [{"name": "kind", "value": kind}],
-            "responses": [{"user_id": user, "status": status,
-                           "values": {"decision": {"value": choice}, **({"edit": {"value": edit}} if edit else {})}}
-                          for user, status, choice, edit in answers]}
+    return {
+        "external_id": f"id-{draft[:8]}",
+        "fields": {"draft": draft, "source": "s"},
+        "metadata": [{"name": "kind", "value": kind}],
+        "responses": [
+            {
+                "user_id": user,
+                "status": status,
+                "values": {"decision": {"value": choice}, **({"edit": {"value": edit}} if edit else {})},
+            }
+            for user, status, choice, edit in answers
+        ],
+    }
 
 
 def test_the_submitted_answers_decide():
     d = "Escribe un haiku sobre el mar"
     assert decide(_item(PROMPT, d)).outcome == PENDING
-    assert decide(_item(PROMPT, d, ("u1", "draft", "accept", None))).outcome == PENDING  # a draft is not a decision
-    assert decide(_item(PROMPT, d, ("u1", "submitted", "accept", d))) == Decision("id-Escribe ", PROMPT, d, ACCEPTED, d)
+    assert (
+        decide(_item(PROMPT, d, ("u1", "draft", "accept", None))).outcome == PENDING
+    )  # a draft is not a decision
+    assert decide(_item(PROMPT, d, ("u1", "submitted", "accept", d))) == Decision(
+        "id-Escribe ", PROMPT, d, ACCEPTED, d
+    )
     edited = decide(_item(PROMPT, d, ("u1", "submitted", "edit", "Escribe un haiku\nsobre el río ")))
     assert (edited.outcome, edited.text) == (EDITED, "Escribe un haiku sobre el río")
-    untouched = decide(_item(PROMPT, d, ("u1", "submitted", "edit", None)))  # edit chosen, box left as the draft
+    untouched = decide(
+        _item(PROMPT, d, ("u1", "submitted", "edit", None))
+    )  # edit chosen, box left as the draft
     assert (untouched.outcome, untouched.text) == (ACCEPTED, d)
     assert decide(_item(PROMPT, d, ("u1", "submitted", "reject", None))).outcome == REJECTED
-    assert decide(_item(PROMPT, d, ("u1", "submitted", "reject", None), ("u2", "submitted", "accept", None))).outcome == PENDING
-    majority = decide(_item(EXAMPLE, d, ("u1", "submitted", "reject", None), ("u2", "submitted", "edit", "a\nb\nc"),
-                            ("u3", "submitted", "edit", None)))
+    assert (
+        decide(
+            _item(PROMPT, d, ("u1", "submitted", "reject", None), ("u2", "submitted", "accept", None))
+        ).outcome
+        == PENDING
+    )
+    majority = decide(
+        _item(
+            EXAMPLE,
+            d,
+            ("u1", "submitted", "reject", None),
+            ("u2", "submitted", "edit", "a\nb\nc"),
+            ("u3", "submitted", "edit", None),
+        )
+    )
     assert (majority.outcome, majority.text) == (EDITED, "a\nb\nc")
 
 
@@ -138,8 +195,12 @@ def test_kept_drafts_are_appended_never_twice_and_bad_examples_refused(tmp_path,
         Decision("p4", PROMPT, "Haiku del mar!", EDITED, "Haiku del mar"),  # edited into another kept draft
         Decision("p5", PROMPT, "Otro", REJECTED),
         Decision("p6", PROMPT, "Más", PENDING),
-        Decision("p7", PROMPT, "Haiku del faro", EDITED, "A haiku about the lighthouse at night"),  # now English
-        Decision("p8", PROMPT, "Haiku del mar?", ACCEPTED, "¡HAIKU DEL MAR!"),  # the same line, but for case and marks
+        Decision(
+            "p7", PROMPT, "Haiku del faro", EDITED, "A haiku about the lighthouse at night"
+        ),  # now English
+        Decision(
+            "p8", PROMPT, "Haiku del mar?", ACCEPTED, "¡HAIKU DEL MAR!"
+        ),  # the same line, but for case and marks
         Decision("e1", EXAMPLE, good, ACCEPTED, good),
         Decision("e2", EXAMPLE, good, EDITED, "Lluvia de mayo\nel patio huele"),  # two lines: breaks the form
     ]
@@ -147,15 +208,23 @@ def test_kept_drafts_are_appended_never_twice_and_bad_examples_refused(tmp_path,
     assert dict(result.counts) == {ACCEPTED: 4, EDITED: 4, REJECTED: 1, PENDING: 1}
     assert result.written == {PROMPT: 2, EXAMPLE: 1} and result.present == {PROMPT: 3, EXAMPLE: 0}
     assert [(d.id, why.split(":")[0]) for d, why in result.refused] == [
-        ("e2", "breaks the form rule"), ("p7", "not in Spanish by the language check (it reads en)")]
+        ("e2", "breaks the form rule"),
+        ("p7", "not in Spanish by the language check (it reads en)"),
+    ]
     prompts = (pack.path / "prompts.txt").read_bytes()
     assert prompts.startswith(before["prompts.txt"])  # nothing rewritten or deleted
-    assert prompts[len(before["prompts.txt"]):].decode().splitlines() == ["Haiku del mar", "Un haiku sobre el faro"]
+    assert prompts[len(before["prompts.txt"]) :].decode().splitlines() == [
+        "Haiku del mar",
+        "Un haiku sobre el faro",
+    ]
     examples = (pack.path / "examples.txt").read_bytes()
     assert examples.startswith(before["examples.txt"])
     after = load_pack("es")
-    assert after.examples == [*pack.examples, good] and after.prompts == [*pack.prompts, "Haiku del mar",
-                                                                          "Un haiku sobre el faro"]
+    assert after.examples == [*pack.examples, good] and after.prompts == [
+        *pack.prompts,
+        "Haiku del mar",
+        "Un haiku sobre el faro",
+    ]
     again = apply_decisions(decisions, after)
     assert again.written == {PROMPT: 0, EXAMPLE: 0} and again.present == {PROMPT: 5, EXAMPLE: 1}
     assert (pack.path / "prompts.txt").read_bytes() == prompts
@@ -163,7 +232,9 @@ def test_kept_drafts_are_appended_never_twice_and_bad_examples_refused(tmp_path,
 
 def test_accept_pack_before_review_pack_says_what_to_run(kit, config_dir):
     proc = kit("accept-pack", "--language", "es")
-    assert_one_error_line(proc, "no review dataset recorded for 'es': run `python -m ktokit review-pack --language es")
+    assert_one_error_line(
+        proc, "no review dataset recorded for 'es': run `python -m ktokit review-pack --language es"
+    )
     proc = kit("review-pack", "--language", "es", "--drafts", str(config_dir / "none"))
     assert_one_error_line(proc, "no drafts in")
     drafts = write_drafts(config_dir / "drafts", prompts=[load_pack("es").prompts[0]])
@@ -187,18 +258,36 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     assert kit("new-language", "pt", "--name", "Portuguese", env=env).returncode == 0
     es = load_pack("es")  # the texts are borrowed: what is tested is the flow, not the Portuguese
     (languages / "pt" / "pack.yaml").write_text(
-        (es.path / "pack.yaml").read_text(encoding="utf-8").replace("code: es", "code: pt").replace("name: Spanish", "name: Portuguese"),
-        encoding="utf-8")
-    scaffolded = {name: (languages / "pt" / name).read_text(encoding="utf-8") for name in ("prompts.txt", "examples.txt")}
+        (es.path / "pack.yaml")
+        .read_text(encoding="utf-8")
+        .replace("code: es", "code: pt")
+        .replace("name: Spanish", "name: Portuguese"),
+        encoding="utf-8",
+    )
+    scaffolded = {
+        name: (languages / "pt" / name).read_text(encoding="utf-8")
+        for name in ("prompts.txt", "examples.txt")
+    }
     prompts, examples = es.prompts[:108], es.examples[:34]
     drafts = write_drafts(tmp_path / "drafts", prompts=prompts[:100], examples=examples)
     write_drafts(drafts, prompts=prompts[95:], model="m-b")  # 5 drafted by both models
 
-    args = ("review-pack", "--language", "pt", "--local", "--argilla-dir", str(kit_server["data_dir"]),
-            "--drafts", str(drafts))
+    args = (
+        "review-pack",
+        "--language",
+        "pt",
+        "--local",
+        "--argilla-dir",
+        str(kit_server["data_dir"]),
+        "--drafts",
+        str(drafts),
+    )
     proc = kit(*args, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "drafts       147 in" in proc.stdout and "108 prompts and 34 examples to review, 5 repeated" in proc.stdout
+    assert (
+        "drafts       147 in" in proc.stdout
+        and "108 prompts and 34 examples to review, 5 repeated" in proc.stdout
+    )
     assert "142 records added, 0 already there; 142 in the dataset" in proc.stdout
     assert kit_server["api_key"] not in proc.stdout + proc.stderr
 
@@ -213,10 +302,13 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
 
     owner = client.me.id
     new_prompts = ["Escreva um haiku sobre o farol", "Um haiku sobre a chuva em Lisboa"]
-    edits = {prompts[0]: new_prompts[0], prompts[1]: new_prompts[1],
-             prompts[7]: "Write a haiku about the lighthouse",  # into another language: refused
-             examples[0]: PORTUGUESE_HAIKU,  # corrected into another valid example
-             examples[1]: "\n".join(PORTUGUESE_HAIKU.splitlines()[:2])}  # corrected into two lines: refused
+    edits = {
+        prompts[0]: new_prompts[0],
+        prompts[1]: new_prompts[1],
+        prompts[7]: "Write a haiku about the lighthouse",  # into another language: refused
+        examples[0]: PORTUGUESE_HAIKU,  # corrected into another valid example
+        examples[1]: "\n".join(PORTUGUESE_HAIKU.splitlines()[:2]),
+    }  # corrected into two lines: refused
     rejected, pending = {*prompts[2:5], examples[2]}, {prompts[5], prompts[6], examples[3]}
     answered = []
     for text, record in records.items():
@@ -232,7 +324,10 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "drafts       142: 130 accepted, 5 edited, 4 rejected, 3 pending" in out
-    assert "prompts.txt  102 written, 0 already present" in out and "examples.txt 31 written, 0 already present" in out
+    assert (
+        "prompts.txt  102 written, 0 already present" in out
+        and "examples.txt 31 written, 0 already present" in out
+    )
     assert "refused      2" in out and "breaks the form rule" in out and "not in Portuguese" in out
     assert out.rstrip().endswith("validate     pt: ok")
 
@@ -240,7 +335,7 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     kept_prompts = sorted([*new_prompts, *(p for p in prompts[8:])])
     written = (pt / "prompts.txt").read_text(encoding="utf-8")
     assert written.startswith(scaffolded["prompts.txt"])
-    assert sorted(written[len(scaffolded["prompts.txt"]):].splitlines()) == kept_prompts
+    assert sorted(written[len(scaffolded["prompts.txt"]) :].splitlines()) == kept_prompts
     kept_examples = sorted([PORTUGUESE_HAIKU, *examples[4:]])
     assert sorted(load_pack(pt).examples) == kept_examples
     assert (pt / "examples.txt").read_text(encoding="utf-8").startswith(scaffolded["examples.txt"])
@@ -250,17 +345,25 @@ def test_from_new_language_to_a_pack_that_validates(kit, kit_server, client, tmp
     again = kit(*args, env=env)
     assert again.returncode == 0, again.stderr
     assert "1 records added" in again.stdout and "143 in the dataset" in again.stdout
-    answers = {r.fields["draft"]: [(a.value, a.status) for a in r.responses["decision"]]
-               for r in dataset.records(with_responses=True) if r.responses["decision"]}
+    answers = {
+        r.fields["draft"]: [(a.value, a.status) for a in r.responses["decision"]]
+        for r in dataset.records(with_responses=True)
+        if r.responses["decision"]
+    }
     assert len(answers) == 139 and answers[prompts[2]] == [("reject", "submitted")]  # nothing overwritten
     again = kit("accept-pack", "--language", "pt", env=env)
     assert again.returncode == 0, again.stderr
-    assert "prompts.txt  0 written, 102 already present" in again.stdout and "examples.txt 0 written, 31" in again.stdout
+    assert (
+        "prompts.txt  0 written, 102 already present" in again.stdout
+        and "examples.txt 0 written, 31" in again.stdout
+    )
     assert {name: (pt / name).read_bytes() for name in files} == files
 
 
 @pytest.mark.server
-def test_review_on_the_language_space_and_accept_from_it(kit_server, client, tmp_path, monkeypatch, hub, capsys):
+def test_review_on_the_language_space_and_accept_from_it(
+    kit_server, client, tmp_path, monkeypatch, hub, capsys
+):
     """--space reuses the language's Argilla Space as create_task does (the Hub is the recording stand-in,
     the Space's Argilla the local server); accept-pack then finds it without flags."""
     import argilla as rg
@@ -278,8 +381,15 @@ def test_review_on_the_language_space_and_accept_from_it(kit_server, client, tmp
     hub.api = RecordingHfApi(exists=True, stages=("RUNNING",))
     pack = pack_copy(tmp_path, monkeypatch)
     drafts = write_drafts(tmp_path / "drafts", prompts=["Un haiku sobre el faro de noche"])
-    review_pack(ReviewArguments(language="es", space=repo, space_url=kit_server["api_url"], drafts=str(drafts),
-                                dataset_name="review-es-space"))
+    review_pack(
+        ReviewArguments(
+            language="es",
+            space=repo,
+            space_url=kit_server["api_url"],
+            drafts=str(drafts),
+            dataset_name="review-es-space",
+        )
+    )
     out = capsys.readouterr().out
     assert hub.api.names() == ["repo_exists", "get_space_runtime"]  # reused as it is: nothing uploaded
     assert "1 records added" in out and "sign in with Hugging Face" in out
@@ -288,5 +398,9 @@ def test_review_on_the_language_space_and_accept_from_it(kit_server, client, tmp
     record.responses.add(rg.Response("decision", "accept", user_id=client.me.id, status="submitted"))
     client.datasets(name="review-es-space", workspace="es").records.log([record])
     result = accept_pack("es")
-    assert result.written == {PROMPT: 1, EXAMPLE: 0} and "the Space " + repo in result.where and not result.problems
+    assert (
+        result.written == {PROMPT: 1, EXAMPLE: 0}
+        and "the Space " + repo in result.where
+        and not result.problems
+    )
     assert load_pack("es").prompts == [*pack.prompts, "Un haiku sobre el faro de noche"]

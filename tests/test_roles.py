@@ -27,29 +27,48 @@ def annotated(client, argilla_server):
 
     pack = load_pack(LANG)
     dataset, _ = ensure_dataset(client, task_template(pack, dataset=DATASET, workspace=WORKSPACE))
-    (record,) = build_records([{"input": pack.prompts[0], "generation_model": ["m"],
-                                "generations": ["an old silent pond\na frog jumps into the pond\nsplash"]}], pack)
+    (record,) = build_records(
+        [
+            {
+                "input": pack.prompts[0],
+                "generation_model": ["m"],
+                "generations": ["an old silent pond\na frog jumps into the pond\nsplash"],
+            }
+        ],
+        pack,
+    )
     log_new_records(dataset, [record])
     if client.users(username="roles-annotator") is None:
-        user = rg.User(username="roles-annotator", password="annotator-pass-1", role="annotator", client=client).create()
+        user = rg.User(
+            username="roles-annotator", password="annotator-pass-1", role="annotator", client=client
+        ).create()
         client.workspaces(name=WORKSPACE).add_user(user)
     (server_record,) = [r for r in dataset.records() if r.id == record["id"]]
     record_id = str(server_record._server_id)  # the server's uuid (the kit's content id is the external id)
     annotator = sign_in(argilla_server["api_url"], "roles-annotator", "annotator-pass-1")
-    answer = annotator.post(f"/api/v1/records/{record_id}/responses",
-                            json={"values": {"label": {"value": "good"}}, "status": "submitted"})
+    answer = annotator.post(
+        f"/api/v1/records/{record_id}/responses",
+        json={"values": {"label": {"value": "good"}}, "status": "submitted"},
+    )
     assert answer.status_code == 201, answer.text
     return dataset, record_id, answer.json()["id"]
 
 
 @pytest.mark.server
-def test_demo_user_adds_visitor_records_and_cannot_touch_annotators_answers(annotated, argilla_server, client,
-                                                                            config_dir, capsys):
+def test_demo_user_adds_visitor_records_and_cannot_touch_annotators_answers(
+    annotated, argilla_server, client, config_dir, capsys
+):
     import argilla as rg
 
     dataset, record_id, response_id = annotated
-    target = ArgillaTarget(language=LANG, kind="local", api_url=argilla_server["api_url"],
-                           api_key=argilla_server["api_key"], workspace=WORKSPACE, dataset=DATASET)
+    target = ArgillaTarget(
+        language=LANG,
+        kind="local",
+        api_url=argilla_server["api_url"],
+        api_key=argilla_server["api_key"],
+        workspace=WORKSPACE,
+        dataset=DATASET,
+    )
     demo = roles.demo_credentials(target)
     assert (demo.username, demo.role, demo.workspaces) == ("roles-demo", "admin", ["roles-visitors"])
     assert demo.api_key and demo.api_key != argilla_server["api_key"]
@@ -65,27 +84,42 @@ def test_demo_user_adds_visitor_records_and_cannot_touch_annotators_answers(anno
     as_demo = rg.Argilla(api_url=argilla_server["api_url"], api_key=demo.api_key, timeout=60)
     visitors = as_demo.datasets(name="haiku-roles-visitors", workspace="roles-visitors")
     pack = load_pack(LANG)
-    (vote,) = build_records([{"input": pack.prompts[1], "generation_model": ["tuned"],
-                              "generations": ["a visitor liked this\nseven syllables go here\nfive more to the end"]}],
-                            pack)
+    (vote,) = build_records(
+        [
+            {
+                "input": pack.prompts[1],
+                "generation_model": ["tuned"],
+                "generations": ["a visitor liked this\nseven syllables go here\nfive more to the end"],
+            }
+        ],
+        pack,
+    )
     vote["metadata"].update(source="demo", visitor_vote="good", side="tuned", compare="c1")
     assert log_new_records(visitors, [vote]).added == 1
     seen = client.datasets(name="haiku-roles-visitors", workspace="roles-visitors")
     assert [r.metadata["visitor_vote"] for r in seen.records()] == ["good"]
 
     # CANNOT: anything on the annotation dataset
-    http = httpx.Client(base_url=argilla_server["api_url"], headers={"X-Argilla-Api-Key": demo.api_key}, timeout=60)
+    http = httpx.Client(
+        base_url=argilla_server["api_url"], headers={"X-Argilla-Api-Key": demo.api_key}, timeout=60
+    )
     assert [w["name"] for w in http.get("/api/v1/me/workspaces").json()["items"]] == ["roles-visitors"]
     refused = {
         "read the dataset": http.get(f"/api/v1/datasets/{dataset.id}"),
         "read its records": http.get(f"/api/v1/records/{record_id}"),
         "delete the answer": http.delete(f"/api/v1/responses/{response_id}"),
-        "change the answer": http.put(f"/api/v1/responses/{response_id}",
-                                      json={"values": {"label": {"value": "bad"}}, "status": "submitted"}),
+        "change the answer": http.put(
+            f"/api/v1/responses/{response_id}",
+            json={"values": {"label": {"value": "bad"}}, "status": "submitted"},
+        ),
         "delete the record": http.delete(f"/api/v1/records/{record_id}"),
-        "delete records in bulk": http.delete(f"/api/v1/datasets/{dataset.id}/records", params={"ids": record_id}),
-        "add a record": http.post(f"/api/v1/datasets/{dataset.id}/records/bulk",
-                                  json={"items": [{"fields": {"prompt": "p", "completion": "c"}}]}),
+        "delete records in bulk": http.delete(
+            f"/api/v1/datasets/{dataset.id}/records", params={"ids": record_id}
+        ),
+        "add a record": http.post(
+            f"/api/v1/datasets/{dataset.id}/records/bulk",
+            json={"items": [{"fields": {"prompt": "p", "completion": "c"}}]},
+        ),
         "delete the dataset": http.delete(f"/api/v1/datasets/{dataset.id}"),
     }
     assert {what: r.status_code for what, r in refused.items()} == {what: 403 for what in refused}
@@ -94,18 +128,33 @@ def test_demo_user_adds_visitor_records_and_cannot_touch_annotators_answers(anno
 
 
 @pytest.mark.server
-def test_dashboard_user_reads_every_answer_of_its_workspace_only(annotated, argilla_server, client, config_dir):
+def test_dashboard_user_reads_every_answer_of_its_workspace_only(
+    annotated, argilla_server, client, config_dir
+):
     import argilla as rg
 
-    target = ArgillaTarget(language=LANG, kind="local", api_url=argilla_server["api_url"],
-                           api_key=argilla_server["api_key"], workspace=WORKSPACE, dataset=DATASET)
+    target = ArgillaTarget(
+        language=LANG,
+        kind="local",
+        api_url=argilla_server["api_url"],
+        api_key=argilla_server["api_key"],
+        workspace=WORKSPACE,
+        dataset=DATASET,
+    )
     reader = roles.dashboard_credentials(target)
     assert (reader.username, reader.role, reader.workspaces) == ("roles-dashboard", "admin", [WORKSPACE])
     as_reader = rg.Argilla(api_url=argilla_server["api_url"], api_key=reader.api_key, timeout=60)
     seen = as_reader.datasets(name=DATASET, workspace=WORKSPACE)
     answers = [(a.value, a.status) for r in seen.records(with_responses=True) for a in r.responses["label"]]
     assert answers == [("good", "submitted")]  # another user's answer: an annotator would see none
-    http = httpx.Client(base_url=argilla_server["api_url"], headers={"X-Argilla-Api-Key": reader.api_key}, timeout=60)
+    http = httpx.Client(
+        base_url=argilla_server["api_url"], headers={"X-Argilla-Api-Key": reader.api_key}, timeout=60
+    )
     assert [w["name"] for w in http.get("/api/v1/me/workspaces").json()["items"]] == [WORKSPACE]
-    assert http.post("/api/v1/users", json={"username": "x-y", "password": "12345678", "first_name": "x",
-                                            "role": "owner"}).status_code == 403
+    assert (
+        http.post(
+            "/api/v1/users",
+            json={"username": "x-y", "password": "12345678", "first_name": "x", "role": "owner"},
+        ).status_code
+        == 403
+    )

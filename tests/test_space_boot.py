@@ -52,7 +52,9 @@ def python_conflicts(python: str, pins: dict[str, str]) -> list[str]:
     conflicts = []
     for name, version in pins.items():
         installed = Version(metadata.version(name)).public
-        assert installed == version, f"{name}: pinned {version} but {installed} is installed, so its metadata is not the pin's"
+        assert installed == version, (
+            f"{name}: pinned {version} but {installed} is installed, so its metadata is not the pin's"
+        )
         requires = metadata.metadata(name)["Requires-Python"]
         if requires and not SpecifierSet(requires).contains(Version(python)):
             conflicts.append(f"{name}=={version} requires Python {requires}")
@@ -80,7 +82,9 @@ def test_argilla_space_has_no_python_pins_of_ours_and_a_pinned_image(tmp_path):
     assert front_matter(files["README.md"])["sdk"] == "docker"
     froms = [line.split()[1] for line in files["Dockerfile"].splitlines() if line.startswith("FROM ")]
     assert froms == [f"argilla/argilla-hf-spaces:v{space.ARGILLA_VERSION}"]
-    assert metadata.version("argilla") == space.ARGILLA_VERSION  # the image serves the API the kit's SDK speaks
+    assert (
+        metadata.version("argilla") == space.ARGILLA_VERSION
+    )  # the image serves the API the kit's SDK speaks
 
 
 @pytest.mark.parametrize("hardware", ["cpu-basic", "cpu-upgrade"])
@@ -89,8 +93,12 @@ def test_cpu_space_takes_torch_from_the_cpu_index(tmp_path, hardware):
     lines = [line.split("#")[0].strip() for line in text.splitlines()]
     assert lines.count(CPU_INDEX_LINE) == 1
     torch_pins = [line for line in lines if line.startswith("torch")]
-    assert torch_pins == [f"torch=={Version(metadata.version('torch')).public}+cpu"]  # only that index has +cpu
-    assert not any(line.startswith("--index-url") for line in lines)  # PyPI stays the index of everything else
+    assert torch_pins == [
+        f"torch=={Version(metadata.version('torch')).public}+cpu"
+    ]  # only that index has +cpu
+    assert not any(
+        line.startswith("--index-url") for line in lines
+    )  # PyPI stays the index of everything else
 
 
 def test_gpu_space_keeps_the_default_index(tmp_path):
@@ -102,12 +110,25 @@ def test_gpu_space_keeps_the_default_index(tmp_path):
 
 def test_hardware_flag_is_checked_and_shown_in_the_plan(tmp_path, config_dir, capsys):
     adapter = stand_in_adapter(tmp_path / "adapter")
-    argv = ["demo-space", "--language", "en", "--adapter", str(adapter), "--space", "kit-community/haiku-en-demo",
-            "-o", str(tmp_path / "out"), "--dry-run"]
+    argv = [
+        "demo-space",
+        "--language",
+        "en",
+        "--adapter",
+        str(adapter),
+        "--space",
+        "kit-community/haiku-en-demo",
+        "-o",
+        str(tmp_path / "out"),
+        "--dry-run",
+    ]
     assert kit([*argv, "--hardware", "t4-small"]) == 0
     assert "(public, t4-small, sdk gradio 6.31.0, python 3.11, torch from PyPI)" in capsys.readouterr().out
     assert kit(argv) == 0
-    assert "(public, cpu-basic, sdk gradio 6.31.0, python 3.11, torch from the CPU index)" in capsys.readouterr().out
+    assert (
+        "(public, cpu-basic, sdk gradio 6.31.0, python 3.11, torch from the CPU index)"
+        in capsys.readouterr().out
+    )
     assert kit([*argv, "--hardware", "gpu-please"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--hardware must be one of" in err and "cpu-basic" in err

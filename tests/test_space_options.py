@@ -14,18 +14,28 @@ def test_create_task_private_space_warns_and_takes_hardware_and_sleep_time(tmp_p
     argv = ["--language", "en", "--generations", str(gen), "--space", "my-org/haiku-en", "--dry-run"]
     proc = run_script("create_task.py", *argv, "--private", "--hardware", "cpu-upgrade", "--sleep-time", "-1")
     assert proc.returncode == 0, proc.stderr
-    assert ("Space        https://huggingface.co/spaces/my-org/haiku-en (private, cpu-upgrade, sdk docker, HF sign-in, "
-            "sleep time -1 s)") in proc.stdout
-    assert PRIVATE_SIGN_IN_WARNING in proc.stdout and "Can't sign-in with Hugging Face on Spaces" in proc.stdout
+    assert (
+        "Space        https://huggingface.co/spaces/my-org/haiku-en (private, cpu-upgrade, sdk docker, HF sign-in, "
+        "sleep time -1 s)"
+    ) in proc.stdout
+    assert (
+        PRIVATE_SIGN_IN_WARNING in proc.stdout and "Can't sign-in with Hugging Face on Spaces" in proc.stdout
+    )
     public = run_script("create_task.py", *argv)
     assert public.returncode == 0 and "Can't sign-in" not in public.stdout + public.stderr
     assert "(public, cpu-basic, sdk docker, HF sign-in)" in public.stdout
-    assert_one_error_line(run_script("create_task.py", *argv, "--sleep-time", "3600"), "--sleep-time needs paid hardware")
-    assert_one_error_line(run_script("create_task.py", *argv, "--hardware", "gpu-please"), "--hardware must be one of")
+    assert_one_error_line(
+        run_script("create_task.py", *argv, "--sleep-time", "3600"), "--sleep-time needs paid hardware"
+    )
+    assert_one_error_line(
+        run_script("create_task.py", *argv, "--hardware", "gpu-please"), "--hardware must be one of"
+    )
 
 
 def test_votes_are_rate_limited_per_visitor_session():
-    spec = importlib.util.spec_from_file_location("demo_app_limits", ROOT / "space_template" / "demo" / "app.py")
+    spec = importlib.util.spec_from_file_location(
+        "demo_app_limits", ROOT / "space_template" / "demo" / "app.py"
+    )
     app = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = app
     spec.loader.exec_module(app)

@@ -64,7 +64,9 @@ def test_space_names_and_storage():
 def test_bucket_storage_warns_in_the_plan_and_the_space_readme(tmp_path, capsys):
     """Bucket mounts may not be writable by Argilla's non-root user: say so, and name the backup."""
     gen = make_generations(tmp_path / "gen", LANG, 1)
-    create_task(TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket", dry_run=True))
+    create_task(
+        TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket", dry_run=True)
+    )
     out = capsys.readouterr().out
     assert f"bucket {REPO}-data mounted at /data" in out
     warning = [line for line in out.splitlines() if line.startswith("WARNING: --storage bucket")]
@@ -72,7 +74,9 @@ def test_bucket_storage_warns_in_the_plan_and_the_space_readme(tmp_path, capsys)
     assert "untested on a real Space" in warning[0] and "ktokit backup --language LANG" in warning[0]
     assert "NO persistent storage" not in out
     values = space.render_values(load_pack(LANG), "ja", "haiku-ja", 2, "bucket")
-    readme = dict((p.name, p.read_text()) for p in space.render_space(values, tmp_path / "space"))["README.md"]
+    readme = dict((p.name, p.read_text()) for p in space.render_space(values, tmp_path / "space"))[
+        "README.md"
+    ]
     assert f"ktokit backup --language {LANG}" in readme and "no persistent storage" not in readme
 
 
@@ -86,15 +90,24 @@ def test_no_app_file_right_after_the_upload_is_a_grace_period_then_an_error():
 
     clock, said = FakeClock(), []
     with pytest.raises(KitError, match=r"still has no app file after 130 s \(stage NO_APP_FILE\)") as error:
-        space.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append, clock=clock,
-                                  sleep=clock.sleep)
+        space.wait_until_running(
+            RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append, clock=clock, sleep=clock.sleep
+        )
     assert "\n" not in str(error.value) and f"spaces/{REPO}/tree/main" in str(error.value)
-    assert space.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1  # one stage line, no repeats
+    assert (
+        space.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1
+    )  # one stage line, no repeats
 
     clock = FakeClock()  # a shorter grace, as a caller may ask
     with pytest.raises(KitError, match="after 20 s"):
-        space.wait_until_running(RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append,
-                                  no_app_file_grace_s=15, clock=clock, sleep=clock.sleep)
+        space.wait_until_running(
+            RecordingHfApi(stages=("NO_APP_FILE",)),
+            REPO,
+            say=said.append,
+            no_app_file_grace_s=15,
+            clock=clock,
+            sleep=clock.sleep,
+        )
 
 
 @pytest.mark.server
@@ -124,32 +137,54 @@ def run_space_flow(kit_server, tmp_path, monkeypatch, hub, api=None, stored: dic
     from ktokit.annotate.credentials import save_space_credentials
 
     # a previous run stored the owner credentials (as before any upload); here they are the local server's
-    save_space_credentials(REPO, stored or {"api_key": kit_server["api_key"], "password": "owner-password-123",
-                                            "auth_secret": "f" * 64, "username": "organiser"})
+    save_space_credentials(
+        REPO,
+        stored
+        or {
+            "api_key": kit_server["api_key"],
+            "password": "owner-password-123",
+            "auth_secret": "f" * 64,
+            "username": "organiser",
+        },
+    )
     gen = make_generations(tmp_path / "gen", LANG, 2)
     overrides.setdefault("dataset_name", "haiku-ja-space")
     hub.api = api or RecordingHfApi()
-    create_task(TaskArguments(language=LANG, generations=str(gen), space=REPO, space_url=kit_server["api_url"],
-                              **overrides))
+    create_task(
+        TaskArguments(
+            language=LANG, generations=str(gen), space=REPO, space_url=kit_server["api_url"], **overrides
+        )
+    )
     return hub.api
 
 
 @pytest.mark.server
-def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_server, tmp_path, monkeypatch, hub,
-                                                                       capsys):
+def test_space_flow_sets_secrets_never_variables_and_never_prints_them(
+    kit_server, tmp_path, monkeypatch, hub, capsys
+):
     password, auth_secret = "owner-password-123", "e" * 64
     stored = {"api_key": kit_server["api_key"], "password": password, "auth_secret": auth_secret}
     api = run_space_flow(kit_server, tmp_path, monkeypatch, hub, stored=stored, private=True)
     out, err = capsys.readouterr()
 
-    assert api.names()[:6] == ["repo_exists", "create_repo", "add_space_secret", "add_space_secret",
-                               "add_space_secret", "upload_folder"]
+    assert api.names()[:6] == [
+        "repo_exists",
+        "create_repo",
+        "add_space_secret",
+        "add_space_secret",
+        "add_space_secret",
+        "upload_folder",
+    ]
     assert set(api.names()[6:]) == {"get_space_runtime"} and len(api.names()) == 9  # polled to RUNNING
     (create,) = [a for n, a in api.calls if n == "create_repo"]
     assert create["repo_type"] == "space" and create["space_sdk"] == "docker" and create["private"] is True
     assert not create.get("space_variables") and not create.get("space_secrets")
     secrets_set = {a["key"]: a["value"] for n, a in api.calls if n == "add_space_secret"}
-    assert secrets_set == {"API_KEY": kit_server["api_key"], "PASSWORD": password, "ARGILLA_AUTH_SECRET_KEY": auth_secret}
+    assert secrets_set == {
+        "API_KEY": kit_server["api_key"],
+        "PASSWORD": password,
+        "ARGILLA_AUTH_SECRET_KEY": auth_secret,
+    }
     assert "add_space_variable" not in api.names()
     assert set(api.uploaded) == {"README.md", "Dockerfile", ".oauth.yaml"}
     for value in secrets_set.values():
@@ -169,11 +204,22 @@ def test_space_flow_sets_secrets_never_variables_and_never_prints_them(kit_serve
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["api_url"] == kit_server["api_url"]
     target = argilla_target(LANG)
-    assert (target.kind, target.space, target.private, target.dataset) == ("space", REPO, True, "haiku-ja-space")
+    assert (target.kind, target.space, target.private, target.dataset) == (
+        "space",
+        REPO,
+        True,
+        "haiku-ja-space",
+    )
 
     # rerun: the Space exists and is reused as it is; nothing is uploaded, no secret is reset
-    again = run_space_flow(kit_server, tmp_path / "2", monkeypatch, hub,
-                           api=RecordingHfApi(exists=True, stages=("RUNNING",)), stored=stored)
+    again = run_space_flow(
+        kit_server,
+        tmp_path / "2",
+        monkeypatch,
+        hub,
+        api=RecordingHfApi(exists=True, stages=("RUNNING",)),
+        stored=stored,
+    )
     out, err = capsys.readouterr()
     assert again.names() == ["repo_exists", "get_space_runtime"]
     assert "reusing it" in err and "0 records added, 4 already there" in out
@@ -188,13 +234,23 @@ def test_new_secrets_are_generated_stored_first_and_storage_is_a_bucket(tmp_path
     assert all(len(v) >= 8 for v in generated.values()) and generated != space.new_secrets()
     api = RecordingHfApi()
     assert space.provision_space(api, plan, generated, say=print) is True
-    assert api.names() == ["repo_exists", "create_repo", "add_space_secret", "add_space_secret", "add_space_secret",
-                           "create_bucket", "set_space_volumes", "upload_folder"]
+    assert api.names() == [
+        "repo_exists",
+        "create_repo",
+        "add_space_secret",
+        "add_space_secret",
+        "add_space_secret",
+        "create_bucket",
+        "set_space_volumes",
+        "upload_folder",
+    ]
     (volumes,) = [a["volumes"] for n, a in api.calls if n == "set_space_volumes"]
     assert [(v.type, v.source, v.mount_path) for v in volumes] == [("bucket", f"{REPO}-data", "/data")]
     out = capsys.readouterr().out
     assert not any(v in out for v in generated.values())
-    assert "\n".join(plan.lines()).count("API_KEY") == 1 and not any(v in "\n".join(plan.lines()) for v in generated.values())
+    assert "\n".join(plan.lines()).count("API_KEY") == 1 and not any(
+        v in "\n".join(plan.lines()) for v in generated.values()
+    )
 
     failing = RecordingHfApi(stages=("BUILDING", "BUILD_ERROR"))
     monkeypatch.setattr(space, "POLL_S", 0.01)

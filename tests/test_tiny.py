@@ -27,12 +27,13 @@ def test_builds_reloads_and_generates(quick_model):
     tok = AutoTokenizer.from_pretrained(quick_model)
     model = AutoModelForCausalLM.from_pretrained(quick_model)
     pack = load_pack("en")
-    ids = tok.apply_chat_template(pack.messages(pack.prompts[0]), add_generation_prompt=True,
-                                  return_tensors="pt", return_dict=True)
+    ids = tok.apply_chat_template(
+        pack.messages(pack.prompts[0]), add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
     assert tok.decode(ids["input_ids"][0]).endswith("<|assistant|>\n")
     torch.manual_seed(0)
     out = model.generate(**ids, max_new_tokens=12, do_sample=True)
-    new = out[0][ids["input_ids"].shape[1]:]
+    new = out[0][ids["input_ids"].shape[1] :]
     assert 0 < len(new) <= 12
     assert isinstance(tok.decode(new, skip_special_tokens=True), str)
 
@@ -41,8 +42,13 @@ def test_cached_by_inputs(quick_model):
     stamp = (quick_model / "tiny_model.json").stat().st_mtime_ns
     again = tiny_model("en", seed=0, recipe=QUICK, cache_dir=quick_model.parent, progress=False)
     assert again == quick_model and (again / "tiny_model.json").stat().st_mtime_ns == stamp
-    other = tiny_model("en", seed=0, recipe=TinyRecipe(**{**QUICK.__dict__, "steps": 7}),
-                       cache_dir=quick_model.parent, progress=False)
+    other = tiny_model(
+        "en",
+        seed=0,
+        recipe=TinyRecipe(**{**QUICK.__dict__, "steps": 7}),
+        cache_dir=quick_model.parent,
+        progress=False,
+    )
     assert other != quick_model
 
 
@@ -74,7 +80,9 @@ def test_default_model_answers_every_prompt_in_three_lines(language):
     model, tok = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
     prompts = pack.prompts[:24]
     for temperature, top_p in ((0.0, 1.0), (0.8, 0.95)):
-        answers = complete(model, tok, pack, prompts, temperature=temperature, top_p=top_p, seed=1, max_new_tokens=48)
+        answers = complete(
+            model, tok, pack, prompts, temperature=temperature, top_p=top_p, seed=1, max_new_tokens=48
+        )
         assert all(answers), (temperature, answers)
         lines = [len([line for line in a.split("\n") if line.strip()]) for a in answers]
         assert sum(n in (3, 4) for n in lines) >= 0.8 * len(prompts), (temperature, lines, answers)

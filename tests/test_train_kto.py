@@ -38,15 +38,26 @@ def kto_dataset(path, n_good=24, n_bad=16, n_test=6):
     for i, prompt in enumerate(pack.prompts[: n_good + n_bad + n_test]):
         good = i < n_good or (i >= n_good + n_bad and i % 2 == 0)
         example = pack.examples[i % len(pack.examples)]
-        rows.append({"prompt": prompt, "completion": example if good else broken(example, i), "label": good,
-                     "model": "tiny", "language": LANG, "votes_up": 2 * good, "votes_down": 2 * (not good),
-                     "agreement": 1.0})
+        rows.append(
+            {
+                "prompt": prompt,
+                "completion": example if good else broken(example, i),
+                "label": good,
+                "model": "tiny",
+                "language": LANG,
+                "votes_up": 2 * good,
+                "votes_down": 2 * (not good),
+                "agreement": 1.0,
+            }
+        )
     data = Dataset.from_list(rows)
     n = n_good + n_bad
     if not n_test:  # export_kto may also write one Dataset, no splits
         data.save_to_disk(str(path))
         return path
-    DatasetDict({"train": data.select(range(n)), "test": data.select(range(n, len(data)))}).save_to_disk(str(path))
+    DatasetDict({"train": data.select(range(n)), "test": data.select(range(n, len(data)))}).save_to_disk(
+        str(path)
+    )
     return path
 
 
@@ -56,8 +67,21 @@ def smoke(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("smoke")
     data = kto_dataset(tmp / "kto")
     out = tmp / "model"
-    result = run_script("train_kto.py", "--config", RECIPE, "--language", LANG, "--dataset_name", str(data),
-                        "--output_dir", str(out), "--eval", "--merge", *FAST, env=ENV)
+    result = run_script(
+        "train_kto.py",
+        "--config",
+        RECIPE,
+        "--language",
+        LANG,
+        "--dataset_name",
+        str(data),
+        "--output_dir",
+        str(out),
+        "--eval",
+        "--merge",
+        *FAST,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return out, data, result
 
@@ -86,8 +110,9 @@ def test_adapter_reloads_with_peft_and_changes_the_logits(smoke):
     base_path = json.loads((out / "metrics.json").read_text())["base_model_path"]
     tok = AutoTokenizer.from_pretrained(out)
     pack = load_pack(LANG)
-    ids = tok.apply_chat_template(pack.messages(pack.prompts[-1]), add_generation_prompt=True,
-                                  return_tensors="pt", return_dict=True)
+    ids = tok.apply_chat_template(
+        pack.messages(pack.prompts[-1]), add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
     base = AutoModelForCausalLM.from_pretrained(base_path).eval()
     with torch.no_grad():
         before = base(**ids).logits
@@ -106,7 +131,13 @@ def test_model_card_and_eval_files(smoke):
     for fact in ("tiny", str(data), "cpu-smoke.yaml", "| Language | ja |", "Training loss", "base vs tuned"):
         assert fact in card, fact
     # TRL's own card underneath: its framework versions and citations, and no link to a Hub model "None"
-    for trl_part in ("### Framework versions", "- TRL: ", "## Citations", "```bibtex", "# Model Card for model"):
+    for trl_part in (
+        "### Framework versions",
+        "- TRL: ",
+        "## Citations",
+        "```bibtex",
+        "# Model Card for model",
+    ):
         assert trl_part in card, trl_part
     assert "huggingface.co/None" not in card and 'model="None"' not in card
     assert card.index("## ktokit") < card.index("## Quick start")
@@ -135,8 +166,26 @@ def test_model_card_and_eval_files(smoke):
 @pytest.mark.slow
 def test_evaluate_command_on_the_saved_adapter(smoke, tmp_path, capsys):
     out, _, _ = smoke
-    rc = kit(["evaluate", "--language", LANG, "--adapter", str(out), "--prompts", "2", "--seeds", "2",
-              "--temperature", "0", "1.0", "--max-new-tokens", "6", "--output", str(tmp_path)])
+    rc = kit(
+        [
+            "evaluate",
+            "--language",
+            LANG,
+            "--adapter",
+            str(out),
+            "--prompts",
+            "2",
+            "--seeds",
+            "2",
+            "--temperature",
+            "0",
+            "1.0",
+            "--max-new-tokens",
+            "6",
+            "--output",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "| Model | Form score | Pass rate |" in printed
@@ -154,11 +203,33 @@ def test_two_process_ddp_run_through_accelerate(tmp_path):
     data = kto_dataset(tmp_path / "kto")
     out = tmp_path / "model"
     result = subprocess.run(
-        [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-         str(ROOT / "recipes" / "accelerate" / "ddp.yaml"), "--num_processes", "2", "--main_process_port", "29531",
-         str(ROOT / "train_kto.py"), "--config", RECIPE, "--language", LANG, "--dataset_name", str(data),
-         "--output_dir", str(out), "--max_steps", "2"],
-        capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--config_file",
+            str(ROOT / "recipes" / "accelerate" / "ddp.yaml"),
+            "--num_processes",
+            "2",
+            "--main_process_port",
+            "29531",
+            str(ROOT / "train_kto.py"),
+            "--config",
+            RECIPE,
+            "--language",
+            LANG,
+            "--dataset_name",
+            str(data),
+            "--output_dir",
+            str(out),
+            "--max_steps",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
@@ -169,25 +240,40 @@ def test_two_process_ddp_run_through_accelerate(tmp_path):
 
 # -- bad input: one line, exit status 2, no traceback ------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def bad_input_data(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad")
     return kto_dataset(tmp / "ok"), kto_dataset(tmp / "one-label", n_good=12, n_bad=0, n_test=0)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--dataset_name", "/nonexistent/kto"], "no KTO dataset at '/nonexistent/kto'"),
-    (["--dataset_name", "{one}"], "only 👍 (desirable) labels (12 rows): KTO needs both"),
-    (["--dataset_name", "{ok}", "--per_device_train_batch_size", "1"], "per_device_train_batch_size is 1"),
-    (["--dataset_name", "{ok}", "--model_name_or_path", "/nonexistent/model"], "unknown base model '/nonexistent"),
-    (["--dataset_name", "{ok}", "--model_name_or_path", "nobody/no-such-model"], "unknown base model 'nobody/"),
-    (["--dataset_name", "{ok}", "--no_such_option", "1"], "Some specified arguments are not used"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset_name", "/nonexistent/kto"], "no KTO dataset at '/nonexistent/kto'"),
+        (["--dataset_name", "{one}"], "only 👍 (desirable) labels (12 rows): KTO needs both"),
+        (
+            ["--dataset_name", "{ok}", "--per_device_train_batch_size", "1"],
+            "per_device_train_batch_size is 1",
+        ),
+        (
+            ["--dataset_name", "{ok}", "--model_name_or_path", "/nonexistent/model"],
+            "unknown base model '/nonexistent",
+        ),
+        (
+            ["--dataset_name", "{ok}", "--model_name_or_path", "nobody/no-such-model"],
+            "unknown base model 'nobody/",
+        ),
+        (["--dataset_name", "{ok}", "--no_such_option", "1"], "Some specified arguments are not used"),
+    ],
+)
 def test_bad_input_is_one_clear_line(args, message, bad_input_data, tmp_path, capsys):
     ok, one = bad_input_data
     args = [a.format(ok=ok, one=one) for a in args]
     try:
-        rc = train_main(["--config", RECIPE, "--language", LANG, "--output_dir", str(tmp_path / "out"), *args])
+        rc = train_main(
+            ["--config", RECIPE, "--language", LANG, "--output_dir", str(tmp_path / "out"), *args]
+        )
     except SystemExit as exc:  # argparse's own refusal of an unknown flag: also exit 2, usage + one line
         rc = exc.code
     err = capsys.readouterr().err
@@ -199,14 +285,23 @@ def test_bad_input_is_one_clear_line(args, message, bad_input_data, tmp_path, ca
 
 @pytest.mark.slow
 def test_bad_input_from_the_shell_exits_2_without_traceback(tmp_path):
-    result = run_script("train_kto.py", "--config", RECIPE, "--language", LANG,
-                        "--dataset_name", str(tmp_path / "missing"), env=ENV)
+    result = run_script(
+        "train_kto.py",
+        "--config",
+        RECIPE,
+        "--language",
+        LANG,
+        "--dataset_name",
+        str(tmp_path / "missing"),
+        env=ENV,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no KTO dataset at")
     assert "Traceback" not in result.stderr
 
 
 # -- the small pieces ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("pos, neg", [(20, 20), (24, 16), (10, 30), (1, 99), (99, 1), (4, 3), (7, 6)])
 def test_balance_weights_fall_in_ktos_range(pos, neg):
@@ -228,7 +323,12 @@ def test_push_to_hub_repo_flag():
     to_trl = ["--push_to_hub", "true", "--hub_model_id"]
     assert hub_aliases(["--push-to-hub", "me/haiku-kto", "--eval"]) == [*to_trl, "me/haiku-kto", "--eval"]
     assert hub_aliases(["--push_to_hub=me/x"]) == [*to_trl, "me/x"]
-    assert hub_aliases(["--hub_repo", "me/y", "--hub_private"]) == [*to_trl, "me/y", "--hub_private_repo", "true"]
+    assert hub_aliases(["--hub_repo", "me/y", "--hub_private"]) == [
+        *to_trl,
+        "me/y",
+        "--hub_private_repo",
+        "true",
+    ]
     assert hub_aliases(["--hub_private", "false"]) == ["--hub_private_repo", "false"]
     assert hub_aliases(["--push_to_hub", "true"]) == ["--push_to_hub", "true"]
     assert hub_aliases(["--push-to-hub"]) == ["--push-to-hub"]
@@ -238,8 +338,21 @@ def test_push_failure_is_one_line_without_the_token(bad_input_data, tmp_path, mo
     """TRL creates the Hub repo before training: a refusal (HF_HUB_OFFLINE=1 here) is one line, token masked."""
     ok, _ = bad_input_data
     monkeypatch.setenv("HF_TOKEN", "hf_NotARealToken123")
-    rc = train_main(["--config", RECIPE, "--language", LANG, "--dataset_name", str(ok), "--output_dir",
-                     str(tmp_path / "out"), "--push-to-hub", "someone/haiku-kto", "--hub_private"])
+    rc = train_main(
+        [
+            "--config",
+            RECIPE,
+            "--language",
+            LANG,
+            "--dataset_name",
+            str(ok),
+            "--output_dir",
+            str(tmp_path / "out"),
+            "--push-to-hub",
+            "someone/haiku-kto",
+            "--hub_private",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err
     error = [line for line in err.splitlines() if line.startswith("error: ")]
@@ -257,7 +370,17 @@ def test_every_recipe_parses_with_trls_parser(recipe):
     parser = TrlParser(argument_classes())
     parser.set_defaults(**parser_defaults())
     kit, _, training, model = parser.parse_args_and_config(
-        ["--config", str(ROOT / "recipes" / recipe), "--bf16", "false", "--use_cpu", "true", "--load_in_4bit", "false"])
+        [
+            "--config",
+            str(ROOT / "recipes" / recipe),
+            "--bf16",
+            "false",
+            "--use_cpu",
+            "true",
+            "--load_in_4bit",
+            "false",
+        ]
+    )
     assert model.use_peft and model.model_name_or_path
     assert training.per_device_train_batch_size >= 2
     assert "{language}" in training.output_dir
@@ -282,14 +405,18 @@ def test_the_gain_comes_with_a_bootstrap_ci_over_prompts():
     def rows(shift: float, noise: list[float]) -> list[dict]:
         out = []
         for i, wobble in enumerate(noise):
-            out += [{"model": "base", "prompt": f"p{i}", "score": 0.5},
-                    {"model": "tuned", "prompt": f"p{i}", "score": 0.5 + shift + wobble}]
+            out += [
+                {"model": "base", "prompt": f"p{i}", "score": 0.5},
+                {"model": "tuned", "prompt": f"p{i}", "score": 0.5 + shift + wobble},
+            ]
         return out
 
     noise = [0.1 * ((i % 3) - 1) for i in range(24)]  # mean 0
     gain = bootstrap_gain(rows(0.2, noise))
     assert gain["verdict"] == "a significant gain" and gain["prompts"] == 24
-    assert 0 < gain["ci95"][0] <= gain["delta"] <= gain["ci95"][1] and gain["delta"] == pytest.approx(0.2, abs=0.02)
+    assert 0 < gain["ci95"][0] <= gain["delta"] <= gain["ci95"][1] and gain["delta"] == pytest.approx(
+        0.2, abs=0.02
+    )
     assert bootstrap_gain(rows(-0.2, noise))["verdict"] == "a significant loss"
     flat = bootstrap_gain(rows(0.0, [0.3, -0.3] * 6))
     assert flat["verdict"] == "not significant" and flat["ci95"][0] < 0 < flat["ci95"][1]

@@ -31,8 +31,15 @@ PROMPTS = 4
 def old_generations(path):
     """preference_gen.py's layout before the check: per prompt a Spanish answer and an English one."""
     es, en = load_pack(LANG), load_pack("en")
-    rows = [{"input": es.prompts[i], "generation_model": ["tiny-a", "tiny-b"], "language": LANG,
-             "generations": [es.examples[i], en.examples[i]]} for i in range(PROMPTS)]
+    rows = [
+        {
+            "input": es.prompts[i],
+            "generation_model": ["tiny-a", "tiny-b"],
+            "language": LANG,
+            "generations": [es.examples[i], en.examples[i]],
+        }
+        for i in range(PROMPTS)
+    ]
     return write_jsonl(path, rows)
 
 
@@ -46,7 +53,9 @@ def test_a_checkpoint_from_before_the_check_gets_its_languages(tmp_path):
 
 
 @pytest.mark.server
-def test_old_dataset_gets_the_metadata_and_the_export_drops_wrong_language(kit_server, client, tmp_path, config_dir):
+def test_old_dataset_gets_the_metadata_and_the_export_drops_wrong_language(
+    kit_server, client, tmp_path, config_dir
+):
     import argilla as rg
 
     pack, english = load_pack(LANG), load_pack("en")
@@ -65,27 +74,53 @@ def test_old_dataset_gets_the_metadata_and_the_export_drops_wrong_language(kit_s
         record.responses.add(rg.Response("label", "good", user_id=owner.id, status="submitted"))
     dataset.records.log(rated)
 
-    args = ["--language", LANG, "--generations", str(generations), "--local", "--argilla_dir",
-            str(kit_server["data_dir"]), "--dataset_name", name, "--min_submitted", "1"]
+    args = [
+        "--language",
+        LANG,
+        "--generations",
+        str(generations),
+        "--local",
+        "--argilla_dir",
+        str(kit_server["data_dir"]),
+        "--dataset_name",
+        name,
+        "--min_submitted",
+        "1",
+    ]
     proc = run_script("create_task.py", *args)
     assert proc.returncode == 0, proc.stderr
     assert f"{PROMPTS} not in Spanish" in proc.stdout
-    assert (f"0 records added, {2 * PROMPTS} already there; {2 * PROMPTS} in the dataset "
-            f"({2 * PROMPTS} given the metadata they lacked)") in proc.stdout
+    assert (
+        f"0 records added, {2 * PROMPTS} already there; {2 * PROMPTS} in the dataset "
+        f"({2 * PROMPTS} given the metadata they lacked)"
+    ) in proc.stdout
     again = client.datasets(name=name, workspace=LANG)
     assert DETECTED_LANGUAGE in {m.name for m in again.settings.metadata}
     after = list(again.records(with_responses=True))
     assert len(after) == 2 * PROMPTS
     english_texts = set(english.examples[:PROMPTS])
     for record in after:
-        assert record.metadata[DETECTED_LANGUAGE] == ("en" if record.fields["completion"] in english_texts else LANG)
+        assert record.metadata[DETECTED_LANGUAGE] == (
+            "en" if record.fields["completion"] in english_texts else LANG
+        )
         assert [(a.value, a.status) for a in record.responses["label"]] == [("good", "submitted")]
 
     # what an organiser's filter in the UI asks: the answers in another language
-    search = {"query": {}, "filters": {"and": [{"type": "terms", "values": ["en"], "scope": {
-        "entity": "metadata", "metadata_property": DETECTED_LANGUAGE}}]}}
-    found = client.http_client.post(f"/api/v1/me/datasets/{again.id}/records/search", params={"limit": 50},
-                                    json=search)
+    search = {
+        "query": {},
+        "filters": {
+            "and": [
+                {
+                    "type": "terms",
+                    "values": ["en"],
+                    "scope": {"entity": "metadata", "metadata_property": DETECTED_LANGUAGE},
+                }
+            ]
+        },
+    }
+    found = client.http_client.post(
+        f"/api/v1/me/datasets/{again.id}/records/search", params={"limit": 50}, json=search
+    )
     assert found.status_code == 200, found.text
     assert sorted(i["record"]["fields"]["completion"] for i in found.json()["items"]) == sorted(english_texts)
 
@@ -95,8 +130,9 @@ def test_old_dataset_gets_the_metadata_and_the_export_drops_wrong_language(kit_s
     kept = run_script("export_kto.py", "--language", LANG, "--output_dir", str(tmp_path / "all"))
     assert kept.returncode == 0, kept.stderr
     assert f"language     {PROMPTS} records not in the pack's language: kept" in kept.stdout
-    dropped = run_script("export_kto.py", "--language", LANG, "--output_dir", str(tmp_path / "es"),
-                         "--drop-wrong-language")
+    dropped = run_script(
+        "export_kto.py", "--language", LANG, "--output_dir", str(tmp_path / "es"), "--drop-wrong-language"
+    )
     assert dropped.returncode == 0, dropped.stderr
     assert f"left out     {PROMPTS} wrong language" in dropped.stdout
     rows = [json.loads(line) for line in (tmp_path / "es" / "train.jsonl").read_text().splitlines()]

@@ -40,24 +40,35 @@ class TaskArguments:
     """create_task.py's options (flags, or keys of a `--config` YAML file)."""
 
     language: str = option("Language pack code, e.g. `es` (a folder of languages/).")
-    generations: str | None = option("Generations from preference_gen.py: a dataset folder or a .jsonl file "
-                                     "(default: outputs/<language>/generations).", None)
+    generations: str | None = option(
+        "Generations from preference_gen.py: a dataset folder or a .jsonl file "
+        "(default: outputs/<language>/generations).",
+        None,
+    )
     local: bool = option("Use the local Argilla server (the default without --space).", False)
     space: str | None = option("Provision or reuse the Argilla Space ORG/NAME on the Hub.", None)
     private: bool = option("Make a new Space private (see the warning it prints about HF sign-in).", False)
-    hardware: str = option("Hardware of a new Space: cpu-basic (free, sleeps after 48 h without visits, and a "
-                           "restart loses every annotation without storage), cpu-upgrade, ...", "cpu-basic")
-    sleep_time: int | None = option("Seconds without visits before a new Space sleeps, -1 never (paid hardware "
-                                    "only).", None)
-    storage: str = option("`none` or `bucket` (a private bucket mounted at /data). Without storage a restart "
-                          "loses every annotation.", "none")
+    hardware: str = option(
+        "Hardware of a new Space: cpu-basic (free, sleeps after 48 h without visits, and a "
+        "restart loses every annotation without storage), cpu-upgrade, ...",
+        "cpu-basic",
+    )
+    sleep_time: int | None = option(
+        "Seconds without visits before a new Space sleeps, -1 never (paid hardware only).", None
+    )
+    storage: str = option(
+        "`none` or `bucket` (a private bucket mounted at /data). Without storage a restart "
+        "loses every annotation.",
+        "none",
+    )
     dry_run: bool = option("Print the plan (files, secret names, settings, records); touch nothing.", False)
     min_submitted: int = option("Submitted answers a record needs (2+ to measure agreement).", 2)
     dataset_name: str | None = option("Argilla dataset name (default: <task>-<language>).", None)
     workspace: str | None = option("Argilla workspace (default: the language code).", None)
     seed: int = option("Seed of the record shuffle.", 42)
-    space_url: str | None = option("Argilla URL of the Space when it is not https://<owner>-<name>.hf.space "
-                                   "(a custom domain).", None)
+    space_url: str | None = option(
+        "Argilla URL of the Space when it is not https://<owner>-<name>.hf.space (a custom domain).", None
+    )
     argilla_dir: str | None = option("Data dir of the local server (default: $KTOKIT_HOME/argilla).", None)
     space_timeout: float = option("Seconds to wait for the Space to build and start.", 1800.0)
 
@@ -76,7 +87,9 @@ def create_task(args: TaskArguments) -> None:
     rows = load_generations(args.generations or Path("outputs") / pack.code / "generations")
     records = shuffle_records(build_records(rows, pack), args.seed)
     if not records:
-        raise KitError("the generations hold no usable (prompt, completion) pair: check preference_gen.py's output")
+        raise KitError(
+            "the generations hold no usable (prompt, completion) pair: check preference_gen.py's output"
+        )
     print_plan(pack, template, records, f"Space {args.space}" if args.space else "local Argilla server")
     if args.space:
         to_space(args, pack, template, records)
@@ -91,15 +104,21 @@ def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, tar
     other = sum(r["metadata"]["detected_language"] != pack.code for r in records)
     labels = template.labels()
     print(f"target       {target}")
-    print(f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines {len(template.guidelines)} chars)")
+    print(
+        f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines {len(template.guidelines)} chars)"
+    )
     print(f"fields       {', '.join(f['name'] for f in template.fields)}")
-    print(f"questions    label: {labels['good']} / {labels['bad']}"
-          + (", comment (optional)" if len(template.questions) > 1 else ""))
+    print(
+        f"questions    label: {labels['good']} / {labels['bad']}"
+        + (", comment (optional)" if len(template.questions) > 1 else "")
+    )
     print(f"metadata     {', '.join(m['name'] for m in template.metadata)}")
     print(f"distribution TaskDistribution(min_submitted={template.min_submitted})")
-    print(f"records      {len(records)} (form check: {', '.join(f'{v} {k}' for k, v in sorted(verdicts.items()))}), "
-          f"{other} not in {pack.name} (metadata detected_language), shuffled; only those not yet in the dataset "
-          "are added")
+    print(
+        f"records      {len(records)} (form check: {', '.join(f'{v} {k}' for k, v in sorted(verdicts.items()))}), "
+        f"{other} not in {pack.name} (metadata detected_language), shuffled; only those not yet in the dataset "
+        "are added"
+    )
 
 
 def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str) -> str:
@@ -111,12 +130,16 @@ def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, ap
         say(f"{'created' if created else 'reusing'} dataset {template.workspace}/{template.dataset}")
         result = log_new_records(dataset, records)
     except UnauthorizedError:
-        raise KitError(f"Argilla at {api_url} refused the stored API key: set ARGILLA_API_KEY to the owner's key "
-                       "(Argilla > My settings) and rerun") from None
+        raise KitError(
+            f"Argilla at {api_url} refused the stored API key: set ARGILLA_API_KEY to the owner's key "
+            "(Argilla > My settings) and rerun"
+        ) from None
     except ArgillaAPIError as exc:
         raise KitError(f"Argilla at {api_url} refused the request: {first_line(exc)[:300]}") from None
-    print(f"{result.added} records added, {result.existing} already there; {result.total} in the dataset"
-          + (f" ({result.updated} given the metadata they lacked)" if result.updated else ""))
+    print(
+        f"{result.added} records added, {result.existing} already there; {result.total} in the dataset"
+        + (f" ({result.updated} given the metadata they lacked)" if result.updated else "")
+    )
     return annotation_url(api_url, dataset)
 
 
@@ -153,27 +176,41 @@ def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:
         if os.environ.get("ARGILLA_API_KEY"):  # the owner's key, read from the running Space
             creds["api_key"] = os.environ["ARGILLA_API_KEY"]
         if not creds.get("api_key"):
-            raise KitError(f"the Space {repo_id} exists but this machine has no credentials for it: set "
-                           "ARGILLA_API_KEY to its owner's API key (Argilla > My settings) and rerun")
+            raise KitError(
+                f"the Space {repo_id} exists but this machine has no credentials for it: set "
+                "ARGILLA_API_KEY to its owner's API key (Argilla > My settings) and rerun"
+            )
     elif not creds.get("password"):
-        creds = {**spaces.credentials_from_secrets(spaces.new_secrets()),
-                 "username": (api.whoami() or {}).get("name")}
+        creds = {
+            **spaces.credentials_from_secrets(spaces.new_secrets()),
+            "username": (api.whoami() or {}).get("name"),
+        }
     return creds
 
 
-def space_client(args: TaskArguments, pack: LanguagePack, template: TaskTemplate
-                 ) -> tuple[rg.Argilla, str, dict[str, Any]] | None:
+def space_client(
+    args: TaskArguments, pack: LanguagePack, template: TaskTemplate
+) -> tuple[rg.Argilla, str, dict[str, Any]] | None:
     """The Argilla Space with HF sign-in (provisioned on first use, reused afterwards): a client, its URL
     and the target to record; None on a dry run (the plan is printed)."""
     from ktokit.annotate.credentials import save_space_credentials
     from ktokit.hub import hf_api, require_hf_token
 
     repo_id = spaces.check_repo_id(args.space)
-    values = spaces.render_values(pack, template.workspace, template.dataset, template.min_submitted, args.storage)
+    values = spaces.render_values(
+        pack, template.workspace, template.dataset, template.min_submitted, args.storage
+    )
     with tempfile.TemporaryDirectory(prefix="ktokit-space-") as tmp:
         files = spaces.render_space(values, tmp)
-        plan = spaces.plan_space(repo_id, files, private=args.private, storage=args.storage, api_url=args.space_url,
-                                 hardware=args.hardware, sleep_time=args.sleep_time)
+        plan = spaces.plan_space(
+            repo_id,
+            files,
+            private=args.private,
+            storage=args.storage,
+            api_url=args.space_url,
+            hardware=args.hardware,
+            sleep_time=args.sleep_time,
+        )
         if args.dry_run:
             print("\n".join(plan.lines()))
             return None
@@ -198,8 +235,10 @@ def space_client(args: TaskArguments, pack: LanguagePack, template: TaskTemplate
     except KitError as exc:
         if args.storage != "bucket":
             raise
-        raise KitError(f"{exc} (with --storage bucket, Argilla may be unable to write /data/argilla: "
-                       "see the warning above)") from None
+        raise KitError(
+            f"{exc} (with --storage bucket, Argilla may be unable to write /data/argilla: "
+            "see the warning above)"
+        ) from None
     import argilla as rg
 
     client = rg.Argilla(api_url=plan.api_url, api_key=creds["api_key"], timeout=120, headers=headers)

@@ -93,7 +93,9 @@ class ArgillaTarget:
         """An SDK client; a private Space also needs the HF token, which its edge checks first."""
         import argilla as rg
 
-        return rg.Argilla(api_url=self.api_url, api_key=self.api_key, timeout=timeout, headers=self.edge_headers())
+        return rg.Argilla(
+            api_url=self.api_url, api_key=self.api_key, timeout=timeout, headers=self.edge_headers()
+        )
 
 
 def argilla_target(language: str, key: str | None = None, fix: str | None = None) -> ArgillaTarget:
@@ -114,9 +116,16 @@ def argilla_target(language: str, key: str | None = None, fix: str | None = None
     else:
         creds = load_space_credentials(target["space"])
         if not creds:
-            raise KitError(f"no credentials for the Space {target['space']} in {space_credentials_path(target['space'])}")
+            raise KitError(
+                f"no credentials for the Space {target['space']} in {space_credentials_path(target['space'])}"
+            )
     return ArgillaTarget(
-        language=language, kind=target["kind"], api_url=creds["api_url"], api_key=creds["api_key"],
-        workspace=target["workspace"], dataset=target["dataset"], space=target.get("space"),
+        language=language,
+        kind=target["kind"],
+        api_url=creds["api_url"],
+        api_key=creds["api_key"],
+        workspace=target["workspace"],
+        dataset=target["dataset"],
+        space=target.get("space"),
         private=bool(target.get("private")),
     )

@@ -84,15 +84,20 @@ def _store(creds: UserCredentials) -> None:
     path = users_path()
     everything = read_json(path, "delete it and rerun")
     everything.setdefault(creds.api_url.rstrip("/"), {})[creds.username] = {
-        "role": creds.role, "workspaces": creds.workspaces, "password": creds.password, "api_key": creds.api_key}
+        "role": creds.role,
+        "workspaces": creds.workspaces,
+        "password": creds.password,
+        "api_key": creds.api_key,
+    }
     write_private(path, everything)
 
 
 def _me(api_url: str, api_key: str, headers: dict[str, str]) -> dict[str, Any] | None:
     """The user an API key belongs to, or None when the server does not know the key."""
     try:
-        response = httpx.get(f"{api_url.rstrip('/')}/api/v1/me", timeout=30,
-                             headers={**headers, "X-Argilla-Api-Key": api_key})
+        response = httpx.get(
+            f"{api_url.rstrip('/')}/api/v1/me", timeout=30, headers={**headers, "X-Argilla-Api-Key": api_key}
+        )
     except httpx.HTTPError as exc:
         raise KitError(f"cannot reach the Argilla server at {api_url} ({type(exc).__name__})") from None
     return response.json() if response.status_code == 200 else None
@@ -101,11 +106,15 @@ def _me(api_url: str, api_key: str, headers: dict[str, str]) -> dict[str, Any] |
 def _api_key_of(api_url: str, username: str, password: str, headers: dict[str, str]) -> str:
     """A new user's API key, as the user itself reads it after signing in."""
     base = api_url.rstrip("/")
-    token = httpx.post(f"{base}/api/v1/token", data={"username": username, "password": password}, timeout=30,
-                       headers=headers)
+    token = httpx.post(
+        f"{base}/api/v1/token", data={"username": username, "password": password}, timeout=30, headers=headers
+    )
     token.raise_for_status()
-    me = httpx.get(f"{base}/api/v1/me", timeout=30,
-                   headers={**headers, "Authorization": f"Bearer {token.json()['access_token']}"})
+    me = httpx.get(
+        f"{base}/api/v1/me",
+        timeout=30,
+        headers={**headers, "Authorization": f"Bearer {token.json()['access_token']}"},
+    )
     me.raise_for_status()
     return me.json()["api_key"]
 
@@ -116,8 +125,14 @@ def _workspace(client: rg.Argilla, name: str) -> rg.Workspace:
     return ensure_workspace(client, name)
 
 
-def ensure_user(owner: rg.Argilla, api_url: str, username: str, role: str, workspaces: list[str],
-                headers: dict[str, str] | None = None) -> UserCredentials:
+def ensure_user(
+    owner: rg.Argilla,
+    api_url: str,
+    username: str,
+    role: str,
+    workspaces: list[str],
+    headers: dict[str, str] | None = None,
+) -> UserCredentials:
     """A user with exactly this role in exactly these workspaces, created once; its stored key is reused.
 
     A user of that name the kit holds no working key for is deleted and made again, but only when it has
@@ -130,21 +145,36 @@ def ensure_user(owner: rg.Argilla, api_url: str, username: str, role: str, works
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         user = owner.users(username=username)
-    if user is not None and stored and stored.get("role") == role and (_me(api_url, stored["api_key"], headers) or
-                                                                        {}).get("username") == username:
-        creds = UserCredentials(api_url, username, role, list(workspaces), stored.get("password", ""),
-                                stored["api_key"])
+    if (
+        user is not None
+        and stored
+        and stored.get("role") == role
+        and (_me(api_url, stored["api_key"], headers) or {}).get("username") == username
+    ):
+        creds = UserCredentials(
+            api_url, username, role, list(workspaces), stored.get("password", ""), stored["api_key"]
+        )
     else:
         if user is not None:
             has = str(getattr(user.role, "value", user.role))
             if has != role:
-                raise KitError(f"the Argilla user {username!r} exists with role {has}, not {role}: it is not "
-                               "the kit's; rename or delete it, then rerun")
+                raise KitError(
+                    f"the Argilla user {username!r} exists with role {has}, not {role}: it is not "
+                    "the kit's; rename or delete it, then rerun"
+                )
             user.delete()  # the kit's own narrow user whose key is lost: it owns no answers
         password = secrets.token_urlsafe(18)
-        user = rg.User(username=username, first_name=username, password=password, role=role, client=owner).create()
-        creds = UserCredentials(api_url, username, role, list(workspaces), password,
-                                _api_key_of(api_url, username, password, headers))
+        user = rg.User(
+            username=username, first_name=username, password=password, role=role, client=owner
+        ).create()
+        creds = UserCredentials(
+            api_url,
+            username,
+            role,
+            list(workspaces),
+            password,
+            _api_key_of(api_url, username, password, headers),
+        )
     for name in workspaces:
         _workspace(owner, name)
     for workspace in owner.workspaces:  # exactly these: a workspace added by hand would widen the credential
@@ -182,15 +212,29 @@ def demo_credentials(target: ArgillaTarget) -> UserCredentials:
 
     owner = target.client()
     annotation = find_dataset(owner, target.dataset, target.workspace)
-    min_submitted = annotation.settings.distribution.min_submitted if annotation is not None else DEFAULT_MIN_SUBMITTED
+    min_submitted = (
+        annotation.settings.distribution.min_submitted if annotation is not None else DEFAULT_MIN_SUBMITTED
+    )
     template = visitors_template(target.language, target.workspace, target.dataset, min_submitted)
     ensure_dataset(owner, template)
-    return ensure_user(owner, target.api_url, demo_username(target.workspace), "admin", [template.workspace],
-                       headers=target.edge_headers())
+    return ensure_user(
+        owner,
+        target.api_url,
+        demo_username(target.workspace),
+        "admin",
+        [template.workspace],
+        headers=target.edge_headers(),
+    )
 
 
 def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
     """The dashboard Space's user: admin of the annotation workspace alone (reads every answer there)."""
     owner = target.client()
-    return ensure_user(owner, target.api_url, dashboard_username(target.workspace), "admin", [target.workspace],
-                       headers=target.edge_headers())
+    return ensure_user(
+        owner,
+        target.api_url,
+        dashboard_username(target.workspace),
+        "admin",
+        [target.workspace],
+        headers=target.edge_headers(),
+    )

@@ -33,7 +33,15 @@ SECRET_DESCRIPTIONS = {
     "ARGILLA_AUTH_SECRET_KEY": "signs Argilla sessions so sign-ins survive restarts",
 }
 STORAGE_CHOICES = ("none", "bucket")
-ERROR_STAGES = {"BUILD_ERROR", "CONFIG_ERROR", "RUNTIME_ERROR", "NO_APP_FILE", "DELETING", "STOPPED", "PAUSED"}
+ERROR_STAGES = {
+    "BUILD_ERROR",
+    "CONFIG_ERROR",
+    "RUNTIME_ERROR",
+    "NO_APP_FILE",
+    "DELETING",
+    "STOPPED",
+    "PAUSED",
+}
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 NO_STORAGE_WARNING = (
     "WARNING: this Space has NO persistent storage. Every restart (a rebuild, a change of settings or "
@@ -52,7 +60,7 @@ BUCKET_WARNING = (
 # Not yet seen to work here: until it is, a private annotation Space is a risk to announce to annotators.
 PRIVATE_SIGN_IN_WARNING = (
     "WARNING: Hugging Face sign-in on private Argilla Spaces has had problems (argilla-io/argilla issue "
-    "\"Can't sign-in with Hugging Face on Spaces\"): before announcing the campaign, check that an annotator "
+    '"Can\'t sign-in with Hugging Face on Spaces"): before announcing the campaign, check that an annotator '
     "who is not you can sign in; if not, make the Space public (the dataset stays private to its workspace)."
 )
 POLL_S = 10.0  # seconds between two looks at the Space's stage
@@ -78,8 +86,10 @@ def space_url(repo_id: str) -> str:
 
 def check_storage(storage: str) -> str:
     if storage in ("small", "medium", "large"):
-        raise KitError(f"--storage {storage}: the Hub replaced persistent-storage tiers with storage buckets; "
-                       "use --storage bucket (a private bucket mounted at /data)")
+        raise KitError(
+            f"--storage {storage}: the Hub replaced persistent-storage tiers with storage buckets; "
+            "use --storage bucket (a private bucket mounted at /data)"
+        )
     if storage not in STORAGE_CHOICES:
         raise KitError(f"--storage must be one of {', '.join(STORAGE_CHOICES)}, got {storage!r}")
     return storage
@@ -88,12 +98,17 @@ def check_storage(storage: str) -> str:
 # ---- rendering -------------------------------------------------------------------------------------
 
 
-def render_values(pack: LanguagePack, workspace: str, dataset: str, min_submitted: int, storage: str) -> dict[str, str]:
+def render_values(
+    pack: LanguagePack, workspace: str, dataset: str, min_submitted: int, storage: str
+) -> dict[str, str]:
     title = f"{pack.native_name or pack.name} {pack.task or 'KTO'} annotation"
-    note = ("Data is kept in a storage bucket mounted at `/data` (not yet seen working on a real Space: "
-            f"organisers back up with `python -m ktokit backup --language {pack.code}`)." if storage == "bucket" else
-            "**This Space has no persistent storage: a restart loses every annotation. Organisers back up often "
-            f"(`python -m ktokit backup --language {pack.code}`).**")
+    note = (
+        "Data is kept in a storage bucket mounted at `/data` (not yet seen working on a real Space: "
+        f"organisers back up with `python -m ktokit backup --language {pack.code}`)."
+        if storage == "bucket"
+        else "**This Space has no persistent storage: a restart loses every annotation. Organisers back up often "
+        f"(`python -m ktokit backup --language {pack.code}`).**"
+    )
     return {
         "title": title[:60],
         "short_description": f"Rate {pack.task or 'responses'} in {pack.name} with 👍/👎 (KTO)"[:60],
@@ -115,7 +130,9 @@ def render_text(text: str, values: dict[str, str], where: str = "template") -> s
     return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], text)
 
 
-def render_space(values: dict[str, str], out_dir: str | Path, template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+def render_space(
+    values: dict[str, str], out_dir: str | Path, template_dir: Path = TEMPLATE_DIR
+) -> list[Path]:
     """Write the rendered template files to `out_dir`; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -166,35 +183,57 @@ class SpacePlan:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"Space        https://huggingface.co/spaces/{self.repo_id} ({'private' if self.private else 'public'}, "
-               f"{self.hardware}, sdk docker, HF sign-in"
-               + (f", sleep time {self.sleep_time} s" if self.sleep_time is not None else "") + ")",
-               f"Argilla URL  {self.api_url}",
-               "files        " + ", ".join(f"{p.name} ({p.stat().st_size} B)" for p in self.files),
-               "secrets      " + ", ".join(self.secret_names) + "  (values generated locally, stored 0600, never shown)",
-               "storage      " + (f"bucket {self.bucket} mounted at /data" if self.bucket else "none")]
+        out = [
+            f"Space        https://huggingface.co/spaces/{self.repo_id} ({'private' if self.private else 'public'}, "
+            f"{self.hardware}, sdk docker, HF sign-in"
+            + (f", sleep time {self.sleep_time} s" if self.sleep_time is not None else "")
+            + ")",
+            f"Argilla URL  {self.api_url}",
+            "files        " + ", ".join(f"{p.name} ({p.stat().st_size} B)" for p in self.files),
+            "secrets      "
+            + ", ".join(self.secret_names)
+            + "  (values generated locally, stored 0600, never shown)",
+            "storage      " + (f"bucket {self.bucket} mounted at /data" if self.bucket else "none"),
+        ]
         return out + self.notes
 
 
-def plan_space(repo_id: str, files: list[Path], private: bool = False, storage: str = "none",
-               api_url: str | None = None, hardware: str = "cpu-basic", sleep_time: int | None = None) -> SpacePlan:
+def plan_space(
+    repo_id: str,
+    files: list[Path],
+    private: bool = False,
+    storage: str = "none",
+    api_url: str | None = None,
+    hardware: str = "cpu-basic",
+    sleep_time: int | None = None,
+) -> SpacePlan:
     check_repo_id(repo_id)
     check_storage(storage)
-    plan = SpacePlan(repo_id=repo_id, private=private, storage=storage, files=files,
-                     api_url=(api_url or space_url(repo_id)).rstrip("/"), hardware=hardware, sleep_time=sleep_time)
+    plan = SpacePlan(
+        repo_id=repo_id,
+        private=private,
+        storage=storage,
+        files=files,
+        api_url=(api_url or space_url(repo_id)).rstrip("/"),
+        hardware=hardware,
+        sleep_time=sleep_time,
+    )
     if storage == "bucket":
         plan.bucket = f"{repo_id}-data"
         plan.notes.append(BUCKET_WARNING)
     else:
         plan.notes.append(NO_STORAGE_WARNING)
     if private:
-        plan.notes.append("private Space: the SDK and annotators need a Hugging Face token / sign-in to reach it")
+        plan.notes.append(
+            "private Space: the SDK and annotators need a Hugging Face token / sign-in to reach it"
+        )
         plan.notes.append(PRIVATE_SIGN_IN_WARNING)
     return plan
 
 
-def provision_space(api: Any, plan: SpacePlan, space_secrets: dict[str, str], say: Say = say,
-                    exists: bool | None = None) -> bool:
+def provision_space(
+    api: Any, plan: SpacePlan, space_secrets: dict[str, str], say: Say = say, exists: bool | None = None
+) -> bool:
     """Create the Space, set its secrets, attach storage and upload the files; True if it was created.
 
     An existing Space is reused as it is: uploading or changing secrets would restart it, and without
@@ -208,21 +247,36 @@ def provision_space(api: Any, plan: SpacePlan, space_secrets: dict[str, str], sa
             say(f"Space {plan.repo_id} exists: reusing it (files and secrets left as they are)")
             return False
         say(f"Creating the Space {plan.repo_id} ...")
-        api.create_repo(plan.repo_id, repo_type="space", space_sdk="docker", private=plan.private, exist_ok=True,
-                        space_hardware=plan.hardware, space_sleep_time=plan.sleep_time)
+        api.create_repo(
+            plan.repo_id,
+            repo_type="space",
+            space_sdk="docker",
+            private=plan.private,
+            exist_ok=True,
+            space_hardware=plan.hardware,
+            space_sleep_time=plan.sleep_time,
+        )
         for name in plan.secret_names:  # before the first build, so the owner is created with them
-            api.add_space_secret(plan.repo_id, name, space_secrets[name], description=SECRET_DESCRIPTIONS.get(name))
+            api.add_space_secret(
+                plan.repo_id, name, space_secrets[name], description=SECRET_DESCRIPTIONS.get(name)
+            )
             say(f"  secret {name} set")
         if plan.bucket:
             from huggingface_hub import Volume
 
             api.create_bucket(plan.bucket, private=True, exist_ok=True)
-            api.set_space_volumes(plan.repo_id, [Volume(type="bucket", source=plan.bucket, mount_path="/data")])
+            api.set_space_volumes(
+                plan.repo_id, [Volume(type="bucket", source=plan.bucket, mount_path="/data")]
+            )
             say(f"  storage bucket {plan.bucket} mounted at /data")
         folder = plan.files[0].parent
-        api.upload_folder(repo_id=plan.repo_id, repo_type="space", folder_path=str(folder),
-                          allow_patterns=[p.name for p in plan.files],
-                          commit_message="Argilla annotation Space (ktokit create_task.py)")
+        api.upload_folder(
+            repo_id=plan.repo_id,
+            repo_type="space",
+            folder_path=str(folder),
+            allow_patterns=[p.name for p in plan.files],
+            commit_message="Argilla annotation Space (ktokit create_task.py)",
+        )
         say(f"  uploaded {', '.join(p.name for p in plan.files)}")
     except KitError:
         raise
@@ -234,8 +288,13 @@ def provision_space(api: Any, plan: SpacePlan, space_secrets: dict[str, str], sa
 
 
 def wait_until_running(
-    api: Any, repo_id: str, timeout_s: float = 1200.0, poll_s: float | None = None, say: Say = say,
-    no_app_file_grace_s: float | None = None, clock: Callable[[], float] = time.monotonic,
+    api: Any,
+    repo_id: str,
+    timeout_s: float = 1200.0,
+    poll_s: float | None = None,
+    say: Say = say,
+    no_app_file_grace_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Poll the Space's stage, saying each change with the time spent, until it runs; KitError otherwise.
@@ -251,45 +310,62 @@ def wait_until_running(
         stage = stage.split(".")[-1].upper()  # SpaceStage.RUNNING or "RUNNING"
         elapsed = clock() - started
         if stage != last:
-            waiting = f" (normal right after an upload; waiting up to {grace:.0f} s)" if stage == "NO_APP_FILE" else ""
+            waiting = (
+                f" (normal right after an upload; waiting up to {grace:.0f} s)"
+                if stage == "NO_APP_FILE"
+                else ""
+            )
             say(f"  {elapsed:5.0f} s  {stage.lower().replace('_', ' ')}{waiting}")
             last = stage
         if stage == "RUNNING":
             return stage
         if stage == "NO_APP_FILE":
             if elapsed > grace:
-                raise KitError(f"the Space {repo_id} still has no app file after {elapsed:.0f} s (stage NO_APP_FILE): "
-                               "check that its Dockerfile and README.md were uploaded at "
-                               f"https://huggingface.co/spaces/{repo_id}/tree/main, then rerun")
+                raise KitError(
+                    f"the Space {repo_id} still has no app file after {elapsed:.0f} s (stage NO_APP_FILE): "
+                    "check that its Dockerfile and README.md were uploaded at "
+                    f"https://huggingface.co/spaces/{repo_id}/tree/main, then rerun"
+                )
             sleep(POLL_S if poll_s is None else poll_s)
             continue
         if stage == "SLEEPING":
-            raise KitError(f"the Space {repo_id} is sleeping: open https://huggingface.co/spaces/{repo_id} to wake "
-                           "it, then rerun (its data is gone unless it has storage)")
+            raise KitError(
+                f"the Space {repo_id} is sleeping: open https://huggingface.co/spaces/{repo_id} to wake "
+                "it, then rerun (its data is gone unless it has storage)"
+            )
         if stage in ERROR_STAGES:
-            raise KitError(f"the Space {repo_id} stopped at {stage}: see the logs at "
-                           f"https://huggingface.co/spaces/{repo_id}?logs=container")
+            raise KitError(
+                f"the Space {repo_id} stopped at {stage}: see the logs at "
+                f"https://huggingface.co/spaces/{repo_id}?logs=container"
+            )
         if elapsed > timeout_s:
-            raise KitError(f"the Space {repo_id} was not running after {timeout_s:.0f} s (stage {stage}); "
-                           "rerun the same command later: it reuses the Space")
+            raise KitError(
+                f"the Space {repo_id} was not running after {timeout_s:.0f} s (stage {stage}); "
+                "rerun the same command later: it reuses the Space"
+            )
         sleep(POLL_S if poll_s is None else poll_s)
 
 
-def wait_for_argilla(api_url: str, headers: dict[str, str] | None = None, timeout_s: float = 600.0,
-                     say: Say = say) -> None:
+def wait_for_argilla(
+    api_url: str, headers: dict[str, str] | None = None, timeout_s: float = 600.0, say: Say = say
+) -> None:
     """A running Space still starts Elasticsearch and the server: wait until Argilla answers."""
     import httpx
 
     started = time.monotonic()
     while True:
         try:
-            r = httpx.get(f"{api_url}/api/v1/status", headers=headers or {}, timeout=15, follow_redirects=False)
+            r = httpx.get(
+                f"{api_url}/api/v1/status", headers=headers or {}, timeout=15, follow_redirects=False
+            )
             if r.status_code == 200:
                 return
             state = f"HTTP {r.status_code}"
         except httpx.HTTPError as exc:
             state = type(exc).__name__
         if time.monotonic() - started > timeout_s:
-            raise KitError(f"Argilla at {api_url} did not answer within {timeout_s:.0f} s ({state}); rerun later")
+            raise KitError(
+                f"Argilla at {api_url} did not answer within {timeout_s:.0f} s ({state}); rerun later"
+            )
         say(f"  waiting for Argilla at {api_url} ({state})")
         time.sleep(POLL_S / 2)

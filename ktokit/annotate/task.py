@@ -72,12 +72,19 @@ def task_template(
     ann = pack.annotation
     missing = [p for p in pack_problems(pack) if "'annotation." in p]
     if missing:
-        raise KitError(f"pack {pack.code!r}: {missing[0]} (`python -m ktokit validate {pack.code}` lists what is missing)")
+        raise KitError(
+            f"pack {pack.code!r}: {missing[0]} (`python -m ktokit validate {pack.code}` lists what is missing)"
+        )
     if min_submitted < 1:
         raise KitError(f"--min_submitted must be at least 1, got {min_submitted}")
     questions: list[dict[str, Any]] = [
-        {"kind": "label", "name": QUESTION_LABEL, "title": ann.question,
-         "labels": {GOOD: ann.label_good, BAD: ann.label_bad}, "required": True},
+        {
+            "kind": "label",
+            "name": QUESTION_LABEL,
+            "title": ann.question,
+            "labels": {GOOD: ann.label_good, BAD: ann.label_bad},
+            "required": True,
+        },
     ]
     if ann.comment.strip():
         questions.append({"kind": "text", "name": QUESTION_COMMENT, "title": ann.comment, "required": False})
@@ -109,19 +116,32 @@ def build_settings(template: TaskTemplate, client: rg.Argilla) -> rg.Settings:
     """`rg.Settings` for the template, built against `client` (never the default client)."""
     import argilla as rg
 
-    fields = [rg.TextField(name=f["name"], title=f["title"], use_markdown=f["use_markdown"], client=client)
-              for f in template.fields]
+    fields = [
+        rg.TextField(name=f["name"], title=f["title"], use_markdown=f["use_markdown"], client=client)
+        for f in template.fields
+    ]
     questions = []
     for q in template.questions:
         if q["kind"] == "label":
-            questions.append(rg.LabelQuestion(name=q["name"], title=q["title"], labels=q["labels"],
-                                              required=q["required"], client=client))
+            questions.append(
+                rg.LabelQuestion(
+                    name=q["name"],
+                    title=q["title"],
+                    labels=q["labels"],
+                    required=q["required"],
+                    client=client,
+                )
+            )
         else:
-            questions.append(rg.TextQuestion(name=q["name"], title=q["title"], required=q["required"],
-                                             client=client))
+            questions.append(
+                rg.TextQuestion(name=q["name"], title=q["title"], required=q["required"], client=client)
+            )
     metadata = [metadata_property(m, client) for m in template.metadata]
     return rg.Settings(
-        fields=fields, questions=questions, metadata=metadata, guidelines=template.guidelines,
+        fields=fields,
+        questions=questions,
+        metadata=metadata,
+        guidelines=template.guidelines,
         distribution=rg.TaskDistribution(min_submitted=template.min_submitted),
     )
 
@@ -131,11 +151,13 @@ def metadata_property(m: dict[str, Any], client: rg.Argilla) -> Any:
     import argilla as rg
 
     if m["kind"] == "terms":
-        return rg.TermsMetadataProperty(name=m["name"], title=m["title"], client=client,
-                                        visible_for_annotators=m.get("visible", True))
+        return rg.TermsMetadataProperty(
+            name=m["name"], title=m["title"], client=client, visible_for_annotators=m.get("visible", True)
+        )
     if m["kind"] == "float":
-        return rg.FloatMetadataProperty(name=m["name"], title=m["title"], min=m.get("min"), max=m.get("max"),
-                                        client=client)
+        return rg.FloatMetadataProperty(
+            name=m["name"], title=m["title"], min=m.get("min"), max=m.get("max"), client=client
+        )
     return rg.IntegerMetadataProperty(name=m["name"], title=m["title"], client=client)
 
 
@@ -168,13 +190,17 @@ def load_generations(path: str | Path) -> list[dict[str, Any]]:
                 except ValueError:
                     raise KitError(f"{path}:{n}: not valid JSON") from None
     else:
-        raise KitError(f"no generations at {path}: run `python preference_gen.py --language CODE` first, "
-                       "or pass --generations PATH (a dataset folder or a .jsonl file)")
+        raise KitError(
+            f"no generations at {path}: run `python preference_gen.py --language CODE` first, "
+            "or pass --generations PATH (a dataset folder or a .jsonl file)"
+        )
     if rows:
         missing = [c for c in GENERATIONS_COLUMNS if c not in rows[0]]
         if missing:
-            raise KitError(f"{path}: missing column(s) {', '.join(missing)}; expected the layout "
-                           "preference_gen.py writes (input, generation_model, generations)")
+            raise KitError(
+                f"{path}: missing column(s) {', '.join(missing)}; expected the layout "
+                "preference_gen.py writes (input, generation_model, generations)"
+            )
     return rows
 
 
@@ -218,7 +244,9 @@ def build_records(rows: Iterable[dict[str, Any]], pack: LanguagePack) -> list[di
                 "metadata": {
                     "model": [str(model)],
                     "language": pack.code,
-                    DETECTED_LANGUAGE: languages[i] if i < len(languages) else answer_language(completion, pack.code),
+                    DETECTED_LANGUAGE: languages[i]
+                    if i < len(languages)
+                    else answer_language(completion, pack.code),
                     "form_verdict": check.verdict,
                     "form_score": float(check.score),
                     "lines": len([ln for ln in completion.splitlines() if ln.strip()]),
@@ -248,7 +276,9 @@ def to_argilla_record(record: dict[str, Any]) -> rg.Record:
     import argilla as rg
 
     suggestions = [rg.Suggestion(**record["suggestion"])] if record.get("suggestion") else []
-    return rg.Record(id=record["id"], fields=record["fields"], metadata=record["metadata"], suggestions=suggestions)
+    return rg.Record(
+        id=record["id"], fields=record["fields"], metadata=record["metadata"], suggestions=suggestions
+    )
 
 
 # ---- the server side ------------------------------------------------------------------------------
@@ -277,7 +307,9 @@ def _check_compatible(dataset: rg.Dataset, template: TaskTemplate) -> list[str]:
         if got is None:
             problems.append(f"question {q['name']!r} is missing")
         elif q["kind"] == "label" and set(got.labels) != set(q["labels"]):
-            problems.append(f"question {q['name']!r} has labels {sorted(got.labels)}, expected {sorted(q['labels'])}")
+            problems.append(
+                f"question {q['name']!r} has labels {sorted(got.labels)}, expected {sorted(q['labels'])}"
+            )
     return problems
 
 
@@ -307,23 +339,29 @@ def ensure_dataset(client: rg.Argilla, template: TaskTemplate) -> tuple[rg.Datas
     if dataset is not None:
         problems = _check_compatible(dataset, template)
         if problems:
-            raise KitError(f"dataset {template.dataset!r} in workspace {template.workspace!r} exists with other "
-                           f"settings ({'; '.join(problems)}): pass --dataset_name NEW_NAME")
+            raise KitError(
+                f"dataset {template.dataset!r} in workspace {template.workspace!r} exists with other "
+                f"settings ({'; '.join(problems)}): pass --dataset_name NEW_NAME"
+            )
         add_missing_metadata(dataset, template, client)
         return dataset, False
-    dataset = rg.Dataset(name=template.dataset, workspace=workspace, settings=build_settings(template, client),
-                         client=client)
+    dataset = rg.Dataset(
+        name=template.dataset, workspace=workspace, settings=build_settings(template, client), client=client
+    )
     return dataset.create(), True
 
 
 def existing_records(dataset: rg.Dataset) -> dict[str, tuple[str, dict[str, Any]]]:
     """The dataset's records: content id -> (server id, metadata)."""
-    return {str(r.id): (str(r._server_id), dict(r.metadata))
-            for r in dataset.records(with_suggestions=False, with_responses=False, batch_size=1000)}
+    return {
+        str(r.id): (str(r._server_id), dict(r.metadata))
+        for r in dataset.records(with_suggestions=False, with_responses=False, batch_size=1000)
+    }
 
 
-def backfill_metadata(dataset: rg.Dataset, records: list[dict[str, Any]],
-                      known: dict[str, tuple[str, dict[str, Any]]]) -> int:
+def backfill_metadata(
+    dataset: rg.Dataset, records: list[dict[str, Any]], known: dict[str, tuple[str, dict[str, Any]]]
+) -> int:
     """Give records logged by an older kit the metadata keys they lack; returns how many were updated.
 
     Each is a PATCH of the record's metadata alone: its fields, suggestion and responses stay as they are.
@@ -340,10 +378,14 @@ def backfill_metadata(dataset: rg.Dataset, records: list[dict[str, Any]],
         if not missing:
             continue
         try:
-            http.patch(f"/api/v1/records/{server_id}", json={"metadata": {**metadata, **missing}}).raise_for_status()
+            http.patch(
+                f"/api/v1/records/{server_id}", json={"metadata": {**metadata, **missing}}
+            ).raise_for_status()
         except httpx.HTTPStatusError as exc:
-            raise KitError(f"updating the metadata of record {record['id']} failed: HTTP "
-                           f"{exc.response.status_code} {exc.response.text[:200]}") from None
+            raise KitError(
+                f"updating the metadata of record {record['id']} failed: HTTP "
+                f"{exc.response.status_code} {exc.response.text[:200]}"
+            ) from None
         updated += 1
     return updated
 
@@ -362,10 +404,12 @@ def log_new_records(dataset: rg.Dataset, records: list[dict[str, Any]], batch_si
     known = existing_records(dataset)
     new = [r for r in records if r["id"] not in known]
     for start in range(0, len(new), batch_size):
-        batch = [to_argilla_record(r) for r in new[start:start + batch_size]]
+        batch = [to_argilla_record(r) for r in new[start : start + batch_size]]
         dataset.records.log(batch, batch_size=len(batch))
     updated = backfill_metadata(dataset, records, known)
-    return LogResult(added=len(new), existing=len(records) - len(new), total=len(known) + len(new), updated=updated)
+    return LogResult(
+        added=len(new), existing=len(records) - len(new), total=len(known) + len(new), updated=updated
+    )
 
 
 def annotation_url(api_url: str, dataset: rg.Dataset) -> str:

@@ -64,10 +64,14 @@ def fingerprint(records: list[dict[str, Any]], answers: list[dict[str, Any]]) ->
     answer (record, username, status, values). Server ids and timestamps are left out, so an
     unchanged dataset has the same fingerprint on any server."""
     content = {
-        "records": sorted(({k: r.get(k) for k in ("id", "fields", "metadata", "suggestions", "vectors")}
-                           for r in records), key=lambda r: str(r["id"])),
-        "answers": sorted(({k: a[k] for k in ("record", "username", "status", "values")} for a in answers),
-                          key=lambda a: (a["record"], a["username"])),
+        "records": sorted(
+            ({k: r.get(k) for k in ("id", "fields", "metadata", "suggestions", "vectors")} for r in records),
+            key=lambda r: str(r["id"]),
+        ),
+        "answers": sorted(
+            ({k: a[k] for k in ("record", "username", "status", "values")} for a in answers),
+            key=lambda a: (a["record"], a["username"]),
+        ),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -81,8 +85,15 @@ def snapshot(client: rg.Argilla, dataset: rg.Dataset, language: str, folder: Pat
     for item in record_items(client, dataset):
         for response in item.get("responses") or []:
             user_id = str(response["user_id"])
-            answers.append({"record": str(item.get("external_id") or item["id"]), "username": users.get(user_id, user_id),
-                            "user_id": user_id, "status": response["status"], "values": response.get("values") or {}})
+            answers.append(
+                {
+                    "record": str(item.get("external_id") or item["id"]),
+                    "username": users.get(user_id, user_id),
+                    "user_id": user_id,
+                    "status": response["status"],
+                    "values": response.get("values") or {},
+                }
+            )
     answers.sort(key=lambda a: (a["record"], a["username"]))
     meta = {
         "format": FORMAT,
@@ -121,16 +132,25 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
         else:
             changed = _to_folder(staged, Path(to), language, meta["fingerprint"], only_if_changed)
             target = str(Path(to) / language)
-    return {"language": language, "dataset": f"{meta['workspace']}/{meta['dataset']}", "target": target,
-            "records": meta["records"], "responses": meta["responses"], "annotators": len(set(meta["users"].values())),
-            "fingerprint": meta["fingerprint"], "changed": changed}
+    return {
+        "language": language,
+        "dataset": f"{meta['workspace']}/{meta['dataset']}",
+        "target": target,
+        "records": meta["records"],
+        "responses": meta["responses"],
+        "annotators": len(set(meta["users"].values())),
+        "fingerprint": meta["fingerprint"],
+        "changed": changed,
+    }
 
 
 def _to_folder(staged: Path, root: Path, language: str, digest: str, only_if_changed: bool) -> bool:
     final = root / language
     if only_if_changed and read_json(final / BACKUP_FILE).get("fingerprint") == digest:
         return False
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)  # annotators' names and answers: like the server's data
+    root.mkdir(
+        parents=True, exist_ok=True, mode=0o700
+    )  # annotators' names and answers: like the server's data
     incoming = root / f".{language}.incoming"
     shutil.rmtree(incoming, ignore_errors=True)
     shutil.copytree(staged, incoming)
@@ -143,7 +163,9 @@ def _to_folder(staged: Path, root: Path, language: str, digest: str, only_if_cha
     return True
 
 
-def _to_hub(staged: Path, repo_id: str, language: str, digest: str, only_if_changed: bool, private: bool) -> bool:
+def _to_hub(
+    staged: Path, repo_id: str, language: str, digest: str, only_if_changed: bool, private: bool
+) -> bool:
     from ktokit.hub import hf_api
 
     api = hf_api(f"backup to the Hub repo {repo_id} (for a new local folder, write ./{repo_id})")
@@ -151,9 +173,14 @@ def _to_hub(staged: Path, repo_id: str, language: str, digest: str, only_if_chan
         api.create_repo(repo_id=repo_id, repo_type="dataset", private=private, exist_ok=True)
         if only_if_changed and _hub_fingerprint(api, repo_id, language) == digest:
             return False
-        api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(staged), path_in_repo=language,
-                          allow_patterns=[BACKUP_FILE, *ARGILLA_FILES],
-                          commit_message=f"ktokit backup of {language} ({digest[:12]})")
+        api.upload_folder(
+            repo_id=repo_id,
+            repo_type="dataset",
+            folder_path=str(staged),
+            path_in_repo=language,
+            allow_patterns=[BACKUP_FILE, *ARGILLA_FILES],
+            commit_message=f"ktokit backup of {language} ({digest[:12]})",
+        )
     except Exception as exc:
         if is_hub_failure(exc):
             raise hub_error(f"backup to {repo_id}", exc) from None
@@ -182,8 +209,14 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
 
         api = hf_api(f"restore from the Hub repo {source}")
         try:
-            root = Path(api.snapshot_download(repo_id=source, repo_type="dataset", local_dir=tmp,
-                                              allow_patterns=[f"{language}/*", f"{language}/.argilla/*"]))
+            root = Path(
+                api.snapshot_download(
+                    repo_id=source,
+                    repo_type="dataset",
+                    local_dir=tmp,
+                    allow_patterns=[f"{language}/*", f"{language}/.argilla/*"],
+                )
+            )
         except Exception as exc:
             if is_hub_failure(exc):
                 raise hub_error(f"downloading the backup {source}", exc) from None
@@ -192,32 +225,44 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
     else:
         root = Path(source)
         if not root.is_dir():
-            raise KitError(f"no backup folder {source}: pass the folder `backup --to` wrote, or a Hub repo ORG/NAME")
+            raise KitError(
+                f"no backup folder {source}: pass the folder `backup --to` wrote, or a Hub repo ORG/NAME"
+            )
         where = str(root)
     for folder in (root / language, root):
         meta = read_json(folder / BACKUP_FILE, "it is not a backup the kit wrote")
         if meta:
             if meta.get("format", FORMAT) > FORMAT:
-                raise KitError(f"the backup in {folder} was written by a newer ktokit (format {meta['format']}): "
-                               "update the kit (git pull) and rerun")
+                raise KitError(
+                    f"the backup in {folder} was written by a newer ktokit (format {meta['format']}): "
+                    "update the kit (git pull) and rerun"
+                )
             if meta.get("language") != language:
-                raise KitError(f"the backup in {folder} is of {meta.get('language')!r}, not {language!r}: "
-                               f"pass --language {meta.get('language')} or the right backup")
+                raise KitError(
+                    f"the backup in {folder} is of {meta.get('language')!r}, not {language!r}: "
+                    f"pass --language {meta.get('language')} or the right backup"
+                )
             missing = [name for name in ARGILLA_FILES if not (folder / name).is_file()]
             if missing:
-                raise KitError(f"the backup in {folder} is incomplete (no {', '.join(missing)}): use another backup")
+                raise KitError(
+                    f"the backup in {folder} is incomplete (no {', '.join(missing)}): use another backup"
+                )
             return folder
     others = sorted(p.parent.name for p in root.glob(f"*/{BACKUP_FILE}"))
     if others:
         raise KitError(f"{where} holds backups of {', '.join(others)}, not {language!r}")
-    raise KitError(f"no backup in {where}: write one with `python -m ktokit backup --language {language} --to {source}`")
+    raise KitError(
+        f"no backup in {where}: write one with `python -m ktokit backup --language {language} --to {source}`"
+    )
 
 
 def _usernames(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
     """User id -> username. Listing every user takes the owner; the dashboard's user (an admin of the
     workspace, ktokit.annotate.roles) may list the workspace's members, who are its annotators."""
     me = _get(client, "/api/v1/me")
-    path = "/api/v1/users" if me.get("role") == "owner" else f"/api/v1/workspaces/{dataset.workspace.id}/users"
+    path = (
+        "/api/v1/users" if me.get("role") == "owner" else f"/api/v1/workspaces/{dataset.workspace.id}/users"
+    )
     return {u["id"]: u["username"] for u in _get(client, path)["items"]}
 
 
@@ -233,21 +278,28 @@ def _call(client: rg.Argilla, method: str, path: str, **kwargs: Any) -> Any:
         response.raise_for_status()
     except httpx.HTTPStatusError as exc:
         detail = exc.response.text[:300]
-        raise KitError(f"Argilla refused {method} {exc.request.url.path}: HTTP {exc.response.status_code} {detail}") from None
+        raise KitError(
+            f"Argilla refused {method} {exc.request.url.path}: HTTP {exc.response.status_code} {detail}"
+        ) from None
     except httpx.HTTPError as exc:
-        raise KitError(f"the Argilla server stopped answering ({first_line(exc)}): rerun when it is back") from None
+        raise KitError(
+            f"the Argilla server stopped answering ({first_line(exc)}): rerun when it is back"
+        ) from None
     return response.json() if response.content else None
 
 
-def restore_target(language: str, *, space: str | None, local: bool, argilla_dir: str | None = None,
-                   private: bool = False) -> tuple[rg.Argilla, dict[str, Any], str]:
+def restore_target(
+    language: str, *, space: str | None, local: bool, argilla_dir: str | None = None, private: bool = False
+) -> tuple[rg.Argilla, dict[str, Any], str]:
     """A client for the server to restore into, the target to record for `language`, and its name."""
     import httpx
 
     from ktokit.annotate.credentials import ArgillaTarget, load_space_credentials
 
     if bool(space) == bool(local):
-        raise KitError("say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them")
+        raise KitError(
+            "say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them"
+        )
     if local:
         from ktokit.annotate.argilla_local import ensure_running
 
@@ -262,12 +314,22 @@ def restore_target(language: str, *, space: str | None, local: bool, argilla_dir
         if not creds.get("api_key") and os.environ.get("ARGILLA_API_KEY"):
             creds = {"api_url": space_url(space), "api_key": os.environ["ARGILLA_API_KEY"]}
         if not creds.get("api_key"):
-            raise KitError(f"no owner credentials for the Space {space} on this machine: set ARGILLA_API_KEY to "
-                           "its owner's API key (the Space's API_KEY secret) and rerun")
+            raise KitError(
+                f"no owner credentials for the Space {space} on this machine: set ARGILLA_API_KEY to "
+                "its owner's API key (the Space's API_KEY secret) and rerun"
+            )
         record = {"kind": "space", "space": space, "private": private or _recorded_private(language, space)}
         where = f"the Space {space}"
-    target = ArgillaTarget(language=language, kind=record["kind"], api_url=creds["api_url"], api_key=creds["api_key"],
-                           workspace="", dataset="", space=space, private=bool(record.get("private")))
+    target = ArgillaTarget(
+        language=language,
+        kind=record["kind"],
+        api_url=creds["api_url"],
+        api_key=creds["api_key"],
+        workspace="",
+        dataset="",
+        space=space,
+        private=bool(record.get("private")),
+    )
     try:
         httpx.get(f"{target.api_url.rstrip('/')}/api/v1/status", timeout=10)
     except httpx.HTTPError as exc:
@@ -286,7 +348,9 @@ def _recorded_private(language: str, space: str) -> bool:
     return target.space == space and target.private
 
 
-def _ensure_annotators(client: rg.Argilla, usernames: set[str], workspace_id: str) -> tuple[dict[str, str], list[str]]:
+def _ensure_annotators(
+    client: rg.Argilla, usernames: set[str], workspace_id: str
+) -> tuple[dict[str, str], list[str]]:
     """username -> id on this server, each a member of the workspace; missing annotators are created
     with a random password nobody is told (they sign in with Hugging Face, or get a new one)."""
     known = {u["username"]: u["id"] for u in _get(client, "/api/v1/users")["items"]}
@@ -294,8 +358,17 @@ def _ensure_annotators(client: rg.Argilla, usernames: set[str], workspace_id: st
     created = []
     for name in sorted(usernames):
         if name not in known:
-            user = _call(client, "POST", "/api/v1/users", json={
-                "username": name, "first_name": name, "role": "annotator", "password": secrets.token_urlsafe(18)})
+            user = _call(
+                client,
+                "POST",
+                "/api/v1/users",
+                json={
+                    "username": name,
+                    "first_name": name,
+                    "role": "annotator",
+                    "password": secrets.token_urlsafe(18),
+                },
+            )
             known[name] = user["id"]
             created.append(name)
         if known[name] not in members:
@@ -316,14 +389,24 @@ def _dataset_on(client: rg.Argilla, folder: Path, meta: dict[str, Any]) -> tuple
         dataset = client.datasets(name=meta["dataset"], workspace=meta["workspace"])
         created = dataset is None
         if created:  # Argilla's own import, settings only: the records go in below, answers mapped
-            dataset = rg.Dataset.from_disk(str(folder), name=meta["dataset"], workspace=meta["workspace"],
-                                           client=client, with_records=False)
+            dataset = rg.Dataset.from_disk(
+                str(folder),
+                name=meta["dataset"],
+                workspace=meta["workspace"],
+                client=client,
+                with_records=False,
+            )
     check_settings(dataset)
     return dataset, created
 
 
-def _record_items(folder: Path, meta: dict[str, Any], dataset: rg.Dataset, existing: dict[str, set[str]],
-                  user_ids: dict[str, str]) -> tuple[list[dict[str, Any]], Counter]:
+def _record_items(
+    folder: Path,
+    meta: dict[str, Any],
+    dataset: rg.Dataset,
+    existing: dict[str, set[str]],
+    user_ids: dict[str, str],
+) -> tuple[list[dict[str, Any]], Counter]:
     """Bulk-upsert items: new records whole, known records with only the answers they lack."""
     question_ids = {q.name: str(q.id) for q in dataset.settings.questions}
     answers = defaultdict(list)
@@ -333,24 +416,44 @@ def _record_items(folder: Path, meta: dict[str, Any], dataset: rg.Dataset, exist
     for record in json.loads((folder / "records.json").read_text(encoding="utf-8")):
         rid = str(record["id"])
         there = existing.get(rid)
-        responses = [{"user_id": user_ids[a["username"]], "status": a["status"], "values": a["values"]}
-                     for a in answers.get(rid, []) if there is None or user_ids[a["username"]] not in there]
+        responses = [
+            {"user_id": user_ids[a["username"]], "status": a["status"], "values": a["values"]}
+            for a in answers.get(rid, [])
+            if there is None or user_ids[a["username"]] not in there
+        ]
         counts["responses"] += len(responses)
         if there is None:
             counts["records"] += 1
-            items.append({
-                "external_id": rid, "fields": record["fields"], "metadata": record.get("metadata") or {},
-                "suggestions": [{"question_id": question_ids[name], **{k: s.get(k) for k in ("value", "score", "agent")}}
-                                for name, s in (record.get("suggestions") or {}).items()],
-                "vectors": record.get("vectors") or {}, "responses": responses,
-            })
+            items.append(
+                {
+                    "external_id": rid,
+                    "fields": record["fields"],
+                    "metadata": record.get("metadata") or {},
+                    "suggestions": [
+                        {
+                            "question_id": question_ids[name],
+                            **{k: s.get(k) for k in ("value", "score", "agent")},
+                        }
+                        for name, s in (record.get("suggestions") or {}).items()
+                    ],
+                    "vectors": record.get("vectors") or {},
+                    "responses": responses,
+                }
+            )
         elif responses:
             items.append({"external_id": rid, "responses": responses})
     return items, counts
 
 
-def restore(language: str, source: str, *, space: str | None = None, local: bool = False,
-            argilla_dir: str | None = None, private: bool = False) -> dict[str, Any]:
+def restore(
+    language: str,
+    source: str,
+    *,
+    space: str | None = None,
+    local: bool = False,
+    argilla_dir: str | None = None,
+    private: bool = False,
+) -> dict[str, Any]:
     """Bring `language`'s backup from `source` (folder or Hub repo) back into the local server or a Space,
     and record that server for the language, so export_kto.py reads it again. Adds only what is missing."""
     from tqdm.auto import tqdm
@@ -358,24 +461,53 @@ def restore(language: str, source: str, *, space: str | None = None, local: bool
     from ktokit.annotate.credentials import save_target
 
     if bool(space) == bool(local):
-        raise KitError("say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them")
+        raise KitError(
+            "say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them"
+        )
     with tempfile.TemporaryDirectory(prefix="ktokit-restore-") as tmp:
         folder = find_backup(source, language, tmp)  # before any server is started or reached
-        client, record, where = restore_target(language, space=space, local=local, argilla_dir=argilla_dir,
-                                               private=private)
+        client, record, where = restore_target(
+            language, space=space, local=local, argilla_dir=argilla_dir, private=private
+        )
         meta = json.loads((folder / BACKUP_FILE).read_text(encoding="utf-8"))
-        say(f"restoring {meta['workspace']}/{meta['dataset']} ({meta['records']} records, saved {meta['saved_at']}) "
-            f"into {where}")
+        say(
+            f"restoring {meta['workspace']}/{meta['dataset']} ({meta['records']} records, saved {meta['saved_at']}) "
+            f"into {where}"
+        )
         dataset, created = _dataset_on(client, folder, meta)
-        user_ids, new_users = _ensure_annotators(client, {a["username"] for a in meta["answers"]}, str(dataset.workspace.id))
-        existing = {str(item.get("external_id") or item["id"]): {str(r["user_id"]) for r in item.get("responses") or []}
-                    for item in record_items(client, dataset)}
+        user_ids, new_users = _ensure_annotators(
+            client, {a["username"] for a in meta["answers"]}, str(dataset.workspace.id)
+        )
+        existing = {
+            str(item.get("external_id") or item["id"]): {
+                str(r["user_id"]) for r in item.get("responses") or []
+            }
+            for item in record_items(client, dataset)
+        }
         items, counts = _record_items(folder, meta, dataset, existing, user_ids)
-        for start in tqdm(range(0, len(items), BATCH), desc="restoring records", unit="batch",
-                          disable=len(items) <= BATCH, leave=False):
-            _call(client, "PUT", f"/api/v1/datasets/{dataset.id}/records/bulk", json={"items": items[start:start + BATCH]})
+        for start in tqdm(
+            range(0, len(items), BATCH),
+            desc="restoring records",
+            unit="batch",
+            disable=len(items) <= BATCH,
+            leave=False,
+        ):
+            _call(
+                client,
+                "PUT",
+                f"/api/v1/datasets/{dataset.id}/records/bulk",
+                json={"items": items[start : start + BATCH]},
+            )
     save_target(language, {**record, "workspace": meta["workspace"], "dataset": meta["dataset"]})
-    return {"language": language, "dataset": f"{meta['workspace']}/{meta['dataset']}", "where": where,
-            "dataset_created": created, "records_added": counts["records"],
-            "records_existing": meta["records"] - counts["records"], "responses_added": counts["responses"],
-            "annotators_created": new_users, "annotators": len(user_ids), "kind": record["kind"]}
+    return {
+        "language": language,
+        "dataset": f"{meta['workspace']}/{meta['dataset']}",
+        "where": where,
+        "dataset_created": created,
+        "records_added": counts["records"],
+        "records_existing": meta["records"] - counts["records"],
+        "responses_added": counts["responses"],
+        "annotators_created": new_users,
+        "annotators": len(user_ids),
+        "kind": record["kind"],
+    }

@@ -22,13 +22,18 @@ if TYPE_CHECKING:
 
 def answers_per_day(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Submitted answers per UTC day, oldest first."""
-    days = Counter(str(r.get("updated_at") or r.get("inserted_at") or "")[:10]
-                   for item in items for r in item.get("responses") or [] if r.get("status") == SUBMITTED)
+    days = Counter(
+        str(r.get("updated_at") or r.get("inserted_at") or "")[:10]
+        for item in items
+        for r in item.get("responses") or []
+        if r.get("status") == SUBMITTED
+    )
     return [{"day": day, "submitted": n} for day, n in sorted(days.items()) if day]
 
 
-def dashboard_figures(client: rg.Argilla, dataset: rg.Dataset, *, language: str, min_submitted: int
-                      ) -> dict[str, Any]:
+def dashboard_figures(
+    client: rg.Argilla, dataset: rg.Dataset, *, language: str, min_submitted: int
+) -> dict[str, Any]:
     """`progress` plus `per_day`, `models` ({model, up, down, rate} of the labels so far) and `agreement`."""
     figures = progress(dataset, language=language, min_submitted=min_submitted, client=client)
     items = list(record_items(client, dataset))
@@ -36,8 +41,13 @@ def dashboard_figures(client: rg.Argilla, dataset: rg.Dataset, *, language: str,
     units = [r.votes for r in records if len(r.votes) >= 2]
     alpha, agree = krippendorff_alpha(units), pairwise_agreement(units)
     figures["per_day"] = answers_per_day(items)
-    figures["models"] = [{"model": m.model, "up": m.up, "down": m.down, "rate": round(m.rate, 4)}
-                         for m in model_rates(aggregate(records))]
-    figures["agreement"] = {"records": len(units), "alpha": None if alpha is None else round(alpha, 4),
-                            "pairwise": None if agree is None else round(agree, 4)}
+    figures["models"] = [
+        {"model": m.model, "up": m.up, "down": m.down, "rate": round(m.rate, 4)}
+        for m in model_rates(aggregate(records))
+    ]
+    figures["agreement"] = {
+        "records": len(units),
+        "alpha": None if alpha is None else round(alpha, 4),
+        "pairwise": None if agree is None else round(agree, 4),
+    }
     return figures

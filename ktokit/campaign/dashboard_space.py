@@ -39,13 +39,32 @@ from ktokit.paths import CHECKOUT
 TEMPLATE_DIR = CHECKOUT / "space_template" / "dashboard"
 TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")
 # What app.py imports, directly or through each other, relative to ktokit/ (tests check the app runs on it).
-VENDORED = ("__init__.py", "console.py", "paths.py", "hub.py", "kto_format.py", "packs", "annotate/__init__.py",
-            "annotate/task.py", "annotate/credentials.py", "annotate/roles.py", "export/__init__.py",
-            "export/read.py", "export/aggregate.py", "export/summary.py", "campaign/__init__.py",
-            "campaign/progress.py", "campaign/backup.py", "campaign/dashboard.py", "campaign/visitors.py")
+VENDORED = (
+    "__init__.py",
+    "console.py",
+    "paths.py",
+    "hub.py",
+    "kto_format.py",
+    "packs",
+    "annotate/__init__.py",
+    "annotate/task.py",
+    "annotate/credentials.py",
+    "annotate/roles.py",
+    "export/__init__.py",
+    "export/read.py",
+    "export/aggregate.py",
+    "export/summary.py",
+    "campaign/__init__.py",
+    "campaign/progress.py",
+    "campaign/backup.py",
+    "campaign/dashboard.py",
+    "campaign/visitors.py",
+)
 BACKUP_TOKEN_ENV = "KTOKIT_BACKUP_TOKEN"
 DEFAULT_BACKUP_EVERY = 30.0
-SECRET_DESCRIPTION = "API key of the dashboard user: admin of the language's workspace only (set by ktokit dashboard)"
+SECRET_DESCRIPTION = (
+    "API key of the dashboard user: admin of the language's workspace only (set by ktokit dashboard)"
+)
 
 
 def default_backup_to(target: ArgillaTarget, space: str | None, language: str) -> str:
@@ -55,10 +74,17 @@ def default_backup_to(target: ArgillaTarget, space: str | None, language: str) -
     return str(Path("outputs") / language / "backups")
 
 
-def variables_for(target: ArgillaTarget, min_submitted: int | None, backup_to: str, every: float) -> dict[str, str]:
-    variables = {"LANGUAGE": target.language, "ARGILLA_API_URL": target.api_url,
-                 "ARGILLA_WORKSPACE": target.workspace, "ARGILLA_DATASET": target.dataset,
-                 "BACKUP_REPO": backup_to, "BACKUP_EVERY_MIN": f"{every:g}"}
+def variables_for(
+    target: ArgillaTarget, min_submitted: int | None, backup_to: str, every: float
+) -> dict[str, str]:
+    variables = {
+        "LANGUAGE": target.language,
+        "ARGILLA_API_URL": target.api_url,
+        "ARGILLA_WORKSPACE": target.workspace,
+        "ARGILLA_DATASET": target.dataset,
+        "BACKUP_REPO": backup_to,
+        "BACKUP_EVERY_MIN": f"{every:g}",
+    }
     if target.space:
         variables["ANNOTATION_SPACE"] = target.space
     if target.private:
@@ -68,32 +94,52 @@ def variables_for(target: ArgillaTarget, min_submitted: int | None, backup_to: s
     return variables
 
 
-def render_dashboard(target: ArgillaTarget, out_dir: str | Path, *, backup_note: str, min_submitted: int | None
-                     ) -> list[Path]:
+def render_dashboard(
+    target: ArgillaTarget, out_dir: str | Path, *, backup_note: str, min_submitted: int | None
+) -> list[Path]:
     """Write the Space folder: the template files (README rendered) and the vendored kit modules."""
     pack = load_pack(target.language)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if (out / "ktokit").is_dir():  # only what a previous render wrote
         shutil.rmtree(out / "ktokit")
-    values = {"title": f"{pack.name} annotation dashboard"[:60], "language": pack.code, "language_name": pack.name,
-              "short_description": f"Progress and backups of the {pack.name} KTO annotation"[:60],
-              "workspace": target.workspace, "dataset": target.dataset, "python_version": PYTHON_VERSION,
-              "min_submitted": str(min_submitted or "the dataset's"), "backup_note": backup_note}
+    values = {
+        "title": f"{pack.name} annotation dashboard"[:60],
+        "language": pack.code,
+        "language_name": pack.name,
+        "short_description": f"Progress and backups of the {pack.name} KTO annotation"[:60],
+        "workspace": target.workspace,
+        "dataset": target.dataset,
+        "python_version": PYTHON_VERSION,
+        "min_submitted": str(min_submitted or "the dataset's"),
+        "backup_note": backup_note,
+    }
     for name in TEMPLATE_FILES:
         src = TEMPLATE_DIR / name
         if not src.is_file():
             raise KitError(f"missing dashboard Space template file {src}")
         text = src.read_text(encoding="utf-8")
-        (out / name).write_text(render_text(text, values, str(src)) if name == "README.md" else text, encoding="utf-8")
+        (out / name).write_text(
+            render_text(text, values, str(src)) if name == "README.md" else text, encoding="utf-8"
+        )
     copy_vendored(out, VENDORED)
     return sorted(p for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
-def dashboard(language: str, *, space: str | None = None, private: bool = False, hardware: str | None = None,
-              sleep_time: int | None = None, dry_run: bool = False, serve_port: int | None = None,
-              output: str | None = None, backup_to: str | None = None, backup_every: float = DEFAULT_BACKUP_EVERY,
-              min_submitted: int | None = None) -> int:
+def dashboard(
+    language: str,
+    *,
+    space: str | None = None,
+    private: bool = False,
+    hardware: str | None = None,
+    sleep_time: int | None = None,
+    dry_run: bool = False,
+    serve_port: int | None = None,
+    output: str | None = None,
+    backup_to: str | None = None,
+    backup_every: float = DEFAULT_BACKUP_EVERY,
+    min_submitted: int | None = None,
+) -> int:
     """`python -m ktokit dashboard`: render the Space, then print its plan, serve it, or push it."""
     hardware = check_hardware(hardware or DEFAULT_HARDWARE)
     check_sleep_time(sleep_time, hardware)
@@ -105,16 +151,20 @@ def dashboard(language: str, *, space: str | None = None, private: bool = False,
         raise KitError(f"--backup-every is minutes between backups (> 0), got {backup_every:g}")
     target = argilla_target(language)
     if space and target.kind == "local":
-        raise KitError(f"the annotation server of {language!r} is a local one, which a Space cannot reach: serve "
-                       "the dashboard here (--serve PORT), or create the task on a Space")
+        raise KitError(
+            f"the annotation server of {language!r} is a local one, which a Space cannot reach: serve "
+            "the dashboard here (--serve PORT), or create the task on a Space"
+        )
     backup_to = backup_to or default_backup_to(target, space, language)
     if space and not looks_like_hub_id(backup_to):
         raise KitError(f"--backup-to {backup_to!r}: a Space can only back up to a Hub dataset repo ORG/NAME")
     token = os.environ.get(BACKUP_TOKEN_ENV, "")
     on_hub = looks_like_hub_id(backup_to) and not Path(backup_to).exists()
     if space and not token:
-        note = (f"every {backup_every:g} min to the private Hub dataset {backup_to} once the Space has a secret "
-                f"HF_TOKEN with write access to it (set ${BACKUP_TOKEN_ENV} and rerun, or add it by hand)")
+        note = (
+            f"every {backup_every:g} min to the private Hub dataset {backup_to} once the Space has a secret "
+            f"HF_TOKEN with write access to it (set ${BACKUP_TOKEN_ENV} and rerun, or add it by hand)"
+        )
     else:
         where = f"the private Hub dataset {backup_to}" if on_hub else f"the folder {backup_to}"
         note = f"every {backup_every:g} min, when something changed, to {where}"
@@ -124,14 +174,21 @@ def dashboard(language: str, *, space: str | None = None, private: bool = False,
     user = dashboard_username(target.workspace)
     lines = []
     if space:
-        lines.append(f"Space        https://huggingface.co/spaces/{space} ({'private' if private else 'public'}, "
-                     f"{hardware}, sdk gradio {GRADIO_VERSION}, python {PYTHON_VERSION}"
-                     + (f", sleep time {sleep_time} s" if sleep_time is not None else "") + ")")
-    lines += [f"rendered     {out}/", f"files        {describe_files(out, files)}",
-              "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
-              f"secrets      ARGILLA_API_KEY (the dashboard user {user}, admin of workspace {target.workspace} only)"
-              + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if space and token else "") + "; never shown",
-              f"backups      {note}"]
+        lines.append(
+            f"Space        https://huggingface.co/spaces/{space} ({'private' if private else 'public'}, "
+            f"{hardware}, sdk gradio {GRADIO_VERSION}, python {PYTHON_VERSION}"
+            + (f", sleep time {sleep_time} s" if sleep_time is not None else "")
+            + ")"
+        )
+    lines += [
+        f"rendered     {out}/",
+        f"files        {describe_files(out, files)}",
+        "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
+        f"secrets      ARGILLA_API_KEY (the dashboard user {user}, admin of workspace {target.workspace} only)"
+        + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if space and token else "")
+        + "; never shown",
+        f"backups      {note}",
+    ]
     for line in lines:
         print(line)
     if dry_run:
@@ -147,12 +204,23 @@ def dashboard(language: str, *, space: str | None = None, private: bool = False,
 
     api = hf_api(f"creating the Space {space}")
     if not token:
-        say(f"note: backups stay off until the Space has a secret HF_TOKEN with write access to {backup_to} "
-            f"(a fine-grained token; set ${BACKUP_TOKEN_ENV} and rerun to have it set)")
+        say(
+            f"note: backups stay off until the Space has a secret HF_TOKEN with write access to {backup_to} "
+            f"(a fine-grained token; set ${BACKUP_TOKEN_ENV} and rerun to have it set)"
+        )
     secrets = {SECRET_NAME: key, **({"HF_TOKEN": token} if token else {})}
-    url = provision_demo_space(api, space, out, variables, secrets, private=private, hardware=hardware,
-                               sleep_time=sleep_time, patterns=[*TEMPLATE_FILES, "ktokit/**"],
-                               commit_message="Annotation dashboard (ktokit dashboard)",
-                               secret_description=SECRET_DESCRIPTION)
+    url = provision_demo_space(
+        api,
+        space,
+        out,
+        variables,
+        secrets,
+        private=private,
+        hardware=hardware,
+        sleep_time=sleep_time,
+        patterns=[*TEMPLATE_FILES, "ktokit/**"],
+        commit_message="Annotation dashboard (ktokit dashboard)",
+        secret_description=SECRET_DESCRIPTION,
+    )
     print(f"dashboard    {url} (it builds for a few minutes; logs: {url}?logs=build)")
     return 0

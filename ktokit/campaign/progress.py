@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 STATUSES = (SUBMITTED, DRAFT, DISCARDED)
 
 
-def progress(dataset: rg.Dataset, *, language: str, min_submitted: int, client: rg.Argilla | None = None
-             ) -> dict[str, Any]:
+def progress(
+    dataset: rg.Dataset, *, language: str, min_submitted: int, client: rg.Argilla | None = None
+) -> dict[str, Any]:
     """Records, completed/pending records, responses by status and the annotator leaderboard of `dataset`.
 
     Annotators are sorted by submitted answers (most first), then by username. When `min_submitted`
@@ -31,8 +32,10 @@ def progress(dataset: rg.Dataset, *, language: str, min_submitted: int, client: 
     team = dataset.progress(with_users_distribution=True)
     annotators = []
     for username, by_record in team.get("users", {}).items():
-        counts = {s: sum((by_record.get(part) or {}).get(s) or 0 for part in ("completed", "pending"))
-                  for s in STATUSES}
+        counts = {
+            s: sum((by_record.get(part) or {}).get(s) or 0 for part in ("completed", "pending"))
+            for s in STATUSES
+        }
         annotators.append({"username": username, **counts})
     annotators.sort(key=lambda a: (-a[SUBMITTED], a["username"]))
     records, completed = team["total"], team["completed"]
@@ -53,8 +56,13 @@ def progress(dataset: rg.Dataset, *, language: str, min_submitted: int, client: 
     }
 
 
-def progress_for(language: str, *, min_submitted: int | None = None, dataset_name: str | None = None,
-                 workspace: str | None = None) -> dict[str, Any]:
+def progress_for(
+    language: str,
+    *,
+    min_submitted: int | None = None,
+    dataset_name: str | None = None,
+    workspace: str | None = None,
+) -> dict[str, Any]:
     """`progress` of the dataset create_task.py recorded for `language` (local server or Space).
 
     `min_submitted` defaults to the dataset's own (create_task.py's `--min_submitted`, kept in the
@@ -86,13 +94,22 @@ def report(p: dict[str, Any]) -> list[str]:
         f"{p['pending']} pending",
         f"progress     {bar(p['completed'], p['records'])}",
         f"responses    {r[SUBMITTED]} submitted, {r[DRAFT]} draft, {r[DISCARDED]} discarded",
-        *([f"visitors     {v['votes']} votes in the demo Space; in {v['prefer_tuned'] + v['prefer_base']} pairs "
-           f"with 👍 on one side and 👎 on the other, the tuned model preferred {v['prefer_tuned']} times, the "
-           f"base {v['prefer_base']}"] if (v := p.get("visitors")) and v["votes"] else []),
-        f"annotators   {len(p['annotators'])}" + (", most submitted answers first:" if p["annotators"] else ""),
+        *(
+            [
+                f"visitors     {v['votes']} votes in the demo Space; in {v['prefer_tuned'] + v['prefer_base']} pairs "
+                f"with 👍 on one side and 👎 on the other, the tuned model preferred {v['prefer_tuned']} times, the "
+                f"base {v['prefer_base']}"
+            ]
+            if (v := p.get("visitors")) and v["votes"]
+            else []
+        ),
+        f"annotators   {len(p['annotators'])}"
+        + (", most submitted answers first:" if p["annotators"] else ""),
     ]
 
 
 def leaderboard_rows(p: dict[str, Any]) -> list[tuple[str, ...]]:
-    return [(str(i), a["username"], str(a[SUBMITTED]), str(a[DRAFT]), str(a[DISCARDED]))
-            for i, a in enumerate(p["annotators"], 1)]
+    return [
+        (str(i), a["username"], str(a[SUBMITTED]), str(a[DRAFT]), str(a[DISCARDED]))
+        for i, a in enumerate(p["annotators"], 1)
+    ]

@@ -40,8 +40,12 @@ def count_votes(metadata: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for pair in pairs.values():
         if {pair.get("base"), pair.get("tuned")} == {"good", "bad"}:
             prefer["tuned" if pair["tuned"] == "good" else "base"] += 1
-    return {"prefer_tuned": prefer["tuned"], "prefer_base": prefer["base"], "votes": votes,
-            "by_side": {s: {"good": c["good"], "bad": c["bad"]} for s, c in by_side.items()}}
+    return {
+        "prefer_tuned": prefer["tuned"],
+        "prefer_base": prefer["base"],
+        "votes": votes,
+        "by_side": {s: {"good": c["good"], "bad": c["bad"]} for s, c in by_side.items()},
+    }
 
 
 def visitors_dataset(client: rg.Argilla, workspace: str, dataset: str) -> rg.Dataset | None:

@@ -42,14 +42,32 @@ PYTHON_VERSION = "3.11"
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 # The kit modules app.py imports, directly or through each other, relative to ktokit/ (tests check that
 # nothing else is needed): the packs and their form check, the annotation records, local inference.
-VENDORED = ("__init__.py", "console.py", "paths.py", "inference.py", "packs", "annotate/__init__.py",
-            "annotate/task.py")
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "tokenizer.json",
-                 "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "vocab.json",
-                 "merges.txt", "tokenizer.model")
+VENDORED = (
+    "__init__.py",
+    "console.py",
+    "paths.py",
+    "inference.py",
+    "packs",
+    "annotate/__init__.py",
+    "annotate/task.py",
+)
+ADAPTER_FILES = (
+    "adapter_config.json",
+    "adapter_model.safetensors",
+    "adapter_model.bin",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+)
 SHIPPED_DIRS = ("ktokit", "languages", "adapter", "base")
 SECRET_NAME = "ARGILLA_API_KEY"
-SECRET_DESCRIPTION = "API key of the demo user: adds visitors' records, nothing else (set by ktokit demo-space)"
+SECRET_DESCRIPTION = (
+    "API key of the demo user: adds visitors' records, nothing else (set by ktokit demo-space)"
+)
 
 
 @dataclass
@@ -83,9 +101,11 @@ class Feedback:
             except KitError:
                 raise
             except Exception as exc:  # the SDK and httpx raise many types; the key never shows
-                raise KitError(f"cannot set up the demo user on the Argilla server at {self.api_url} "
-                               f"({type(exc).__name__}: {first_line(exc)}): is it running? (local: "
-                               "`python -m ktokit argilla up`)") from None
+                raise KitError(
+                    f"cannot set up the demo user on the Argilla server at {self.api_url} "
+                    f"({type(exc).__name__}: {first_line(exc)}): is it running? (local: "
+                    "`python -m ktokit argilla up`)"
+                ) from None
 
 
 def feedback_target(language: str, for_space: bool) -> Feedback:
@@ -98,15 +118,24 @@ def feedback_target(language: str, for_space: bool) -> Feedback:
     except (OSError, ValueError):
         recorded = {}
     if for_space and recorded.get("kind") == "local":
-        return Feedback(why_off=f"the annotation server of {language!r} is a local one, which a Space cannot "
-                                "reach; create the task on a Space (create_task.py --space) for votes")
+        return Feedback(
+            why_off=f"the annotation server of {language!r} is a local one, which a Space cannot "
+            "reach; create the task on a Space (create_task.py --space) for votes"
+        )
     try:
         target = argilla_target(language)
     except KitError:
         return Feedback()
     workspace, dataset = visitors_names(target.workspace, target.dataset)
-    return Feedback(api_url=target.api_url, dataset=dataset, workspace=workspace, private=target.private,
-                    user=demo_username(target.workspace), why_off="", target=target)
+    return Feedback(
+        api_url=target.api_url,
+        dataset=dataset,
+        workspace=workspace,
+        private=target.private,
+        user=demo_username(target.workspace),
+        why_off="",
+        target=target,
+    )
 
 
 def space_variables(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -> dict[str, str]:
@@ -119,8 +148,11 @@ def space_variables(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -
         "TUNED_NAME": f"{info.base_model} + KTO ({info.adapter.resolve().name})",
     }
     if feedback.on:
-        variables.update(ARGILLA_API_URL=feedback.api_url, ARGILLA_DATASET=feedback.dataset,
-                         ARGILLA_WORKSPACE=feedback.workspace)
+        variables.update(
+            ARGILLA_API_URL=feedback.api_url,
+            ARGILLA_DATASET=feedback.dataset,
+            ARGILLA_WORKSPACE=feedback.workspace,
+        )
         if feedback.private:
             variables["ARGILLA_PRIVATE"] = "1"
     return variables
@@ -131,10 +163,13 @@ def space_variables(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -
 
 def render_values(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -> dict[str, str]:
     title = f"{pack.native_name or pack.name} {pack.task or 'KTO'} demo"
-    note = (f"👍/👎 send the text to the visitors' dataset `{feedback.workspace}/{feedback.dataset}` as a new "
-            "record (the vote is kept as metadata, never as an annotator's answer); the Space's Argilla user "
-            "can add records there and nowhere else." if feedback.on else
-            f"feedback is off ({feedback.why_off}).")
+    note = (
+        f"👍/👎 send the text to the visitors' dataset `{feedback.workspace}/{feedback.dataset}` as a new "
+        "record (the vote is kept as metadata, never as an annotator's answer); the Space's Argilla user "
+        "can add records there and nowhere else."
+        if feedback.on
+        else f"feedback is off ({feedback.why_off})."
+    )
     return {
         "title": title[:60],
         "short_description": f"Base vs KTO-tuned {pack.task or 'model'} in {pack.name}"[:60],
@@ -155,10 +190,14 @@ def is_cpu(hardware: str) -> bool:
 def _requirements(text: str, pack: LanguagePack, hardware: str = DEFAULT_HARDWARE) -> str:
     """The template's pins, without the Japanese tagger unless the pack counts morae with it; on CPU
     hardware torch is the `+cpu` build from PyTorch's CPU index (see CPU_TORCH_INDEX)."""
-    keep = [line for line in text.splitlines() if not line.rstrip().endswith("# ja") or pack.form.counter == "ja"]
+    keep = [
+        line for line in text.splitlines() if not line.rstrip().endswith("# ja") or pack.form.counter == "ja"
+    ]
     if is_cpu(hardware):
         keep = [re.sub(r"^(torch==[^\s#+]+)(?=\s|#|$)", r"\1+cpu", line) for line in keep]
-        first_pin = next((i for i, line in enumerate(keep) if line.strip() and not line.startswith("#")), len(keep))
+        first_pin = next(
+            (i for i, line in enumerate(keep) if line.strip() and not line.startswith("#")), len(keep)
+        )
         keep.insert(first_pin, f"--extra-index-url {CPU_TORCH_INDEX}")
     return "\n".join(keep) + "\n"
 
@@ -178,8 +217,14 @@ def copy_vendored(out: Path, names: tuple[str, ...]) -> None:
             shutil.copy2(src, dst)
 
 
-def render_demo_space(pack: LanguagePack, info: AdapterInfo, feedback: Feedback, out_dir: str | Path,
-                      template_dir: Path = TEMPLATE_DIR, hardware: str = DEFAULT_HARDWARE) -> list[Path]:
+def render_demo_space(
+    pack: LanguagePack,
+    info: AdapterInfo,
+    feedback: Feedback,
+    out_dir: str | Path,
+    template_dir: Path = TEMPLATE_DIR,
+    hardware: str = DEFAULT_HARDWARE,
+) -> list[Path]:
     """Write the Space folder: template files, vendored kit modules, pack, adapter (and tiny base)."""
     from ktokit.annotate.space import render_text
 
@@ -226,27 +271,50 @@ def describe_files(out: Path, files: list[Path]) -> str:
     for p in files:
         top = p.relative_to(out).parts
         groups.setdefault(top[0] + ("/" if len(top) > 1 else ""), []).append(p)
-    return ", ".join(f"{k} ({_size(v)})" if not k.endswith("/") else f"{k} ({len(v)} files, {_size(v)})"
-                     for k, v in groups.items())
+    return ", ".join(
+        f"{k} ({_size(v)})" if not k.endswith("/") else f"{k} ({len(v)} files, {_size(v)})"
+        for k, v in groups.items()
+    )
 
 
-def plan_lines(repo_id: str | None, private: bool, out: Path, files: list[Path], variables: dict[str, str],
-               feedback: Feedback, hardware: str = DEFAULT_HARDWARE, sleep_time: int | None = None) -> list[str]:
+def plan_lines(
+    repo_id: str | None,
+    private: bool,
+    out: Path,
+    files: list[Path],
+    variables: dict[str, str],
+    feedback: Feedback,
+    hardware: str = DEFAULT_HARDWARE,
+    sleep_time: int | None = None,
+) -> list[str]:
     """What will happen, printable as is: secret names only, never their values."""
     lines = []
     if repo_id:
         torch_from = "torch from the CPU index" if is_cpu(hardware) else "torch from PyPI"
-        lines.append(f"Space        https://huggingface.co/spaces/{repo_id} ({'private' if private else 'public'}, "
-                     f"{hardware}, sdk gradio {GRADIO_VERSION}, python {PYTHON_VERSION}, {torch_from}"
-                     + (f", sleeps after {sleep_time} s" if sleep_time not in (None, -1) else
-                        ", never sleeps" if sleep_time == -1 else "") + ")")
-    lines += [f"rendered     {out}/",
-              f"files        {describe_files(out, files)}",
-              "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
-              f"secrets      {SECRET_NAME}  (the demo user {feedback.user}: admin of workspace {feedback.workspace} "
-              "only, never shown)" if feedback.on else "secrets      none",
-              f"feedback     on: votes go to {feedback.workspace}/{feedback.dataset} at {feedback.api_url}"
-              if feedback.on else f"feedback     off: {feedback.why_off}"]
+        lines.append(
+            f"Space        https://huggingface.co/spaces/{repo_id} ({'private' if private else 'public'}, "
+            f"{hardware}, sdk gradio {GRADIO_VERSION}, python {PYTHON_VERSION}, {torch_from}"
+            + (
+                f", sleeps after {sleep_time} s"
+                if sleep_time not in (None, -1)
+                else ", never sleeps"
+                if sleep_time == -1
+                else ""
+            )
+            + ")"
+        )
+    lines += [
+        f"rendered     {out}/",
+        f"files        {describe_files(out, files)}",
+        "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
+        f"secrets      {SECRET_NAME}  (the demo user {feedback.user}: admin of workspace {feedback.workspace} "
+        "only, never shown)"
+        if feedback.on
+        else "secrets      none",
+        f"feedback     on: votes go to {feedback.workspace}/{feedback.dataset} at {feedback.api_url}"
+        if feedback.on
+        else f"feedback     off: {feedback.why_off}",
+    ]
     return lines
 
 
@@ -254,15 +322,26 @@ def plan_lines(repo_id: str | None, private: bool, out: Path, files: list[Path],
 
 
 def upload_patterns(out: Path) -> list[str]:
-    return [*(n for n in TEMPLATE_FILES if (out / n).is_file()),
-            *(f"{d}/**" for d in SHIPPED_DIRS if (out / d).is_dir())]
+    return [
+        *(n for n in TEMPLATE_FILES if (out / n).is_file()),
+        *(f"{d}/**" for d in SHIPPED_DIRS if (out / d).is_dir()),
+    ]
 
 
-def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str, str], secrets: dict[str, str],
-                         private: bool = False, say=say, hardware: str = DEFAULT_HARDWARE,
-                         sleep_time: int | None = None, patterns: list[str] | None = None,
-                         commit_message: str = "KTO demo Space (ktokit demo-space)",
-                         secret_description: str = SECRET_DESCRIPTION) -> str:
+def provision_demo_space(
+    api: Any,
+    repo_id: str,
+    out: Path,
+    variables: dict[str, str],
+    secrets: dict[str, str],
+    private: bool = False,
+    say=say,
+    hardware: str = DEFAULT_HARDWARE,
+    sleep_time: int | None = None,
+    patterns: list[str] | None = None,
+    commit_message: str = "KTO demo Space (ktokit demo-space)",
+    secret_description: str = SECRET_DESCRIPTION,
+) -> str:
     """Create (or update) a Gradio Space: hardware, sleep time, secrets, variables, files; returns its URL.
 
     Unlike the annotation Space it holds no data, so a rerun updates it in place, hardware included (the
@@ -278,8 +357,15 @@ def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str,
                 api.set_space_sleep_time(repo_id, sleep_time)
         else:
             say(f"Creating the Space {repo_id} ...")
-            api.create_repo(repo_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True,
-                            space_hardware=hardware, space_sleep_time=sleep_time)
+            api.create_repo(
+                repo_id,
+                repo_type="space",
+                space_sdk="gradio",
+                private=private,
+                exist_ok=True,
+                space_hardware=hardware,
+                space_sleep_time=sleep_time,
+            )
         say(f"  hardware {hardware}" + (f", sleep time {sleep_time} s" if sleep_time is not None else ""))
         for name, value in secrets.items():
             api.add_space_secret(repo_id, name, value, description=secret_description)
@@ -288,8 +374,13 @@ def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str,
             api.add_space_variable(repo_id, name, value)
         say(f"  variables {', '.join(variables)} set")
         patterns = patterns or upload_patterns(out)
-        api.upload_folder(repo_id=repo_id, repo_type="space", folder_path=str(out), allow_patterns=patterns,
-                          commit_message=commit_message)
+        api.upload_folder(
+            repo_id=repo_id,
+            repo_type="space",
+            folder_path=str(out),
+            allow_patterns=patterns,
+            commit_message=commit_message,
+        )
         say("  uploaded " + ", ".join(patterns))
     except Exception as exc:  # the Hub client raises many types; the user needs one line
         if is_hub_failure(exc):
@@ -299,7 +390,13 @@ def provision_demo_space(api: Any, repo_id: str, out: Path, variables: dict[str,
 
 
 def serve_env(variables: dict[str, str], secrets: dict[str, str], port: int) -> dict[str, str]:
-    return {**os.environ, **variables, **secrets, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    return {
+        **os.environ,
+        **variables,
+        **secrets,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+    }
 
 
 def serve(out: Path, variables: dict[str, str], secrets: dict[str, str], port: int) -> int:
@@ -315,9 +412,19 @@ def serve(out: Path, variables: dict[str, str], secrets: dict[str, str], port: i
         return 0
 
 
-def demo_space(language: str, adapter: str, *, base: str | None = None, space: str | None = None,
-               private: bool = False, hardware: str | None = None, sleep_time: int | None = None,
-               dry_run: bool = False, serve_port: int | None = None, output: str | None = None) -> int:
+def demo_space(
+    language: str,
+    adapter: str,
+    *,
+    base: str | None = None,
+    space: str | None = None,
+    private: bool = False,
+    hardware: str | None = None,
+    sleep_time: int | None = None,
+    dry_run: bool = False,
+    serve_port: int | None = None,
+    output: str | None = None,
+) -> int:
     """`python -m ktokit demo-space`: render the Space, then print its plan, serve it, or push it."""
     from ktokit.annotate.space import check_repo_id
 
@@ -331,8 +438,10 @@ def demo_space(language: str, adapter: str, *, base: str | None = None, space: s
     pack = load_pack(language)
     info = adapter_info(adapter, base, pack.code)
     if space and not info.ship_base and Path(info.base_model).exists():
-        raise KitError(f"the base model {info.base_model!r} is a local folder a Space cannot load: pass --base "
-                       "ORG/NAME (the same model on the Hub)")
+        raise KitError(
+            f"the base model {info.base_model!r} is a local folder a Space cannot load: pass --base "
+            "ORG/NAME (the same model on the Hub)"
+        )
     feedback = feedback_target(pack.code, for_space=bool(space))
     out = Path(output or Path("outputs") / pack.code / "demo-space")
     files = render_demo_space(pack, info, feedback, out, hardware=hardware)
@@ -351,11 +460,14 @@ def demo_space(language: str, adapter: str, *, base: str | None = None, space: s
 
     api = hf_api(f"creating the Space {space}")
     if feedback.private:
-        say("note: the annotation Space is private: add a Space secret HF_TOKEN (a read token with access to it) "
-            "so votes get through")
+        say(
+            "note: the annotation Space is private: add a Space secret HF_TOKEN (a read token with access to it) "
+            "so votes get through"
+        )
     feedback.provision()
     secrets = {SECRET_NAME: feedback.api_key} if feedback.on else {}
-    url = provision_demo_space(api, space, out, variables, secrets, private=private, hardware=hardware,
-                               sleep_time=sleep_time)
+    url = provision_demo_space(
+        api, space, out, variables, secrets, private=private, hardware=hardware, sleep_time=sleep_time
+    )
     print(f"demo Space   {url} (it builds for a few minutes; logs: {url}?logs=build)")
     return 0

@@ -47,7 +47,9 @@ def check_packs(codes: list[str]) -> list[str]:
         checks = check_examples(pack)
         passed = sum(c.passed for c in checks)
         score = sum(c.score for c in checks) / max(len(checks), 1)
-        print(f"{code:<6}{len(pack.prompts):>8}{len(pack.examples):>9}{passed:>6}{score:>7.2f}  {pack.form.describe()}")
+        print(
+            f"{code:<6}{len(pack.prompts):>8}{len(pack.examples):>9}{passed:>6}{score:>7.2f}  {pack.form.describe()}"
+        )
         for problem in problems:
             print(f"      ! {problem}")
         if not problems:
@@ -74,8 +76,12 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     for name in DEMO_RATERS:
         user = client.users(username=name)
         if user is None:
-            user = rg.User(username=name, password=f"{name}-{random.SystemRandom().getrandbits(64):x}",
-                           role="annotator", client=client).create()
+            user = rg.User(
+                username=name,
+                password=f"{name}-{random.SystemRandom().getrandbits(64):x}",
+                role="annotator",
+                client=client,
+            ).create()
         if name not in {u.username for u in workspace.users}:
             workspace.add_user(user)
         users.append(user)
@@ -93,8 +99,9 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
             if user.id in done:
                 continue
             good = passed != (rng.random() < noise)
-            record.responses.add(rg.Response(QUESTION_LABEL, GOOD if good else BAD, user_id=user.id,
-                                             status="submitted"))
+            record.responses.add(
+                rg.Response(QUESTION_LABEL, GOOD if good else BAD, user_id=user.id, status="submitted")
+            )
             changed.append(record)
     if changed:
         dataset.records.log(list({r.id: r for r in changed}.values()))
@@ -116,8 +123,10 @@ def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: b
     _step("1. Language packs: validation and the form check of each pack's examples")
     ready = check_packs(codes)
     if len(ready) != len(codes):
-        raise KitError(f"{len(codes) - len(ready)} pack(s) need fixing (listed above); "
-                       "`python -m ktokit validate CODE` shows the details")
+        raise KitError(
+            f"{len(codes) - len(ready)} pack(s) need fixing (listed above); "
+            "`python -m ktokit validate CODE` shows the details"
+        )
 
     _step("2. The local Argilla server")
     print("$ python -m ktokit argilla up", flush=True)
@@ -150,7 +159,9 @@ def _result(language: str) -> int:
     """The evaluation's table and its verdict, last, so the demo ends on whether the votes helped."""
     import yaml
 
-    output_dir = yaml.safe_load((CHECKOUT / DEMO_RECIPE).read_text())["output_dir"].replace("{language}", language)
+    output_dir = yaml.safe_load((CHECKOUT / DEMO_RECIPE).read_text())["output_dir"].replace(
+        "{language}", language
+    )
     summary = CHECKOUT / output_dir / "eval" / "summary.md"
     _step("Did the votes make the model better? (held-out prompts, base vs tuned)")
     print(summary.read_text(encoding="utf-8").strip())
@@ -162,10 +173,14 @@ def _closing(language: str, creds: dict) -> int:
 
     _step("Annotate yourself")
     try:
-        user = manager.add_annotator(f"annotator-{random.SystemRandom().getrandbits(24):06x}", workspace=language)
-        print(f"Sign in at {creds['api_url']} as {user['username']} with password {user['password']} "
-              "(shown once; add more with `python -m ktokit argilla add-annotator NAME --workspace "
-              f"{language}`)")
+        user = manager.add_annotator(
+            f"annotator-{random.SystemRandom().getrandbits(24):06x}", workspace=language
+        )
+        print(
+            f"Sign in at {creds['api_url']} as {user['username']} with password {user['password']} "
+            "(shown once; add more with `python -m ktokit argilla add-annotator NAME --workspace "
+            f"{language}`)"
+        )
     except KitError as exc:
         print(f"(could not add an annotator: {exc})")
     print(f"Outputs are under outputs/{language}/. Stop the server with `python -m ktokit argilla down`.")

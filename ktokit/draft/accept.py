@@ -66,7 +66,9 @@ def decide(item: dict[str, Any]) -> Decision:
         values = response.get("values") or {}
         choice = (values.get(QUESTION_DECISION) or {}).get("value")
         if response.get("status") == SUBMITTED and choice in (ACCEPT, EDIT, REJECT):
-            answers.append((choice, normalize(kind, str((values.get(QUESTION_EDIT) or {}).get("value") or ""))))
+            answers.append(
+                (choice, normalize(kind, str((values.get(QUESTION_EDIT) or {}).get("value") or "")))
+            )
     rid = str(item.get("external_id") or item.get("id"))
     ranked = Counter(choice for choice, _ in answers).most_common()
     if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
@@ -82,8 +84,10 @@ def _review_settings(dataset: rg.Dataset) -> None:
     """The dataset must be a review dataset (review-pack's question), else nothing could be read."""
     questions = {q.name for q in dataset.settings.questions}
     if QUESTION_DECISION not in questions:
-        raise KitError(f"dataset {dataset.name!r} has no {QUESTION_DECISION!r} question: accept-pack reads datasets "
-                       "made by review-pack")
+        raise KitError(
+            f"dataset {dataset.name!r} has no {QUESTION_DECISION!r} question: accept-pack reads datasets "
+            "made by review-pack"
+        )
 
 
 @dataclass
@@ -159,8 +163,9 @@ def accept_pack(language: str, dataset_name: str | None = None) -> AcceptResult:
     from ktokit.export.read import connect, record_items
 
     pack = load_pack(language)
-    client, dataset, where = connect(pack.code, dataset_name, key=review_key(pack.code),
-                                     fix=review_fix(pack.code), check=_review_settings)
+    client, dataset, where = connect(
+        pack.code, dataset_name, key=review_key(pack.code), fix=review_fix(pack.code), check=_review_settings
+    )
     decisions = [decide(item) for item in record_items(client, dataset)]
     result = apply_decisions(decisions, pack)
     result.where = where
@@ -179,8 +184,10 @@ def report_lines(result: AcceptResult, code: str) -> list[str]:
         f"{EXAMPLES_FILE:<12} {result.written[EXAMPLE]} written, {result.present[EXAMPLE]} already present",
     ]
     if result.refused:
-        lines.append(f"refused      {len(result.refused)} (correct them in Argilla and rerun; one the check "
-                     "misjudges, add to the file by hand):")
+        lines.append(
+            f"refused      {len(result.refused)} (correct them in Argilla and rerun; one the check "
+            "misjudges, add to the file by hand):"
+        )
         lines += [f"  - {d.kind} {d.id}: {why}: {d.text!r}" for d, why in result.refused]
     lines.append(f"validate     {code}: {'ok' if not result.problems else f'{len(result.problems)} to fix'}")
     lines += [f"  - {problem}" for problem in result.problems]

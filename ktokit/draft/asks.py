@@ -20,16 +20,20 @@ def language_label(pack: LanguagePack) -> str:
 
 def translate_messages(pack: LanguagePack, source: LanguagePack, prompt: str) -> list[dict[str, str]]:
     """Translate one prompt of `source` into the pack's language, as a native speaker would ask it."""
-    system = (f"You translate requests for a {pack.task or 'text'} from {source.name} into natural "
-              f"{language_label(pack)}: the way a native speaker would ask, not word for word. {ONE_LINE}")
+    system = (
+        f"You translate requests for a {pack.task or 'text'} from {source.name} into natural "
+        f"{language_label(pack)}: the way a native speaker would ask, not word for word. {ONE_LINE}"
+    )
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
 def topic_messages(pack: LanguagePack, topic: str) -> list[dict[str, str]]:
     """Write one request for the pack's task on `topic`, in the pack's language."""
     task = pack.task or "short text"
-    system = (f"You write requests that people send to a poet, asking for a {task}. Given a topic, write one "
-              f"short, natural request for a {task} about it, in {language_label(pack)}. {ONE_LINE}")
+    system = (
+        f"You write requests that people send to a poet, asking for a {task}. Given a topic, write one "
+        f"short, natural request for a {task} about it, in {language_label(pack)}. {ONE_LINE}"
+    )
     return [{"role": "system", "content": system}, {"role": "user", "content": topic}]
 
 
@@ -51,8 +55,12 @@ def example_messages(pack: LanguagePack, prompt: str) -> list[dict[str, str]]:
     if pack.system_prompt.strip() and TODO not in pack.system_prompt:
         return pack.messages(prompt)
     task = pack.task or "text"
-    system = (f"You write {task} in {language_label(pack)}. {form_sentence(pack)} Write in natural "
-              f"{pack.name}, with a concrete image. Answer with the {task} only: no title, no explanation, "
-              "nothing else.")
-    return [{"role": "system", "content": " ".join(system.split())},
-            {"role": "user", "content": pack.user_prompt(prompt)}]
+    system = (
+        f"You write {task} in {language_label(pack)}. {form_sentence(pack)} Write in natural "
+        f"{pack.name}, with a concrete image. Answer with the {task} only: no title, no explanation, "
+        "nothing else."
+    )
+    return [
+        {"role": "system", "content": " ".join(system.split())},
+        {"role": "user", "content": pack.user_prompt(prompt)},
+    ]

@@ -35,7 +35,7 @@ def trigrams(text: str) -> frozenset[str]:
     key = _weighted(normalise(text))
     if len(key) <= N:
         return frozenset({key})
-    return frozenset(key[i:i + N] for i in range(len(key) - N + 1))
+    return frozenset(key[i : i + N] for i in range(len(key) - N + 1))
 
 
 def similarity(a: str, b: str) -> float:

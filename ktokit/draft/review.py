@@ -79,16 +79,31 @@ def load_drafts(folder: str | Path) -> list[Draft]:
                 row = json.loads(line)
             except ValueError:
                 raise KitError(f"{path}:{n}: not valid JSON; fix or delete the line") from None
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str) or row.get("kind", kind) != kind:
-                raise KitError(f"{path}:{n}: expected {{\"kind\": \"{kind}\", \"text\": ..., \"source\": ..., "
-                               "\"model\": ..., \"language\": ...}")
+            if (
+                not isinstance(row, dict)
+                or not isinstance(row.get("text"), str)
+                or row.get("kind", kind) != kind
+            ):
+                raise KitError(
+                    f'{path}:{n}: expected {{"kind": "{kind}", "text": ..., "source": ..., '
+                    '"model": ..., "language": ...}'
+                )
             text = normalize(kind, row["text"])
             if text:
-                drafts.append(Draft(kind, text, str(row.get("source") or ""), str(row.get("model") or ""),
-                                    str(row.get("language") or "")))
+                drafts.append(
+                    Draft(
+                        kind,
+                        text,
+                        str(row.get("source") or ""),
+                        str(row.get("model") or ""),
+                        str(row.get("language") or ""),
+                    )
+                )
     if not drafts:
-        raise KitError(f"no drafts in {folder}/ ({' or '.join(DRAFT_FILES.values())}): run `python -m ktokit "
-                       "draft-prompts` or `draft-examples` first, or pass --drafts FOLDER")
+        raise KitError(
+            f"no drafts in {folder}/ ({' or '.join(DRAFT_FILES.values())}): run `python -m ktokit "
+            "draft-prompts` or `draft-examples` first, or pass --drafts FOLDER"
+        )
     return drafts
 
 
@@ -103,8 +118,9 @@ def record_id(code: str, kind: str, text: str) -> str:
     return f"{code}-{kind}-{digest[:24]}"
 
 
-def review_template(pack: LanguagePack, min_submitted: int = 1, dataset: str | None = None,
-                    workspace: str | None = None) -> TaskTemplate:
+def review_template(
+    pack: LanguagePack, min_submitted: int = 1, dataset: str | None = None, workspace: str | None = None
+) -> TaskTemplate:
     """The review task from the pack's `review:` texts (English where the pack has none)."""
     if min_submitted < 1:
         raise KitError(f"--min-submitted must be at least 1, got {min_submitted}")
@@ -119,8 +135,13 @@ def review_template(pack: LanguagePack, min_submitted: int = 1, dataset: str | N
             {"name": FIELD_SOURCE, "title": texts.source_title, "use_markdown": False},
         ],
         questions=[
-            {"kind": "label", "name": QUESTION_DECISION, "title": texts.question,
-             "labels": {k: texts.labels[k] for k in (ACCEPT, EDIT, REJECT)}, "required": True},
+            {
+                "kind": "label",
+                "name": QUESTION_DECISION,
+                "title": texts.question,
+                "labels": {k: texts.labels[k] for k in (ACCEPT, EDIT, REJECT)},
+                "required": True,
+            },
             {"kind": "text", "name": QUESTION_EDIT, "title": texts.edit, "required": False},
         ],
         metadata=[
@@ -150,10 +171,16 @@ def review_records(drafts: list[Draft], pack: LanguagePack) -> tuple[list[dict[s
         by_id[rid] = {
             "id": rid,
             "fields": {FIELD_DRAFT: draft.text, FIELD_SOURCE: draft.source.strip() or NO_SOURCE},
-            "metadata": {"kind": draft.kind, "model": [draft.model] if draft.model else [],
-                         "language": draft.language or pack.code},
-            "suggestion": {"question_name": QUESTION_EDIT, "value": draft.text,
-                           "agent": re.sub(r"[^A-Za-z0-9_:./-]", "-", f"{DRAFT_AGENT}/{draft.model or 'model'}")},
+            "metadata": {
+                "kind": draft.kind,
+                "model": [draft.model] if draft.model else [],
+                "language": draft.language or pack.code,
+            },
+            "suggestion": {
+                "question_name": QUESTION_EDIT,
+                "value": draft.text,
+                "agent": re.sub(r"[^A-Za-z0-9_:./-]", "-", f"{DRAFT_AGENT}/{draft.model or 'model'}"),
+            },
         }
     return list(by_id.values()), in_pack
 
@@ -192,18 +219,28 @@ def review_pack(args: ReviewArguments) -> None:
     own = "the pack's" if pack.review.own else "English (the pack has no `review:` texts)"
     print(f"target       {f'Space {args.space}' if args.space else 'local Argilla server'}")
     print(f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, texts: {own})")
-    print(f"drafts       {len(drafts)} in {folder}/: {kinds[PROMPT]} prompts and {kinds[EXAMPLE]} examples to review, "
-          f"{len(drafts) - len(records) - in_pack} repeated, {in_pack} already in the pack")
+    print(
+        f"drafts       {len(drafts)} in {folder}/: {kinds[PROMPT]} prompts and {kinds[EXAMPLE]} examples to review, "
+        f"{len(drafts) - len(records) - in_pack} repeated, {in_pack} already in the pack"
+    )
     if not records:
         raise KitError(f"every draft in {folder}/ is already in languages/{pack.code}/: nothing to review")
     if args.space:
-        task = create.TaskArguments(language=pack.code, space=args.space, private=args.private, storage=args.storage,
-                                    min_submitted=args.min_submitted, space_url=args.space_url)
+        task = create.TaskArguments(
+            language=pack.code,
+            space=args.space,
+            private=args.private,
+            storage=args.storage,
+            min_submitted=args.min_submitted,
+            space_url=args.space_url,
+        )
         client, api_url, target = create.space_client(task, pack, template)
     else:
         client, api_url, target = create.local_client(args.argilla_dir)
     url = create.log_records(client, template, records, api_url)
-    save_target(review_key(pack.code), {**target, "workspace": template.workspace, "dataset": template.dataset})
+    save_target(
+        review_key(pack.code), {**target, "workspace": template.workspace, "dataset": template.dataset}
+    )
     print(f"review at    {url}")
     if target["kind"] == "local":
         print(f"reviewers    python -m ktokit argilla add-annotator NAME --workspace {template.workspace}")

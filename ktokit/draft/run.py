@@ -71,9 +71,11 @@ class DraftCounts:
     kept: int = 0
 
     def line(self) -> str:
-        return (f"asked {self.asked}, answered {self.answered}; dropped: {self.chatter} chatter only, "
-                f"{self.duplicate} duplicate, {self.wrong_language} wrong language, {self.form_fail} form fail; "
-                f"kept {self.kept}")
+        return (
+            f"asked {self.asked}, answered {self.answered}; dropped: {self.chatter} chatter only, "
+            f"{self.duplicate} duplicate, {self.wrong_language} wrong language, {self.form_fail} form fail; "
+            f"kept {self.kept}"
+        )
 
     def to_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -102,11 +104,21 @@ class DraftJob:
         """The checkpoint of this origin and these models (a hash of their names: a set renamed or edited
         starts a checkpoint of its own rather than clashing with the old one)."""
         models = hashlib.sha256(json.dumps([m.name for m in self.model_set.models]).encode()).hexdigest()[:8]
-        return drafts_dir(self.pack.code) / ".runs" / f"{self.kind}s-{self.origin}-{self.model_set.name}-{models}"
+        return (
+            drafts_dir(self.pack.code)
+            / ".runs"
+            / f"{self.kind}s-{self.origin}-{self.model_set.name}-{models}"
+        )
 
 
-def draft_prompts(language: str, models: str | None, source: str | None = None, topics: str | None = None,
-                  n: int | None = None, runner: str = "local") -> DraftCounts:
+def draft_prompts(
+    language: str,
+    models: str | None,
+    source: str | None = None,
+    topics: str | None = None,
+    n: int | None = None,
+    runner: str = "local",
+) -> DraftCounts:
     """Prompts for pack `language`: `source`'s prompts translated, or one per line of the `topics` file."""
     pack = load_pack(language)
     if bool(source) == bool(topics):
@@ -126,7 +138,9 @@ def draft_prompts(language: str, models: str | None, source: str | None = None, 
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise KitError(f"cannot read --topics {path}: {exc.strerror or exc}") from None
-        items = list(dict.fromkeys(s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")))
+        items = list(
+            dict.fromkeys(s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#"))
+        )
         if not items:
             raise KitError(f"--topics {path} has no topic: write one per line")
         origin = f"topics-{path.stem}"
@@ -135,28 +149,56 @@ def draft_prompts(language: str, models: str | None, source: str | None = None, 
     model_set, note, token = choose_model_set(models)
     if note:
         print(note)
-    job = DraftJob(PROMPT, pack, model_set, token, origin, items, {s: ask(s) for s in items}, ONE_LINE,
-                   known=pack.prompts)
+    job = DraftJob(
+        PROMPT,
+        pack,
+        model_set,
+        token,
+        origin,
+        items,
+        {s: ask(s) for s in items},
+        ONE_LINE,
+        known=pack.prompts,
+    )
     return run_job(job, runner)
 
 
-def draft_examples(language: str, models: str | None, n: int | None = None, runner: str = "local") -> DraftCounts:
+def draft_examples(
+    language: str, models: str | None, n: int | None = None, runner: str = "local"
+) -> DraftCounts:
     """Examples for pack `language`: answers, in the pack's form, to its prompts and drafted prompts."""
     pack = load_pack(language)
     rule = pack.form
     if rule.counter is not None and rule.counter not in COUNTERS:
-        raise KitError(f"languages/{pack.code}/pack.yaml: set form.counter to one of {', '.join(sorted(COUNTERS))} "
-                       "(or leave out pattern and counter): draft-examples keeps only answers that pass the form check")
-    prompts = list(dict.fromkeys([*pack.prompts, *(d["text"] for d in read_drafts(drafts_dir(pack.code) / FILES[PROMPT]))]))
+        raise KitError(
+            f"languages/{pack.code}/pack.yaml: set form.counter to one of {', '.join(sorted(COUNTERS))} "
+            "(or leave out pattern and counter): draft-examples keeps only answers that pass the form check"
+        )
+    prompts = list(
+        dict.fromkeys(
+            [*pack.prompts, *(d["text"] for d in read_drafts(drafts_dir(pack.code) / FILES[PROMPT]))]
+        )
+    )
     if not prompts:
-        raise KitError(f"pack {pack.code!r} has no prompts yet: write some in languages/{pack.code}/prompts.txt, or "
-                       f"run `python -m ktokit draft-prompts --language {pack.code} --from en` first")
+        raise KitError(
+            f"pack {pack.code!r} has no prompts yet: write some in languages/{pack.code}/prompts.txt, or "
+            f"run `python -m ktokit draft-prompts --language {pack.code} --from en` first"
+        )
     prompts = _first(prompts, n)
     model_set, note, token = choose_model_set(models)
     if note:
         print(note)
-    job = DraftJob(EXAMPLE, pack, model_set, token, "examples", prompts,
-                   {p: asks.example_messages(pack, p) for p in prompts}, rule, known=pack.examples)
+    job = DraftJob(
+        EXAMPLE,
+        pack,
+        model_set,
+        token,
+        "examples",
+        prompts,
+        {p: asks.example_messages(pack, p) for p in prompts},
+        rule,
+        known=pack.examples,
+    )
     return run_job(job, runner)
 
 
@@ -175,12 +217,21 @@ def run_job(job: DraftJob, runner: str = "local") -> DraftCounts:
     done = output.read_checkpoint(job.run_dir)
     todo = [s for s in job.sources if s not in done]
     n_models = len(job.model_set.models)
-    print(f"drafting {job.kind}s for {job.pack.code} ({job.pack.name}) with model set {job.model_set.path}: "
-          f"{len(job.sources)} sources ({len(job.sources) - len(todo)} done earlier), "
-          f"{len(todo) * n_models} requests ({len(todo)} x {n_models} models)")
+    print(
+        f"drafting {job.kind}s for {job.pack.code} ({job.pack.name}) with model set {job.model_set.path}: "
+        f"{len(job.sources)} sources ({len(job.sources) - len(todo)} done earlier), "
+        f"{len(todo) * n_models} requests ({len(todo)} x {n_models} models)"
+    )
     start = time.perf_counter()
-    answer_rows([{"input": s, "messages": job.messages[s]} for s in todo], job.pack, job.model_set, form=job.form,
-                output_dir=job.run_dir, token=job.token, runner=runner)
+    answer_rows(
+        [{"input": s, "messages": job.messages[s]} for s in todo],
+        job.pack,
+        job.model_set,
+        form=job.form,
+        output_dir=job.run_dir,
+        token=job.token,
+        runner=runner,
+    )
     seconds = time.perf_counter() - start
     done = output.read_checkpoint(job.run_dir)
     rows = [done[s] for s in job.sources if s in done]
@@ -198,20 +249,28 @@ def run_job(job: DraftJob, runner: str = "local") -> DraftCounts:
                 kept.append(draft)
     if kept:
         write_jsonl(job.out_file, kept, append=True)
-    stats = output.model_stats([done[s] for s in job.sources if s in new], [m.name for m in job.model_set.models])
+    stats = output.model_stats(
+        [done[s] for s in job.sources if s in new], [m.name for m in job.model_set.models]
+    )
     if new:
         print(f"{len(new)} sources answered in {seconds:.1f} s")
         print(output.summary_table(stats))
     print(counts.line())
-    print(f"drafts: {len(written) + len(kept)} {job.kind}s in {job.out_file} ({len(kept)} new); review them with "
-          f"`python -m ktokit review-pack --language {job.pack.code}`")
+    print(
+        f"drafts: {len(written) + len(kept)} {job.kind}s in {job.out_file} ({len(kept)} new); review them with "
+        f"`python -m ktokit review-pack --language {job.pack.code}`"
+    )
     return counts
 
 
 def sort_answers(row: dict[str, Any], job: DraftJob, seen: Seen) -> list[tuple[dict[str, Any] | None, str]]:
     """Each answer of one source with its fate: "kept" or the DraftCounts field that counts it."""
-    kept_by_model = {m: (text, lang, check) for m, text, lang, check in zip(
-        row["generation_model"], row["generations"], row["detected_languages"], row["form_checks"])}
+    kept_by_model = {
+        m: (text, lang, check)
+        for m, text, lang, check in zip(
+            row["generation_model"], row["generations"], row["detected_languages"], row["form_checks"]
+        )
+    }
     out: list[tuple[dict[str, Any] | None, str]] = []
     for request in row["requests"]:
         if not request["ok"]:
@@ -232,6 +291,16 @@ def sort_answers(row: dict[str, Any], job: DraftJob, seen: Seen) -> list[tuple[d
             out.append((None, "duplicate"))
         else:
             seen.add(text)
-            out.append(({"kind": job.kind, "text": text, "source": row["input"], "model": request["model"],
-                         "language": language}, "kept"))
+            out.append(
+                (
+                    {
+                        "kind": job.kind,
+                        "text": text,
+                        "source": row["input"],
+                        "model": request["model"],
+                        "language": language,
+                    },
+                    "kept",
+                )
+            )
     return out

@@ -27,8 +27,9 @@ class Decision:
     reason: str
 
 
-def decide(record: AnnotatedRecord, strategy: str = "majority", min_votes: int = 1,
-           drop_wrong_language: bool = False) -> Decision:
+def decide(
+    record: AnnotatedRecord, strategy: str = "majority", min_votes: int = 1, drop_wrong_language: bool = False
+) -> Decision:
     """One record's label. majority: more 👍 than 👎 (or the reverse), ties left out;
     unanimous: every vote the same. Fewer than `min_votes` submitted votes: left out, and so is a
     rated answer in another language than the pack's when `drop_wrong_language`."""
@@ -48,14 +49,17 @@ def decide(record: AnnotatedRecord, strategy: str = "majority", min_votes: int =
     return Decision(record, up > down, KEPT)
 
 
-def aggregate(records: Iterable[AnnotatedRecord], strategy: str = "majority", min_votes: int = 1,
-              drop_wrong_language: bool = False) -> list[Decision]:
+def aggregate(
+    records: Iterable[AnnotatedRecord],
+    strategy: str = "majority",
+    min_votes: int = 1,
+    drop_wrong_language: bool = False,
+) -> list[Decision]:
     if strategy not in STRATEGIES:
         raise KitError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if min_votes < 1:
         raise KitError(f"--min_votes must be at least 1, got {min_votes}")
     return [decide(r, strategy, min_votes, drop_wrong_language) for r in records]
-
 
 
 def krippendorff_alpha(units: Iterable[Iterable[str]]) -> float | None:
@@ -95,4 +99,3 @@ def pairwise_agreement(units: Iterable[Iterable[str]]) -> float | None:
         total += m * (m - 1) // 2
         same += sum(n * (n - 1) // 2 for n in counts.values())
     return same / total if total else None
-

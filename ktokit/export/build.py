@@ -23,18 +23,33 @@ class ExportArguments:
     """export_kto.py's options (flags, or keys of a `--config` YAML file)."""
 
     language: str = option("Language pack code, e.g. `es`: the dataset create_task.py made for it.")
-    strategy: str = option("How votes become one label: `majority` (ties left out) or `unanimous` (any "
-                           "disagreement left out).", "majority", choices=["majority", "unanimous"])
+    strategy: str = option(
+        "How votes become one label: `majority` (ties left out) or `unanimous` (any disagreement left out).",
+        "majority",
+        choices=["majority", "unanimous"],
+    )
     min_votes: int = option("Submitted votes a record needs to be exported.", 1)
-    conversational: bool = option("Conversational rows (lists of messages, the pack's system prompt included) "
-                                  "instead of standard text rows.", False)
+    conversational: bool = option(
+        "Conversational rows (lists of messages, the pack's system prompt included) "
+        "instead of standard text rows.",
+        False,
+    )
     dpo: bool = option("Also write DPO pairs (prompt, chosen, rejected) to <output_dir>/dpo.", False)
-    test_size: float = option("Fraction of prompts in a test split, chosen by a hash of the prompt "
-                              "(deterministic; no prompt on both sides). 0: train only.", 0.0)
-    drop_wrong_language: bool = option("Leave out answers not in the pack's language (the language check of "
-                                       "docs/packs.md; metadata `detected_language`); the card counts them.", False)
-    raw: bool = option("Also save every response (drafts and discards too, annotators pseudonymised) to "
-                       "<output_dir>/raw: a backup of the community's work.", False)
+    test_size: float = option(
+        "Fraction of prompts in a test split, chosen by a hash of the prompt "
+        "(deterministic; no prompt on both sides). 0: train only.",
+        0.0,
+    )
+    drop_wrong_language: bool = option(
+        "Leave out answers not in the pack's language (the language check of "
+        "docs/packs.md; metadata `detected_language`); the card counts them.",
+        False,
+    )
+    raw: bool = option(
+        "Also save every response (drafts and discards too, annotators pseudonymised) to "
+        "<output_dir>/raw: a backup of the community's work.",
+        False,
+    )
     output_dir: str | None = option("Where to write (default: outputs/<language>/kto).", None)
     push_to_hub: str | None = option("Also push to this Hub dataset repo ORG/NAME.", None)
     private: bool = option("Create the Hub repo as private.", False)
@@ -55,15 +70,31 @@ def export_kto(args: ExportArguments) -> Path:
     client, dataset, where = connect(pack.code, args.dataset_name, args.workspace)
     say(f"reading {where}")
     records = fetch_records(client, dataset, pack.code)
-    export = build_export(records, pack, dataset=f"{dataset.workspace.name}/{dataset.name}", strategy=args.strategy,
-                          min_votes=args.min_votes, conversational=args.conversational, dpo=args.dpo,
-                          test_size=args.test_size, raw=args.raw, where=where,
-                          drop_wrong_language=args.drop_wrong_language)
+    export = build_export(
+        records,
+        pack,
+        dataset=f"{dataset.workspace.name}/{dataset.name}",
+        strategy=args.strategy,
+        min_votes=args.min_votes,
+        conversational=args.conversational,
+        dpo=args.dpo,
+        test_size=args.test_size,
+        raw=args.raw,
+        where=where,
+        drop_wrong_language=args.drop_wrong_language,
+    )
     print("\n".join(export.summary.report()))
     # Written locally always (it is the backup), then pushed if asked
-    folder = write_export(args.output_dir or Path("outputs") / pack.code / "kto", export.kto, export.summary,
-                          dpo=export.dpo, raw=export.raw)
-    print(f"wrote        {folder}/ (load_from_disk, {', '.join(f'{k}.jsonl' for k in export.kto)}, README.md)")
+    folder = write_export(
+        args.output_dir or Path("outputs") / pack.code / "kto",
+        export.kto,
+        export.summary,
+        dpo=export.dpo,
+        raw=export.raw,
+    )
+    print(
+        f"wrote        {folder}/ (load_from_disk, {', '.join(f'{k}.jsonl' for k in export.kto)}, README.md)"
+    )
     if args.push_to_hub:
         print(f"pushed       {push_export(folder, args.push_to_hub, private=args.private)}")
     return folder
@@ -79,9 +110,20 @@ class Export:
     summary: ExportSummary
 
 
-def build_export(records: list[AnnotatedRecord], pack: LanguagePack, *, dataset: str, strategy: str = "majority",
-                 min_votes: int = 1, conversational: bool = False, dpo: bool = False, test_size: float = 0.0,
-                 raw: bool = False, where: str | None = None, drop_wrong_language: bool = False) -> Export:
+def build_export(
+    records: list[AnnotatedRecord],
+    pack: LanguagePack,
+    *,
+    dataset: str,
+    strategy: str = "majority",
+    min_votes: int = 1,
+    conversational: bool = False,
+    dpo: bool = False,
+    test_size: float = 0.0,
+    raw: bool = False,
+    where: str | None = None,
+    drop_wrong_language: bool = False,
+) -> Export:
     """Aggregate, shape and split; a KitError when there is nothing to export, saying why."""
     decisions = aggregate(records, strategy, min_votes, drop_wrong_language)
     where = where or dataset
@@ -90,23 +132,37 @@ def build_export(records: list[AnnotatedRecord], pack: LanguagePack, *, dataset:
     submitted = sum(1 for r in records for a in r.answers if a.status == SUBMITTED and a.value)
     if not submitted:
         drafts = sum(1 for r in records for a in r.answers if a.status == DRAFT)
-        raise KitError(f"no submitted responses yet in {where}: {len(records)} records pending"
-                       + (f" ({drafts} draft{'s' if drafts != 1 else ''} saved, not submitted)" if drafts else "")
-                       + "; annotate, then export again")
+        raise KitError(
+            f"no submitted responses yet in {where}: {len(records)} records pending"
+            + (f" ({drafts} draft{'s' if drafts != 1 else ''} saved, not submitted)" if drafts else "")
+            + "; annotate, then export again"
+        )
     rows = kto_rows(decisions, pack, conversational)
     if not rows:
         reasons = Counter(d.reason for d in decisions if d.label is None)
         why = ", ".join(f"{reasons[k]} {k.replace('_', ' ')}" for k in LEFT_OUT if reasons[k])
-        raise KitError(f"no record passes the aggregation (--strategy {strategy}, --min_votes {min_votes}): {why}; "
-                       "lower --min_votes, use --strategy majority, or annotate more")
+        raise KitError(
+            f"no record passes the aggregation (--strategy {strategy}, --min_votes {min_votes}): {why}; "
+            "lower --min_votes, use --strategy majority, or annotate more"
+        )
     test_prompts = split_prompts((prompt_text(r["prompt"]) for r in rows), test_size)
     kto = split_rows(rows, test_prompts)
     pairs = dpo_pairs(decisions, pack, conversational) if dpo else None
     dpo_splits = split_rows(pairs, test_prompts) if pairs is not None else None
     raw_list = raw_rows(records) if raw else None
-    summary = summarise(records, decisions, rows, kto, pairs, raw_list, language=pack.code,
-                        language_name=f"{pack.name} ({pack.native_name})" if pack.native_name != pack.name
-                        else pack.name, dataset=dataset, strategy=strategy, min_votes=min_votes,
-                        form="conversational" if conversational else "standard",
-                        drop_wrong_language=drop_wrong_language)
+    summary = summarise(
+        records,
+        decisions,
+        rows,
+        kto,
+        pairs,
+        raw_list,
+        language=pack.code,
+        language_name=f"{pack.name} ({pack.native_name})" if pack.native_name != pack.name else pack.name,
+        dataset=dataset,
+        strategy=strategy,
+        min_votes=min_votes,
+        form="conversational" if conversational else "standard",
+        drop_wrong_language=drop_wrong_language,
+    )
     return Export(kto=kto, dpo=dpo_splits, raw=raw_list, summary=summary)

@@ -32,7 +32,12 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _size_category(n: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if n < limit:
             return name
     return "1M<n<10M"
@@ -40,16 +45,23 @@ def _size_category(n: int) -> str:
 
 def _agreement(s: ExportSummary) -> str:
     if s.overlap_records == 0:
-        return ("No record has two or more submitted votes yet, so agreement cannot be measured. "
-                "Create the task with `--min_submitted 2` (the default) to have every record rated twice.")
-    alpha = ("undefined (every vote on the overlapping records gave the same label)" if s.alpha is None
-             else f"**{s.alpha:.3f}**")
-    return (f"{s.overlap_records} records have two or more submitted votes. On them, Krippendorff's alpha "
-            f"(nominal) is {alpha}, and {_pct(round((s.pairwise_agreement or 0) * 10_000), 10_000)} of "
-            "annotator pairs gave the same label. Alpha is 1 for perfect agreement and about 0 for "
-            "agreement no better than chance; Krippendorff asks for 0.8 to call data reliable and 0.667 for "
-            "tentative conclusions. 👍/👎 on taste often scores lower: low values are worth a look at the "
-            "guidelines.")
+        return (
+            "No record has two or more submitted votes yet, so agreement cannot be measured. "
+            "Create the task with `--min_submitted 2` (the default) to have every record rated twice."
+        )
+    alpha = (
+        "undefined (every vote on the overlapping records gave the same label)"
+        if s.alpha is None
+        else f"**{s.alpha:.3f}**"
+    )
+    return (
+        f"{s.overlap_records} records have two or more submitted votes. On them, Krippendorff's alpha "
+        f"(nominal) is {alpha}, and {_pct(round((s.pairwise_agreement or 0) * 10_000), 10_000)} of "
+        "annotator pairs gave the same label. Alpha is 1 for perfect agreement and about 0 for "
+        "agreement no better than chance; Krippendorff asks for 0.8 to call data reliable and 0.667 for "
+        "tentative conclusions. 👍/👎 on taste often scores lower: low values are worth a look at the "
+        "guidelines."
+    )
 
 
 def _train_snippet(s: ExportSummary) -> str:
@@ -61,9 +73,13 @@ def _train_snippet(s: ExportSummary) -> str:
     test = ', eval_dataset=data["test"]' if "test" in s.splits else ""
     warning = ""
     if not (s.up and s.down):
-        warning = (f"> **Not trainable yet:** every row is {'👍' if s.up else '👎'}, and KTO needs both labels. "
-                   "Annotate more, or export with another --strategy / --min_votes.\n\n")
-    return warning + f"""With the kit (LoRA, class weights set from the label balance, base vs tuned evaluation):
+        warning = (
+            f"> **Not trainable yet:** every row is {'👍' if s.up else '👎'}, and KTO needs both labels. "
+            "Annotate more, or export with another --strategy / --min_votes.\n\n"
+        )
+    return (
+        warning
+        + f"""With the kit (LoRA, class weights set from the label balance, base vs tuned evaluation):
 
 ```bash
 python train_kto.py --config recipes/qwen2.5-1.5b-lora.yaml --language {s.language} --dataset_name outputs/{s.language}/kto --eval
@@ -87,44 +103,57 @@ trainer = KTOTrainer(
 )
 trainer.train()
 ```"""
+    )
 
 
 def dataset_card(s: ExportSummary) -> str:
     """Markdown with the Hub's YAML header: what is in the data, how it was aggregated, how to train on it."""
-    header = "\n".join([
-        "---",
-        "language:",
-        f"- {s.language}",
-        "task_categories:",
-        "- text-generation",
-        "tags:",
-        "- kto",
-        "- dpo" if s.dpo_pairs else "- unpaired-preference",
-        "- human-feedback",
-        "- argilla",
-        "- ktokit",
-        "size_categories:",
-        f"- {_size_category(s.rows)}",
-        f"pretty_name: KTO {s.language_name} ({s.dataset})",
-        "---",
-    ])
+    header = "\n".join(
+        [
+            "---",
+            "language:",
+            f"- {s.language}",
+            "task_categories:",
+            "- text-generation",
+            "tags:",
+            "- kto",
+            "- dpo" if s.dpo_pairs else "- unpaired-preference",
+            "- human-feedback",
+            "- argilla",
+            "- ktokit",
+            "size_categories:",
+            f"- {_size_category(s.rows)}",
+            f"pretty_name: KTO {s.language_name} ({s.dataset})",
+            "---",
+        ]
+    )
     splits = ", ".join(f"{name} {n}" for name, n in s.splits.items())
     lines = [
-        header, "",
-        f"# KTO preference data: {s.language_name}", "",
+        header,
+        "",
+        f"# KTO preference data: {s.language_name}",
+        "",
         f"Human 👍/👎 ratings of model responses, collected in the Argilla dataset `{s.dataset}` and exported "
         f"with ktokit's `export_kto.py` in TRL's KTO format ({s.form} form): "
         "`prompt`, `completion`, `label` (true = 👍), plus `model`, `language`, `votes_up`, `votes_down`, "
-        "`agreement` (share of votes for the kept label) and `record_id` (the Argilla record).", "",
-        "## What is in it", "",
+        "`agreement` (share of votes for the kept label) and `record_id` (the Argilla record).",
+        "",
+        "## What is in it",
+        "",
         "| | |",
         "|---|---|",
         f"| language | {s.language_name} (`{s.language}`) |",
         f"| records in Argilla | {s.records} |",
         f"| records with a submitted vote | {s.rated} |",
         *(f"| left out: {REASONS.get(k, k)} | {n} |" for k, n in s.left_out.items()),
-        *([f"| records not in the pack's language (detected) | {s.other_language} "
-           f"({'left out' if s.drop_wrong_language else 'kept'}) |"] if s.other_language else []),
+        *(
+            [
+                f"| records not in the pack's language (detected) | {s.other_language} "
+                f"({'left out' if s.drop_wrong_language else 'kept'}) |"
+            ]
+            if s.other_language
+            else []
+        ),
         f"| **KTO rows** | **{s.rows}** ({splits}) |",
         f"| prompts | {s.prompts} |",
         f"| 👍 desirable | {s.up} ({_pct(s.up, s.rows)}) |",
@@ -141,26 +170,37 @@ def dataset_card(s: ExportSummary) -> str:
         lines.append(f"| raw responses (config `raw`, annotators pseudonymised) | {s.raw} |")
     lines += [
         "",
-        "## How the labels were aggregated", "",
+        "## How the labels were aggregated",
+        "",
         f"Strategy **{s.strategy}**: {STRATEGY_TEXT[s.strategy]}. A record needs at least {s.min_votes} submitted "
         f"vote{'s' if s.min_votes != 1 else ''}. Only submitted responses count: drafts and discarded "
         "responses never do. The train/test split is by prompt (no prompt is on both sides) and depends "
-        "only on the prompt's text, so later exports never move a prompt from test to train.", "",
-        "## Agreement between annotators", "",
-        _agreement(s), "",
-        "## 👍 rate per generating model", "",
+        "only on the prompt's text, so later exports never move a prompt from test to train.",
+        "",
+        "## Agreement between annotators",
+        "",
+        _agreement(s),
+        "",
+        "## 👍 rate per generating model",
+        "",
         "| model | 👍 | 👎 | 👍 rate |",
         "|---|---:|---:|---:|",
         *(f"| {m.model} | {m.up} | {m.down} | {_pct(m.up, m.up + m.down)} |" for m in s.models),
         "",
-        "![👍 rate per model](thumbs_up_by_model.png)", "",
-        "## How to train", "",
-        _train_snippet(s), "",
+        "![👍 rate per model](thumbs_up_by_model.png)",
+        "",
+        "## How to train",
+        "",
+        _train_snippet(s),
+        "",
     ]
     if s.dpo_pairs:
-        lines += ["For DPO, the `dpo` config (`prompt`, `chosen`, `rejected`) holds every (👍, 👎) pair of "
-                  "completions of the same prompt: `DPOTrainer(..., train_dataset=load_from_disk(\"outputs/"
-                  f"{s.language}/kto/dpo\")[\"train\"])`.", ""]
+        lines += [
+            "For DPO, the `dpo` config (`prompt`, `chosen`, `rejected`) holds every (👍, 👎) pair of "
+            'completions of the same prompt: `DPOTrainer(..., train_dataset=load_from_disk("outputs/'
+            f'{s.language}/kto/dpo")["train"])`.',
+            "",
+        ]
     return "\n".join(lines).replace("\n\n\n", "\n\n")
 
 
@@ -188,8 +228,12 @@ def model_chart(rates: list[ModelRate], path: str | Path) -> Path:
             name = name[:-2] + "…"
         draw.text((12, y + 7), name, fill="#222222", font=font)
         draw.rectangle([label_w, y + 5, label_w + round(bar_w * r.rate), y + row_h - 5], fill="#3b82f6")
-        draw.text((label_w + bar_w + 10, y + 8), f"{100 * r.rate:.0f} %  ({r.up}/{r.up + r.down})",
-                  fill="#222222", font=small)
+        draw.text(
+            (label_w + bar_w + 10, y + 8),
+            f"{100 * r.rate:.0f} %  ({r.up}/{r.up + r.down})",
+            fill="#222222",
+            font=small,
+        )
     path = Path(path)
     image.save(path, format="PNG", optimize=False)
     return path

@@ -71,9 +71,15 @@ def pseudonym(dataset_id: str, user_id: str) -> str:
     return "annotator-" + hashlib.sha256(f"{dataset_id}:{user_id}".encode()).hexdigest()[:12]
 
 
-def connect(language: str, dataset_name: str | None = None, workspace: str | None = None, *,
-            key: str | None = None, fix: str | None = None, check: Callable[[rg.Dataset], None] | None = None
-            ) -> tuple[rg.Argilla, rg.Dataset, str]:
+def connect(
+    language: str,
+    dataset_name: str | None = None,
+    workspace: str | None = None,
+    *,
+    key: str | None = None,
+    fix: str | None = None,
+    check: Callable[[rg.Dataset], None] | None = None,
+) -> tuple[rg.Argilla, rg.Dataset, str]:
     """The client and dataset create_task recorded for `language`; one clear line for each way it fails.
 
     Returns (client, dataset, where) with `where` naming the server kind and dataset for messages.
@@ -89,24 +95,35 @@ def connect(language: str, dataset_name: str | None = None, workspace: str | Non
     fix = fix or f"`python create_task.py --language {language}`"
     dataset_name = dataset_name or target.dataset
     workspace = workspace or target.workspace
-    server = f"the Space {target.space}" if target.kind == "space" else f"the local Argilla server ({target.api_url})"
+    server = (
+        f"the Space {target.space}"
+        if target.kind == "space"
+        else f"the local Argilla server ({target.api_url})"
+    )
     try:
         httpx.get(f"{target.api_url.rstrip('/')}/api/v1/status", timeout=10)  # fail fast: the SDK retries
         client = target.client()
     except httpx.HTTPError as exc:
-        hint = ("start it with `python -m ktokit argilla up`" if target.kind == "local"
-                else "check that the Space is running (a free Space sleeps after 48 h without visits)")
+        hint = (
+            "start it with `python -m ktokit argilla up`"
+            if target.kind == "local"
+            else "check that the Space is running (a free Space sleeps after 48 h without visits)"
+        )
         raise KitError(f"cannot reach {server}: {exc or type(exc).__name__}; {hint}") from None
     except rg.ArgillaError as exc:
-        raise KitError(f"{server} refused the stored credentials ({type(exc).__name__}): rerun {fix} "
-                       "to record them again") from None
+        raise KitError(
+            f"{server} refused the stored credentials ({type(exc).__name__}): rerun {fix} "
+            "to record them again"
+        ) from None
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the SDK warns before returning None for a missing dataset
         dataset = client.datasets(name=dataset_name, workspace=workspace)
     if dataset is None:
-        raise KitError(f"no dataset {workspace}/{dataset_name} on {server}: run {fix} first (or pass --dataset_name)")
+        raise KitError(
+            f"no dataset {workspace}/{dataset_name} on {server}: run {fix} first (or pass --dataset_name)"
+        )
     (check or check_settings)(dataset)
     return client, dataset, f"{workspace}/{dataset_name} on {server}"
 
@@ -120,8 +137,10 @@ def check_settings(dataset: rg.Dataset) -> None:
     if label is None or not {GOOD, BAD} <= set(getattr(label, "labels", []) or []):
         problems.append(f"label question {QUESTION_LABEL!r} with values {GOOD!r}/{BAD!r}")
     if problems:
-        raise KitError(f"dataset {dataset.name!r} lacks {', '.join(problems)}: export_kto.py reads datasets "
-                       "made by create_task.py")
+        raise KitError(
+            f"dataset {dataset.name!r} lacks {', '.join(problems)}: export_kto.py reads datasets "
+            "made by create_task.py"
+        )
 
 
 def _metadata(raw: Any) -> dict[str, Any]:
@@ -141,8 +160,14 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
         values = response.get("values") or {}
         label = (values.get(QUESTION_LABEL) or {}).get("value")
         comment = (values.get(QUESTION_COMMENT) or {}).get("value")
-        answers.append(Answer(pseudonym(dataset_id, str(response.get("user_id"))), response.get("status"),
-                              label, comment or None))
+        answers.append(
+            Answer(
+                pseudonym(dataset_id, str(response.get("user_id"))),
+                response.get("status"),
+                label,
+                comment or None,
+            )
+        )
     answers.sort(key=lambda a: (a.annotator, a.status))
     completion = str(fields.get(FIELD_COMPLETION) or "").strip()
     record_language = str(metadata.get("language") or language)
@@ -154,12 +179,18 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
         language=record_language,
         answers=answers,
         # records logged before the language check have no such metadata: the same check, now
-        detected_language=str(metadata.get(DETECTED_LANGUAGE) or answer_language(completion, record_language)),
+        detected_language=str(
+            metadata.get(DETECTED_LANGUAGE) or answer_language(completion, record_language)
+        ),
     )
 
 
-def record_items(client: rg.Argilla, dataset: rg.Dataset, include: tuple[str, ...] = ("responses",),
-                 page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+def record_items(
+    client: rg.Argilla,
+    dataset: rg.Dataset,
+    include: tuple[str, ...] = ("responses",),
+    page_size: int = PAGE_SIZE,
+) -> Iterator[dict[str, Any]]:
     """Every record of `dataset` as the records endpoint returns it (JSON), page by page, as the owner.
 
     The SDK's own HTTP client does the requests (its auth, headers and base URL, so a private Space
@@ -171,15 +202,19 @@ def record_items(client: rg.Argilla, dataset: rg.Dataset, include: tuple[str, ..
     offset = 0
     while True:
         try:
-            response = http.get(f"/api/v1/datasets/{dataset.id}/records",
-                                params={"offset": offset, "limit": page_size, "include": list(include)})
+            response = http.get(
+                f"/api/v1/datasets/{dataset.id}/records",
+                params={"offset": offset, "limit": page_size, "include": list(include)},
+            )
             response.raise_for_status()
         except httpx.HTTPStatusError as exc:
-            raise KitError(f"reading records failed: HTTP {exc.response.status_code} from "
-                           f"{exc.request.url.path}") from None
+            raise KitError(
+                f"reading records failed: HTTP {exc.response.status_code} from {exc.request.url.path}"
+            ) from None
         except httpx.HTTPError as exc:
-            raise KitError(f"the Argilla server stopped answering while reading records ({exc}): "
-                           "rerun when it is back") from None
+            raise KitError(
+                f"the Argilla server stopped answering while reading records ({exc}): rerun when it is back"
+            ) from None
         items = response.json()["items"]
         yield from items
         if len(items) < page_size:
@@ -187,8 +222,12 @@ def record_items(client: rg.Argilla, dataset: rg.Dataset, include: tuple[str, ..
         offset += page_size
 
 
-def fetch_records(client: rg.Argilla, dataset: rg.Dataset, language: str, page_size: int = PAGE_SIZE
-                  ) -> list[AnnotatedRecord]:
+def fetch_records(
+    client: rg.Argilla, dataset: rg.Dataset, language: str, page_size: int = PAGE_SIZE
+) -> list[AnnotatedRecord]:
     """Every record of `dataset` with its responses (any status), annotators pseudonymised."""
     dataset_id = str(dataset.id)
-    return [parse_record(item, dataset_id, language) for item in record_items(client, dataset, page_size=page_size)]
+    return [
+        parse_record(item, dataset_id, language)
+        for item in record_items(client, dataset, page_size=page_size)
+    ]

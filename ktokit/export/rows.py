@@ -31,30 +31,33 @@ def kept(decisions: Iterable[Decision]) -> list[Decision]:
     return rows
 
 
-
-def kto_rows(decisions: Iterable[Decision], pack: LanguagePack | None = None, conversational: bool = False
-             ) -> list[dict[str, Any]]:
+def kto_rows(
+    decisions: Iterable[Decision], pack: LanguagePack | None = None, conversational: bool = False
+) -> list[dict[str, Any]]:
     """TRL's unpaired preference format, plus where each row came from and how sure the annotators were."""
     rows = []
     for d in kept(decisions):
         r = d.record
         up, down = r.votes_up, r.votes_down
-        rows.append({
-            "prompt": shape_prompt(r.prompt, pack, conversational),
-            "completion": shape_completion(r.completion, conversational),
-            "label": bool(d.label),
-            "model": ", ".join(r.models),
-            "language": r.language,
-            "votes_up": up,
-            "votes_down": down,
-            "agreement": round(max(up, down) / (up + down), 4),
-            "record_id": r.id,
-        })
+        rows.append(
+            {
+                "prompt": shape_prompt(r.prompt, pack, conversational),
+                "completion": shape_completion(r.completion, conversational),
+                "label": bool(d.label),
+                "model": ", ".join(r.models),
+                "language": r.language,
+                "votes_up": up,
+                "votes_down": down,
+                "agreement": round(max(up, down) / (up + down), 4),
+                "record_id": r.id,
+            }
+        )
     return rows
 
 
-def dpo_pairs(decisions: Iterable[Decision], pack: LanguagePack | None = None, conversational: bool = False
-              ) -> list[dict[str, Any]]:
+def dpo_pairs(
+    decisions: Iterable[Decision], pack: LanguagePack | None = None, conversational: bool = False
+) -> list[dict[str, Any]]:
     """Every (👍, 👎) pair of completions of the same prompt; prompts without both give none."""
     by_prompt: dict[str, dict[bool, list[AnnotatedRecord]]] = defaultdict(lambda: {True: [], False: []})
     for d in kept(decisions):
@@ -63,15 +66,17 @@ def dpo_pairs(decisions: Iterable[Decision], pack: LanguagePack | None = None, c
     for prompt, sides in by_prompt.items():
         for good in sides[True]:
             for bad in sides[False]:
-                pairs.append({
-                    "prompt": shape_prompt(prompt, pack, conversational),
-                    "chosen": shape_completion(good.completion, conversational),
-                    "rejected": shape_completion(bad.completion, conversational),
-                    "chosen_model": ", ".join(good.models),
-                    "rejected_model": ", ".join(bad.models),
-                    "language": good.language,
-                    "_order": row_order(prompt, good.completion, bad.completion),
-                })
+                pairs.append(
+                    {
+                        "prompt": shape_prompt(prompt, pack, conversational),
+                        "chosen": shape_completion(good.completion, conversational),
+                        "rejected": shape_completion(bad.completion, conversational),
+                        "chosen_model": ", ".join(good.models),
+                        "rejected_model": ", ".join(bad.models),
+                        "language": good.language,
+                        "_order": row_order(prompt, good.completion, bad.completion),
+                    }
+                )
     pairs.sort(key=lambda p: p["_order"])
     for p in pairs:
         del p["_order"]
@@ -83,11 +88,20 @@ def raw_rows(records: Iterable[AnnotatedRecord]) -> list[dict[str, Any]]:
     rows = []
     for r in sorted(records, key=lambda r: (row_order(r.prompt, r.completion), r.id)):
         for a in r.answers:
-            rows.append({"record_id": r.id, "prompt": r.prompt, "completion": r.completion,
-                         "model": ", ".join(r.models), "language": r.language, "annotator": a.annotator,
-                         "status": a.status, "label": a.value, "comment": a.comment})
+            rows.append(
+                {
+                    "record_id": r.id,
+                    "prompt": r.prompt,
+                    "completion": r.completion,
+                    "model": ", ".join(r.models),
+                    "language": r.language,
+                    "annotator": a.annotator,
+                    "status": a.status,
+                    "label": a.value,
+                    "comment": a.comment,
+                }
+            )
     return rows
-
 
 
 def _unit(prompt: str) -> float:
@@ -106,7 +120,9 @@ def split_prompts(prompts: Iterable[str], test_size: float) -> set[str]:
     if test_size == 0 or not unique:
         return set()
     if len(unique) < 2:
-        raise KitError(f"--test_size {test_size} needs at least 2 prompts with exported rows, got {len(unique)}")
+        raise KitError(
+            f"--test_size {test_size} needs at least 2 prompts with exported rows, got {len(unique)}"
+        )
     test = {p for p in unique if _unit(p) < test_size}
     if not test:
         test = {unique[0]}
@@ -115,10 +131,10 @@ def split_prompts(prompts: Iterable[str], test_size: float) -> set[str]:
     return test
 
 
-
 def split_rows(rows: list[dict[str, Any]], test_prompts: set[str]) -> dict[str, list[dict[str, Any]]]:
     if not test_prompts:
         return {"train": rows}
-    return {"train": [r for r in rows if prompt_text(r["prompt"]) not in test_prompts],
-            "test": [r for r in rows if prompt_text(r["prompt"]) in test_prompts]}
-
+    return {
+        "train": [r for r in rows if prompt_text(r["prompt"]) not in test_prompts],
+        "test": [r for r in rows if prompt_text(r["prompt"]) in test_prompts],
+    }

@@ -58,19 +58,31 @@ class ExportSummary:
 
     def report(self) -> list[str]:
         """What export_kto.py prints: the rows, what was left out and why, the agreement."""
-        lines = [f"records      {self.records} ({self.rated} with a submitted vote); responses "
-                 + ", ".join(f"{n} {k}" for k, n in self.responses.items()) + f"; {self.annotators} annotators",
-                 f"KTO rows     {self.rows} ({', '.join(f'{k} {n}' for k, n in self.splits.items())}): "
-                 f"{self.up} 👍 / {self.down} 👎, {self.strategy}, min votes {self.min_votes}, {self.form} form"]
+        lines = [
+            f"records      {self.records} ({self.rated} with a submitted vote); responses "
+            + ", ".join(f"{n} {k}" for k, n in self.responses.items())
+            + f"; {self.annotators} annotators",
+            f"KTO rows     {self.rows} ({', '.join(f'{k} {n}' for k, n in self.splits.items())}): "
+            f"{self.up} 👍 / {self.down} 👎, {self.strategy}, min votes {self.min_votes}, {self.form} form",
+        ]
         if self.left_out:
-            lines.append("left out     " + ", ".join(f"{n} {reason.replace('_', ' ')}"
-                                                   for reason, n in self.left_out.items()))
+            lines.append(
+                "left out     "
+                + ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in self.left_out.items())
+            )
         if self.other_language:
-            lines.append(f"language     {self.other_language} records not in the pack's language: "
-                         + ("left out (--drop-wrong-language)" if self.drop_wrong_language
-                            else "kept (export with --drop-wrong-language to leave them out)"))
+            lines.append(
+                f"language     {self.other_language} records not in the pack's language: "
+                + (
+                    "left out (--drop-wrong-language)"
+                    if self.drop_wrong_language
+                    else "kept (export with --drop-wrong-language to leave them out)"
+                )
+            )
         alpha = "n/a" if self.alpha is None else f"{self.alpha:.3f}"
-        lines.append(f"agreement    Krippendorff's alpha {alpha} on {self.overlap_records} records with 2+ votes")
+        lines.append(
+            f"agreement    Krippendorff's alpha {alpha} on {self.overlap_records} records with 2+ votes"
+        )
         if self.dpo_pairs is not None:
             lines.append(f"DPO pairs    {self.dpo_pairs}")
         return lines
@@ -88,10 +100,22 @@ def model_rates(decisions: Iterable[Decision]) -> list[ModelRate]:
     return sorted(rates, key=lambda r: (-r.rate, -(r.up + r.down), r.model))
 
 
-def summarise(records: list[AnnotatedRecord], decisions: list[Decision], rows: list[dict[str, Any]],
-              splits: dict[str, list], pairs: list | None, raw: list | None, *, language: str,
-              language_name: str, dataset: str, strategy: str, min_votes: int, form: str,
-              drop_wrong_language: bool = False) -> ExportSummary:
+def summarise(
+    records: list[AnnotatedRecord],
+    decisions: list[Decision],
+    rows: list[dict[str, Any]],
+    splits: dict[str, list],
+    pairs: list | None,
+    raw: list | None,
+    *,
+    language: str,
+    language_name: str,
+    dataset: str,
+    strategy: str,
+    min_votes: int,
+    form: str,
+    drop_wrong_language: bool = False,
+) -> ExportSummary:
     reasons = Counter(d.reason for d in decisions)
     statuses = Counter(a.status for r in records for a in r.answers)
     submitters = {a.annotator for r in records for a in r.answers if a.status == SUBMITTED and a.value}
@@ -100,17 +124,28 @@ def summarise(records: list[AnnotatedRecord], decisions: list[Decision], rows: l
     alpha = krippendorff_alpha(units)
     agree = pairwise_agreement(units)
     return ExportSummary(
-        language=language, language_name=language_name, dataset=dataset, strategy=strategy,
-        min_votes=min_votes, form=form, records=len(records), rated=len(records) - reasons[UNRATED],
+        language=language,
+        language_name=language_name,
+        dataset=dataset,
+        strategy=strategy,
+        min_votes=min_votes,
+        form=form,
+        records=len(records),
+        rated=len(records) - reasons[UNRATED],
         left_out={k: reasons[k] for k in LEFT_OUT if reasons[k]},
-        rows=len(rows), up=up, down=len(rows) - up, splits={k: len(v) for k, v in splits.items()},
+        rows=len(rows),
+        up=up,
+        down=len(rows) - up,
+        splits={k: len(v) for k, v in splits.items()},
         prompts=len({prompt_text(r["prompt"]) for r in rows}),
         dpo_pairs=None if pairs is None else len(pairs),
         responses={s: statuses[s] for s in (SUBMITTED, DRAFT, DISCARDED)},
-        annotators=len(submitters), overlap_records=len(units),
-        alpha=None if alpha is None else round(alpha, 4), pairwise_agreement=None if agree is None else round(agree, 4),
-        models=model_rates(decisions), raw=None if raw is None else len(raw),
+        annotators=len(submitters),
+        overlap_records=len(units),
+        alpha=None if alpha is None else round(alpha, 4),
+        pairwise_agreement=None if agree is None else round(agree, 4),
+        models=model_rates(decisions),
+        raw=None if raw is None else len(raw),
         other_language=sum(1 for r in records if r.detected_language not in ("", r.language)),
         drop_wrong_language=drop_wrong_language,
     )
-

@@ -29,7 +29,9 @@ def to_dataset(rows: list[dict[str, Any]]):
     if not rows:
         raise KitError("internal: an empty split would be written")
     data = Dataset.from_list(rows)
-    fingerprint = hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[
+        :16
+    ]
     return Dataset(data.data, info=data.info, fingerprint=fingerprint)
 
 
@@ -45,12 +47,18 @@ def save_splits(splits: dict[str, list[dict[str, Any]]], folder: Path) -> None:
 
 
 def _replaceable(folder: Path) -> bool:
-    return not folder.exists() or (folder.is_dir() and ((folder / MARKER).exists() or not any(folder.iterdir())))
+    return not folder.exists() or (
+        folder.is_dir() and ((folder / MARKER).exists() or not any(folder.iterdir()))
+    )
 
 
-def write_export(folder: str | Path, kto: dict[str, list[dict[str, Any]]], summary: ExportSummary,
-                 dpo: dict[str, list[dict[str, Any]]] | None = None, raw: list[dict[str, Any]] | None = None
-                 ) -> Path:
+def write_export(
+    folder: str | Path,
+    kto: dict[str, list[dict[str, Any]]],
+    summary: ExportSummary,
+    dpo: dict[str, list[dict[str, Any]]] | None = None,
+    raw: list[dict[str, Any]] | None = None,
+) -> Path:
     """Write everything into a fresh copy of `folder`, then swap it in: a failed export leaves the old one.
 
     Only a folder this module wrote (or an empty one) is replaced; anything else is an error.
@@ -96,15 +104,19 @@ def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str |
     try:
         for config in ("dpo", "raw"):
             if (folder / config).is_dir():
-                load_from_disk(str(folder / config)).push_to_hub(repo_id, config_name=config, private=private,
-                                                                 token=token)
+                load_from_disk(str(folder / config)).push_to_hub(
+                    repo_id, config_name=config, private=private, token=token
+                )
         if (folder / CHART_FILE).exists():
             from huggingface_hub import HfApi
 
-            HfApi(token=token).upload_file(path_or_fileobj=str(folder / CHART_FILE), path_in_repo=CHART_FILE,
-                                           repo_id=repo_id, repo_type="dataset")
+            HfApi(token=token).upload_file(
+                path_or_fileobj=str(folder / CHART_FILE),
+                path_in_repo=CHART_FILE,
+                repo_id=repo_id,
+                repo_type="dataset",
+            )
     except Exception as exc:  # noqa: BLE001  (the Hub client raises many types; the user needs one line)
         raise hub_error(f"pushing to {repo_id}", exc, token) from None
     card = (folder / CARD_FILE).read_text(encoding="utf-8")
     return push_dataset(load_from_disk(str(folder)), repo_id, card, private=private, token=token)
-

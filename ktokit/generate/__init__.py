@@ -25,6 +25,15 @@ from ktokit.generate.run import (  # noqa: E402
 )
 
 __all__ = [
-    "GenerationArguments", "GenerationPlan", "GenerationResult", "ModelSet", "ModelSpec", "choose_model_set",
-    "generate_responses", "load_model_set", "prepare", "run_plan", "select_prompts",
+    "GenerationArguments",
+    "GenerationPlan",
+    "GenerationResult",
+    "ModelSet",
+    "ModelSpec",
+    "choose_model_set",
+    "generate_responses",
+    "load_model_set",
+    "prepare",
+    "run_plan",
+    "select_prompts",
 ]

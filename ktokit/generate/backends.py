@@ -68,9 +68,12 @@ class OpenAICompatibleLLM(AsyncLLM):
         loop = asyncio.get_running_loop()
         if self._bound_loop is not loop:
             headers = {"Authorization": f"Bearer {self.api_key.get_secret_value()}"} if self.api_key else {}
-            limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-            self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout,
-                                             limits=limits)
+            limits = httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            )
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, headers=headers, timeout=self.timeout, limits=limits
+            )
             self._semaphore = asyncio.Semaphore(self.concurrency)
             self._bound_loop = loop
         return self._client, self._semaphore
@@ -108,8 +111,13 @@ class OpenAICompatibleLLM(AsyncLLM):
         """One chat completion per generation; see the class docstring for retries and failures."""
         import httpx
 
-        payload = {"model": self.model, "messages": input, "max_tokens": max_new_tokens,
-                   "temperature": temperature, "top_p": top_p}
+        payload = {
+            "model": self.model,
+            "messages": input,
+            "max_tokens": max_new_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+        }
         if seed is not None:
             payload["seed"] = seed
         prompt = render_messages(input)
@@ -144,8 +152,11 @@ class OpenAICompatibleLLM(AsyncLLM):
             records.append(request_record(prompt, latency, retries, "" if text is not None else error))
             in_tokens.append(usage.get("prompt_tokens", 0))
             out_tokens.append(usage.get("completion_tokens", 0))
-        return {"generations": texts, "statistics": {"input_tokens": in_tokens, "output_tokens": out_tokens},
-                "request": records}
+        return {
+            "generations": texts,
+            "statistics": {"input_tokens": in_tokens, "output_tokens": out_tokens},
+            "request": records,
+        }
 
     @staticmethod
     def _parse(response: Any) -> tuple[str | None, str, dict]:
@@ -184,8 +195,14 @@ class LocalTransformersLLM(TransformersLLM):
         start = time.perf_counter()
         try:
             outputs = super().generate(
-                inputs, num_generations=num_generations, max_new_tokens=max_new_tokens, temperature=temperature,
-                repetition_penalty=repetition_penalty, top_p=top_p, top_k=top_k, do_sample=do_sample,
+                inputs,
+                num_generations=num_generations,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                repetition_penalty=repetition_penalty,
+                top_p=top_p,
+                top_k=top_k,
+                do_sample=do_sample,
             )
             error = ""
         except Exception as exc:  # a crashing batch fails its prompts, not the run

@@ -33,8 +33,18 @@ GENERATION_KEYS = {
     "transformers": {"max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "do_sample"},
 }
 _MODEL_KEYS = {
-    "model", "name", "backend", "base_url", "api_key_env", "concurrency", "batch_size", "timeout",
-    "max_retries", "generation", "seed", "tiny_recipe",
+    "model",
+    "name",
+    "backend",
+    "base_url",
+    "api_key_env",
+    "concurrency",
+    "batch_size",
+    "timeout",
+    "max_retries",
+    "generation",
+    "seed",
+    "tiny_recipe",
 }
 _SET_KEYS = (_MODEL_KEYS - {"model", "name", "seed"}) | {"models"}
 
@@ -60,9 +70,14 @@ class ModelSpec:
         where = {
             "inference-providers": "HF Inference Providers",
             "openai": f"OpenAI-compatible server {self.base_url}",
-            "transformers": "local transformers" + (f" (tiny model, seed {self.seed})" if is_tiny(self.model) else ""),
+            "transformers": "local transformers"
+            + (f" (tiny model, seed {self.seed})" if is_tiny(self.model) else ""),
         }[self.backend]
-        limit = f"{self.concurrency} in flight" if self.backend != "transformers" else f"batches of {self.batch_size}"
+        limit = (
+            f"{self.concurrency} in flight"
+            if self.backend != "transformers"
+            else f"batches of {self.batch_size}"
+        )
         params = ", ".join(f"{k}={v}" for k, v in sorted(self.generation.items()))
         return f"{self.name}: {where}, {limit}; {params or 'default parameters'}"
 
@@ -101,7 +116,9 @@ def _check_type(value: Any, kind: type | tuple[type, ...], key: str, where: str)
 def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
     unknown = set(entry) - _MODEL_KEYS
     if unknown:
-        raise KitError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_MODEL_KEYS))})")
+        raise KitError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_MODEL_KEYS))})"
+        )
     merged = {**defaults, **entry}
     merged["generation"] = {**(defaults.get("generation") or {}), **(entry.get("generation") or {})}
     model = merged.get("model")
@@ -109,17 +126,23 @@ def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
         raise KitError(f"{where}: every model needs 'model' (a model id, a path, or 'tiny')")
     backend = merged.get("backend") or ("transformers" if is_tiny(model) else None)
     if backend not in BACKENDS:
-        raise KitError(f"{where}: model {model!r} needs 'backend', one of {', '.join(BACKENDS)} (got {backend!r})")
+        raise KitError(
+            f"{where}: model {model!r} needs 'backend', one of {', '.join(BACKENDS)} (got {backend!r})"
+        )
     base_url = merged.get("base_url")
     if backend == "inference-providers":
         base_url = base_url or HF_ROUTER_URL
     elif backend == "openai" and not base_url:
-        raise KitError(f"{where}: model {model!r} uses backend 'openai' and needs 'base_url' (e.g. http://localhost:8000/v1)")
+        raise KitError(
+            f"{where}: model {model!r} uses backend 'openai' and needs 'base_url' (e.g. http://localhost:8000/v1)"
+        )
     generation = _check_type(merged["generation"], dict, "generation", where)
     bad = set(generation) - GENERATION_KEYS[backend]
     if bad:
-        raise KitError(f"{where}: generation parameter(s) {', '.join(sorted(bad))} not supported by backend "
-                       f"{backend!r} (use {', '.join(sorted(GENERATION_KEYS[backend]))})")
+        raise KitError(
+            f"{where}: generation parameter(s) {', '.join(sorted(bad))} not supported by backend "
+            f"{backend!r} (use {', '.join(sorted(GENERATION_KEYS[backend]))})"
+        )
     spec = ModelSpec(
         model=model.strip(),
         backend=backend,
@@ -129,8 +152,13 @@ def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
         generation=dict(generation),
         tiny_recipe=dict(_check_type(merged.get("tiny_recipe") or {}, dict, "tiny_recipe", where)),
     )
-    for key, kind in (("concurrency", int), ("batch_size", int), ("max_retries", int), ("seed", int),
-                      ("timeout", (int, float))):
+    for key, kind in (
+        ("concurrency", int),
+        ("batch_size", int),
+        ("max_retries", int),
+        ("seed", int),
+        ("timeout", (int, float)),
+    ):
         if merged.get(key) is not None:
             setattr(spec, key, _check_type(merged[key], kind, key, where))
     if spec.concurrency < 1 or spec.batch_size < 1 or spec.max_retries < 0 or spec.timeout <= 0:
@@ -146,7 +174,9 @@ def load_model_set(name_or_path: str | Path) -> ModelSet:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         shipped = ", ".join(sorted(p.stem for p in MODEL_SETS_DIR.glob("*.yaml")))
-        raise KitError(f"cannot read model set {where}: {exc.strerror or exc} (shipped sets: {shipped})") from None
+        raise KitError(
+            f"cannot read model set {where}: {exc.strerror or exc} (shipped sets: {shipped})"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -157,7 +187,9 @@ def load_model_set(name_or_path: str | Path) -> ModelSet:
         raise KitError(f"{where}: expected a mapping with a non-empty 'models:' list")
     unknown = set(data) - _SET_KEYS
     if unknown:
-        raise KitError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_SET_KEYS))})")
+        raise KitError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_SET_KEYS))})"
+        )
     defaults = {k: v for k, v in data.items() if k != "models"}
     specs = []
     for i, entry in enumerate(data["models"], 1):
@@ -179,6 +211,8 @@ def api_key_for(spec: ModelSpec, hf_token: str | None) -> str | None:
     if spec.api_key_env:
         key = os.environ.get(spec.api_key_env)
         if not key:
-            raise KitError(f"model {spec.name!r} reads its API key from ${spec.api_key_env}, which is not set")
+            raise KitError(
+                f"model {spec.name!r} reads its API key from ${spec.api_key_env}, which is not set"
+            )
         return key
     return None

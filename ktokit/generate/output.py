@@ -45,7 +45,9 @@ def read_checkpoint(output_dir: Path) -> dict[str, dict[str, Any]]:
 def with_detected_languages(row: dict[str, Any]) -> dict[str, Any]:
     """A row written before the language check existed gets its `detected_languages` now (same rule)."""
     if "detected_languages" not in row:
-        row["detected_languages"] = [answer_language(text, row.get("language") or "") for text in row["generations"]]
+        row["detected_languages"] = [
+            answer_language(text, row.get("language") or "") for text in row["generations"]
+        ]
     return row
 
 
@@ -116,9 +118,13 @@ def model_stats(rows: list[dict[str, Any]], models: list[str]) -> dict[str, dict
         n, answers = int(s["requests"]), int(s["answers"])
         top_error = max(errors.get(model, {}).items(), key=lambda kv: kv[1], default=("", 0))[0]
         out[model] = {
-            "requests": n, "failures": int(s["failures"]), "retries": int(s["retries"]),
-            "mean_latency_s": s["latency"] / n if n else 0.0, "duplicates": int(s["duplicates"]),
-            "form_pass_rate": s["passes"] / answers if answers else 0.0, "top_error": top_error,
+            "requests": n,
+            "failures": int(s["failures"]),
+            "retries": int(s["retries"]),
+            "mean_latency_s": s["latency"] / n if n else 0.0,
+            "duplicates": int(s["duplicates"]),
+            "form_pass_rate": s["passes"] / answers if answers else 0.0,
+            "top_error": top_error,
             "other_language": int(s["other_language"]),
         }
     return out
@@ -126,10 +132,27 @@ def model_stats(rows: list[dict[str, Any]], models: list[str]) -> dict[str, dict
 
 def summary_table(stats: dict[str, dict[str, Any]]) -> str:
     """A plain-text table: readable in a terminal, a log, or a README."""
-    header = ["model", "requests", "failures", "retries", "mean latency", "form pass", "duplicates", "other language"]
+    header = [
+        "model",
+        "requests",
+        "failures",
+        "retries",
+        "mean latency",
+        "form pass",
+        "duplicates",
+        "other language",
+    ]
     body = [
-        [model, str(s["requests"]), str(s["failures"]), str(s["retries"]), f"{s['mean_latency_s']:.2f} s",
-         f"{s['form_pass_rate']:.0%}", str(s["duplicates"]), str(s.get("other_language", 0))]
+        [
+            model,
+            str(s["requests"]),
+            str(s["failures"]),
+            str(s["retries"]),
+            f"{s['mean_latency_s']:.2f} s",
+            f"{s['form_pass_rate']:.0%}",
+            str(s["duplicates"]),
+            str(s.get("other_language", 0)),
+        ]
         for model, s in stats.items()
     ]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
@@ -139,7 +162,9 @@ def summary_table(stats: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def dataset_card(pack: LanguagePack, model_set: ModelSet, rows: list[dict[str, Any]], repo_id: str | None) -> str:
+def dataset_card(
+    pack: LanguagePack, model_set: ModelSet, rows: list[dict[str, Any]], repo_id: str | None
+) -> str:
     """The dataset card: what was generated, with which models and parameters, and how to use it next."""
     stats = model_stats(rows, [m.name for m in model_set.models])
     n_gen = sum(len(r["generations"]) for r in rows)
@@ -150,11 +175,14 @@ def dataset_card(pack: LanguagePack, model_set: ModelSet, rows: list[dict[str, A
         f"{stats.get(m.name, {}).get('failures', 0)} |"
         for m in model_set.models
     )
-    load = (f'load_dataset("{repo_id}", split="train")' if repo_id
-            else f'load_from_disk("outputs/{pack.code}/generations")')
+    load = (
+        f'load_dataset("{repo_id}", split="train")'
+        if repo_id
+        else f'load_from_disk("outputs/{pack.code}/generations")'
+    )
     return f"""---
 language:
-- {pack.code.split('-')[0]}
+- {pack.code.split("-")[0]}
 tags:
 - kto
 - preference
@@ -164,7 +192,7 @@ task_categories:
 - text-generation
 ---
 
-# {pack.name} {pack.task or 'generations'}: candidate responses for KTO annotation
+# {pack.name} {pack.task or "generations"}: candidate responses for KTO annotation
 
 Responses from {len(model_set.models)} models to {len(rows)} prompts in {pack.name}
 ({pack.native_name or pack.code}), made with the ktokit script `preference_gen.py`

@@ -13,7 +13,6 @@ Two ways to run the same steps:
 Either way each finished batch is appended to the checkpoint, which is what resume reads.
 """
 
-
 import asyncio
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -35,8 +34,17 @@ from ktokit.packs.languages import FormRule
 from ktokit.paths import write_jsonl
 
 # Columns of a finished row, in the order the dataset shows them (the recipe's, then ours).
-COLUMNS = ["input", "generation_model", "generation_prompt", "raw_generation_responses", "generations",
-           "language", "detected_languages", "form_checks", "requests"]
+COLUMNS = [
+    "input",
+    "generation_model",
+    "generation_prompt",
+    "raw_generation_responses",
+    "generations",
+    "language",
+    "detected_languages",
+    "form_checks",
+    "requests",
+]
 
 
 class AnswerPrompt(Task):
@@ -59,7 +67,8 @@ class AnswerPrompt(Task):
     def process(self, inputs: StepInput) -> Any:  # type: ignore[override]
         try:
             outputs = self.llm.generate_outputs(
-                inputs=[self.format_input(row) for row in inputs], num_generations=1,
+                inputs=[self.format_input(row) for row in inputs],
+                num_generations=1,
                 **self.llm.get_generation_kwargs(),
             )
         except Exception as exc:  # the backends catch their own errors; this is the last net
@@ -70,7 +79,8 @@ class AnswerPrompt(Task):
         """`process` for an async LLM on an event loop shared with the other models (see `run_in_process`)."""
         kwargs = self.llm.get_generation_kwargs()
         outputs = await asyncio.gather(
-            *(self.llm.agenerate(input=self.format_input(row), **kwargs) for row in inputs), return_exceptions=True
+            *(self.llm.agenerate(input=self.format_input(row), **kwargs) for row in inputs),
+            return_exceptions=True,
         )
         return self.rows(inputs, outputs)
 
@@ -78,10 +88,25 @@ class AnswerPrompt(Task):
         rows = []
         for row, out in zip(inputs, outputs):
             if isinstance(out, BaseException):
-                out = {"generations": [None], "request": [{"prompt": "", "latency_s": 0.0, "retries": 0,
-                                                           "error": f"{type(out).__name__}: {out}"[:300]}]}
-            rows.append({**row, "generation": out["generations"][0], "model_name": self.llm.model_name,
-                         "request": (out.get("request") or [{}])[0]})
+                out = {
+                    "generations": [None],
+                    "request": [
+                        {
+                            "prompt": "",
+                            "latency_s": 0.0,
+                            "retries": 0,
+                            "error": f"{type(out).__name__}: {out}"[:300],
+                        }
+                    ],
+                }
+            rows.append(
+                {
+                    **row,
+                    "generation": out["generations"][0],
+                    "model_name": self.llm.model_name,
+                    "request": (out.get("request") or [{}])[0],
+                }
+            )
         return rows
 
 
@@ -125,10 +150,18 @@ class CleanAndCheckForm(Step):
         row = {key: [] for key in COLUMNS}
         row.update(input=item["input"], language=self.language)
         seen: dict[str, str] = {}
-        for raw, model, request in zip(item["raw_generation_responses"], item["generation_model"], item["requests"]):
-            record = {"model": model, "ok": False, "retries": int(request.get("retries", 0)),
-                      "latency_s": float(request.get("latency_s", 0.0)), "error": request.get("error") or "",
-                      "duplicate_of": "", "form_verdict": ""}
+        for raw, model, request in zip(
+            item["raw_generation_responses"], item["generation_model"], item["requests"]
+        ):
+            record = {
+                "model": model,
+                "ok": False,
+                "retries": int(request.get("retries", 0)),
+                "latency_s": float(request.get("latency_s", 0.0)),
+                "error": request.get("error") or "",
+                "duplicate_of": "",
+                "form_verdict": "",
+            }
             row["requests"].append(record)
             if raw is None or not raw.strip():
                 record["error"] = record["error"] or "empty answer"
@@ -187,20 +220,43 @@ def step_name(model_name: str) -> str:
     return "answer_with_" + re.sub(r"[^a-zA-Z0-9]+", "_", model_name).strip("_").lower()
 
 
-def build_pipeline(rows: list[dict[str, Any]], llms: list[Any], *, language: str, form: FormRule,
-                   checkpoint: Path, batch_size: int, cache_dir: Path | None = None) -> GenerationPipeline:
+def build_pipeline(
+    rows: list[dict[str, Any]],
+    llms: list[Any],
+    *,
+    language: str,
+    form: FormRule,
+    checkpoint: Path,
+    batch_size: int,
+    cache_dir: Path | None = None,
+) -> GenerationPipeline:
     """Wire the steps; `rows` carry `input` (the prompt) and `messages` (what the models are sent)."""
-    with Pipeline(name=f"ktokit-generations-{language}", cache_dir=cache_dir,
-                  description="prompts x models -> cleaned, form-checked generations") as pipeline:
+    with Pipeline(
+        name=f"ktokit-generations-{language}",
+        cache_dir=cache_dir,
+        description="prompts x models -> cleaned, form-checked generations",
+    ) as pipeline:
         load = LoadDataFromDicts(name="load_prompts", data=rows, batch_size=batch_size)
-        answer = [AnswerPrompt(name=step_name(llm.model_name), llm=llm, input_batch_size=batch_size) for llm in llms]
+        answer = [
+            AnswerPrompt(name=step_name(llm.model_name), llm=llm, input_batch_size=batch_size) for llm in llms
+        ]
         group = GroupColumns(
-            name="group_answers", columns=["generation", "model_name", "request"],
-            output_columns=["raw_generation_responses", "generation_model", "requests"], input_batch_size=batch_size,
+            name="group_answers",
+            columns=["generation", "model_name", "request"],
+            output_columns=["raw_generation_responses", "generation_model", "requests"],
+            input_batch_size=batch_size,
         )
-        check = CleanAndCheckForm(name="clean_and_check_form", language=language, form_lines=form.lines,
-                                  form_pattern=form.pattern, form_counter=form.counter, input_batch_size=batch_size)
-        save = AppendToCheckpoint(name="append_to_checkpoint", path=str(checkpoint), input_batch_size=batch_size)
+        check = CleanAndCheckForm(
+            name="clean_and_check_form",
+            language=language,
+            form_lines=form.lines,
+            form_pattern=form.pattern,
+            form_counter=form.counter,
+            input_batch_size=batch_size,
+        )
+        save = AppendToCheckpoint(
+            name="append_to_checkpoint", path=str(checkpoint), input_batch_size=batch_size
+        )
         load >> answer >> group >> check >> save
     return GenerationPipeline(pipeline, load, answer, group, check, save)
 
@@ -236,11 +292,14 @@ async def _run_batches(gp: GenerationPipeline) -> None:
         if isinstance(step.llm, AsyncLLM):
             return [asyncio.ensure_future(step.aprocess([dict(r) for r in batch])) for batch in batches]
         threads.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix=step.name))
-        return [loop.run_in_executor(threads[-1], lambda b=batch: _first(step.process([dict(r) for r in b])))
-                for batch in batches]
+        return [
+            loop.run_in_executor(threads[-1], lambda b=batch: _first(step.process([dict(r) for r in b])))
+            for batch in batches
+        ]
 
     pending = [answer_all(step) for step in gp.answer]
     try:
+
         def finish(answers: list[list[dict[str, Any]]]) -> None:
             grouped = _first(gp.group.process_applying_mappings(*answers))
             checked = _first(gp.check.process_applying_mappings(grouped))

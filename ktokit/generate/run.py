@@ -30,15 +30,19 @@ class GenerationArguments:
     """preference_gen.py's options (flags, or keys of a `--config` YAML file)."""
 
     language: str = option("Language pack code, e.g. `es` (a folder of languages/).")
-    models: str | None = option("Model set: a YAML file or a shipped name (`default`, `offline`). Default: "
-                                "`default` when a Hugging Face token is found, else `offline`.", None)
+    models: str | None = option(
+        "Model set: a YAML file or a shipped name (`default`, `offline`). Default: "
+        "`default` when a Hugging Face token is found, else `offline`.",
+        None,
+    )
     output: str | None = option("Output directory (default: outputs/<language>/generations).", None)
     sample: int | None = option("Use only the first N prompts of the pack.", None)
     push_to_hub: str | None = option("Also push the dataset, with its card, to this Hub repo.", None)
     private: bool = option("Make the Hub dataset private.", False)
     dry_run: bool = option("Print models, prompts, requests and output, then stop.", False)
-    runner: str = option("`local` (threads in this process) or `distilabel` (distilabel's multi-process "
-                         "runner).", "local")
+    runner: str = option(
+        "`local` (threads in this process) or `distilabel` (distilabel's multi-process runner).", "local"
+    )
 
 
 def generate_responses(args: GenerationArguments) -> GenerationResult | None:
@@ -48,7 +52,9 @@ def generate_responses(args: GenerationArguments) -> GenerationResult | None:
     if note:
         print(note)
     output_dir = Path(args.output or f"outputs/{pack.code}/generations")
-    plan = prepare(pack, model_set, select_prompts(pack, args.sample), output_dir, token=token, runner=args.runner)
+    plan = prepare(
+        pack, model_set, select_prompts(pack, args.sample), output_dir, token=token, runner=args.runner
+    )
     print(plan.describe())
     if args.dry_run:
         return None
@@ -56,8 +62,10 @@ def generate_responses(args: GenerationArguments) -> GenerationResult | None:
         token = require_hf_token("--push-to-hub")  # fail before generating, not after
     result = run_plan(plan)
     print(result.summary)
-    print(f"saved {len(result.rows)} rows to {output_dir} (datasets.load_from_disk) and "
-          f"{output_dir}/{output.JSONL}")
+    print(
+        f"saved {len(result.rows)} rows to {output_dir} (datasets.load_from_disk) and "
+        f"{output_dir}/{output.JSONL}"
+    )
     if args.push_to_hub:
         card = output.dataset_card(pack, model_set, result.rows, args.push_to_hub)
         url = push_dataset(result.dataset, args.push_to_hub, card, private=args.private, token=token)
@@ -74,13 +82,17 @@ def choose_model_set(models: str | None) -> tuple[ModelSet, str | None, str]:
     if models:
         model_set = load_model_set(models)
         if model_set.needs_hf_token and not token:
-            raise KitError(f"model set {model_set.path} runs on HF Inference Providers and needs a Hugging Face "
-                           f"token: {LOGIN_HINT} (or use --models offline)")
+            raise KitError(
+                f"model set {model_set.path} runs on HF Inference Providers and needs a Hugging Face "
+                f"token: {LOGIN_HINT} (or use --models offline)"
+            )
         return model_set, None, token
     if token:
         return load_model_set(DEFAULT_SET), None, token
-    note = ("no Hugging Face token found: running offline on the tiny local models of model_sets/offline.yaml "
-            f"({LOGIN_HINT} for the Hub models, or pass --models FILE for your own endpoint)")
+    note = (
+        "no Hugging Face token found: running offline on the tiny local models of model_sets/offline.yaml "
+        f"({LOGIN_HINT} for the Hub models, or pass --models FILE for your own endpoint)"
+    )
     return load_model_set(OFFLINE_SET), note, token
 
 
@@ -139,27 +151,55 @@ def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
             except TypeError as exc:
                 raise KitError(f"model {spec.name!r}: bad tiny_recipe ({exc})") from None
             language = tiny_language(spec.model, pack.code)
-            path = str(tiny_model(pack if language == pack.code else language, spec.seed, recipe=recipe,
-                                  progress=False))
-        return LocalTransformersLLM(model=path, display_name=spec.name, device="cpu", token=None,
-                                    torch_dtype="float32", generation_kwargs=generation)
+            path = str(
+                tiny_model(
+                    pack if language == pack.code else language, spec.seed, recipe=recipe, progress=False
+                )
+            )
+        return LocalTransformersLLM(
+            model=path,
+            display_name=spec.name,
+            device="cpu",
+            token=None,
+            torch_dtype="float32",
+            generation_kwargs=generation,
+        )
     return OpenAICompatibleLLM(
-        model=spec.model, base_url=spec.base_url, api_key=api_key_for(spec, token), display_name=spec.name,
-        concurrency=spec.concurrency, timeout=spec.timeout, max_retries=spec.max_retries,
+        model=spec.model,
+        base_url=spec.base_url,
+        api_key=api_key_for(spec, token),
+        display_name=spec.name,
+        concurrency=spec.concurrency,
+        timeout=spec.timeout,
+        max_retries=spec.max_retries,
         generation_kwargs=generation,
     )
 
 
-def prepare(pack: LanguagePack, model_set: ModelSet, prompts: list[str], output_dir: Path, *,
-            token: str = "", runner: str = "local") -> GenerationPlan:
+def prepare(
+    pack: LanguagePack,
+    model_set: ModelSet,
+    prompts: list[str],
+    output_dir: Path,
+    *,
+    token: str = "",
+    runner: str = "local",
+) -> GenerationPlan:
     """A plan that knows which prompts an earlier run of the same command already did."""
     if runner not in RUNNERS:
         raise KitError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
     if (output_dir / output.RUN_FILE).is_file():
         identity = output.run_identity(pack, model_set)
         output.claim_output_dir(output_dir, identity)  # raises if it belongs to another run
-    return GenerationPlan(pack, model_set, prompts, output_dir, token, runner,
-                          done={p: r for p, r in output.read_checkpoint(output_dir).items() if p in set(prompts)})
+    return GenerationPlan(
+        pack,
+        model_set,
+        prompts,
+        output_dir,
+        token,
+        runner,
+        done={p: r for p, r in output.read_checkpoint(output_dir).items() if p in set(prompts)},
+    )
 
 
 @dataclass
@@ -173,13 +213,22 @@ class GenerationResult:
 
     @property
     def summary(self) -> str:
-        head = (f"{len(self.new_rows)} prompts generated in {self.seconds:.1f} s"
-                + (f", {self.skipped} done earlier and skipped" if self.skipped else ""))
+        head = f"{len(self.new_rows)} prompts generated in {self.seconds:.1f} s" + (
+            f", {self.skipped} done earlier and skipped" if self.skipped else ""
+        )
         return head + ("\n" + output.summary_table(self.stats) if self.new_rows else "")
 
 
-def answer_rows(rows: list[dict[str, Any]], pack: LanguagePack, model_set: ModelSet, *, form: FormRule,
-                output_dir: Path, token: str = "", runner: str = "local") -> None:
+def answer_rows(
+    rows: list[dict[str, Any]],
+    pack: LanguagePack,
+    model_set: ModelSet,
+    *,
+    form: FormRule,
+    output_dir: Path,
+    token: str = "",
+    runner: str = "local",
+) -> None:
     """Every row (`input`, and the `messages` the models get) answered by every model of the set through
     the distilabel pipeline, cleaned with `form`'s line count and checked against it; each finished batch
     is appended to `output_dir`'s checkpoint (what resume reads). Also what `ktokit draft-*` runs."""
@@ -188,8 +237,15 @@ def answer_rows(rows: list[dict[str, Any]], pack: LanguagePack, model_set: Model
     if not rows:
         return
     llms = [make_llm(spec, pack, token) for spec in model_set.models]
-    gp = build_pipeline(rows, llms, language=pack.code, form=form, checkpoint=output_dir / output.CHECKPOINT,
-                        batch_size=min(model_set.batch_size, len(rows)), cache_dir=output_dir / ".distilabel")
+    gp = build_pipeline(
+        rows,
+        llms,
+        language=pack.code,
+        form=form,
+        checkpoint=output_dir / output.CHECKPOINT,
+        batch_size=min(model_set.batch_size, len(rows)),
+        cache_dir=output_dir / ".distilabel",
+    )
     quiet = logging.getLogger("distilabel")
     level, quiet.level = quiet.level, logging.WARNING if runner == "local" else quiet.level
     try:
@@ -203,8 +259,15 @@ def run_plan(plan: GenerationPlan) -> GenerationResult:
     output.claim_output_dir(plan.output_dir, output.run_identity(plan.pack, plan.model_set))
     todo, skipped = plan.todo, len(plan.prompts) - len(plan.todo)
     start = time.perf_counter()
-    answer_rows([{"input": p, "messages": plan.pack.messages(p)} for p in todo], plan.pack, plan.model_set,
-                form=plan.pack.form, output_dir=plan.output_dir, token=plan.token, runner=plan.runner)
+    answer_rows(
+        [{"input": p, "messages": plan.pack.messages(p)} for p in todo],
+        plan.pack,
+        plan.model_set,
+        form=plan.pack.form,
+        output_dir=plan.output_dir,
+        token=plan.token,
+        runner=plan.runner,
+    )
     seconds = time.perf_counter() - start
     done = {p: r for p, r in output.read_checkpoint(plan.output_dir).items() if p in set(plan.prompts)}
     rows = output.ordered_rows(done, plan.prompts)
@@ -212,5 +275,7 @@ def run_plan(plan: GenerationPlan) -> GenerationResult:
     names = [m.name for m in plan.model_set.models]
     stats = output.model_stats(new_rows, names)
     result = GenerationResult(rows, new_rows, skipped, seconds, stats)
-    result.dataset = output.save_local(rows, plan.output_dir, output.dataset_card(plan.pack, plan.model_set, rows, None))
+    result.dataset = output.save_local(
+        rows, plan.output_dir, output.dataset_card(plan.pack, plan.model_set, rows, None)
+    )
     return result

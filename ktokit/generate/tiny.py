@@ -81,7 +81,7 @@ def _alter(line: str, rng: random.Random) -> str:
     if len(units) < 2:
         return line + joiner + line
     i = rng.randrange(len(units))
-    units = units[:i] + units[i + 1:] if rng.random() < 0.5 else units[:i + 1] + units[i:]
+    units = units[:i] + units[i + 1 :] if rng.random() < 0.5 else units[: i + 1] + units[i:]
     return joiner.join(units)
 
 
@@ -100,7 +100,9 @@ def _corpus(pack: LanguagePack, seed: int, recipe: TinyRecipe) -> tuple[list[str
     chats = []
     for prompt in prompts:
         for _ in range(recipe.answers_per_prompt):
-            answer = _answer(by_position, rng, recipe.line_intact, recipe.extra_line) if by_position else prompt
+            answer = (
+                _answer(by_position, rng, recipe.line_intact, recipe.extra_line) if by_position else prompt
+            )
             chats.append([*pack.messages(prompt), {"role": "assistant", "content": answer}])
     texts = [*prompts, *pack.examples, pack.system_prompt, pack.annotation.guidelines]
     return [t for t in texts if t], chats
@@ -111,9 +113,14 @@ def cache_key(pack: LanguagePack, seed: int, recipe: TinyRecipe) -> str:
     import transformers
 
     payload = {
-        "recipe": asdict(recipe), "version": RECIPE_VERSION, "seed": seed,
-        "prompts": pack.prompts, "examples": pack.examples, "system": pack.system_prompt,
-        "template": pack.user_template, "transformers": transformers.__version__,
+        "recipe": asdict(recipe),
+        "version": RECIPE_VERSION,
+        "seed": seed,
+        "prompts": pack.prompts,
+        "examples": pack.examples,
+        "system": pack.system_prompt,
+        "template": pack.user_template,
+        "transformers": transformers.__version__,
         "torch": torch.__version__.split("+")[0],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
@@ -127,14 +134,21 @@ def build_tokenizer(texts: list[str], vocab_size: int):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     hf_tok = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<|bos|>", eos_token="<|eos|>", unk_token="<|unk|>",
-        pad_token="<|pad|>", chat_template=CHAT_TEMPLATE,
+        tokenizer_object=tok,
+        bos_token="<|bos|>",
+        eos_token="<|eos|>",
+        unk_token="<|unk|>",
+        pad_token="<|pad|>",
+        chat_template=CHAT_TEMPLATE,
     )
     hf_tok.model_max_length = 512
     return hf_tok
@@ -158,13 +172,15 @@ def collate(examples: list[tuple[list[int], int]], pad_id: int):
     labels = torch.full_like(ids, -100)
     mask = torch.zeros_like(ids)
     for row, (tokens, answer_at) in enumerate(examples):
-        ids[row, :len(tokens)] = torch.tensor(tokens)
-        labels[row, answer_at:len(tokens)] = ids[row, answer_at:len(tokens)]
-        mask[row, :len(tokens)] = 1
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        labels[row, answer_at : len(tokens)] = ids[row, answer_at : len(tokens)]
+        mask[row, : len(tokens)] = 1
     return ids, mask, labels
 
 
-def train_tiny(pack: LanguagePack, seed: int, recipe: TinyRecipe, out_dir: Path, progress: bool = True) -> dict:
+def train_tiny(
+    pack: LanguagePack, seed: int, recipe: TinyRecipe, out_dir: Path, progress: bool = True
+) -> dict:
     """Build, briefly train and save a tiny model to `out_dir`; returns training figures."""
     import time
 
@@ -175,11 +191,17 @@ def train_tiny(pack: LanguagePack, seed: int, recipe: TinyRecipe, out_dir: Path,
     texts, chats = _corpus(pack, seed, recipe)
     tokenizer = build_tokenizer(texts, recipe.vocab_size)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=recipe.hidden_size, intermediate_size=recipe.intermediate_size,
-        num_hidden_layers=recipe.num_layers, num_attention_heads=recipe.num_heads,
-        num_key_value_heads=recipe.num_kv_heads, max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=recipe.hidden_size,
+        intermediate_size=recipe.intermediate_size,
+        num_hidden_layers=recipe.num_layers,
+        num_attention_heads=recipe.num_heads,
+        num_key_value_heads=recipe.num_kv_heads,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
     )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
@@ -187,11 +209,18 @@ def train_tiny(pack: LanguagePack, seed: int, recipe: TinyRecipe, out_dir: Path,
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate)
     warmup = max(1, recipe.steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup) * (
-        0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step, recipe.steps) / recipe.steps))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: (
+            min(1.0, (step + 1) / warmup)
+            * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step, recipe.steps) / recipe.steps)))
+        ),
+    )
     model.train()
     start, losses = time.perf_counter(), []
-    bar = tqdm(range(recipe.steps), desc=f"tiny model {pack.code} seed {seed}", disable=not progress, leave=False)
+    bar = tqdm(
+        range(recipe.steps), desc=f"tiny model {pack.code} seed {seed}", disable=not progress, leave=False
+    )
     for _ in bar:
         idx = torch.randint(0, len(examples), (recipe.batch_size,), generator=generator).tolist()
         ids, mask, labels = collate([examples[i] for i in idx], tokenizer.pad_token_id)
@@ -208,23 +237,38 @@ def train_tiny(pack: LanguagePack, seed: int, recipe: TinyRecipe, out_dir: Path,
     # wandering into a new "turn" that decodes to nothing.
     roles = [tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS if t != tokenizer.eos_token]
     model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, max_new_tokens=48, do_sample=True, temperature=0.8, top_p=0.95,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        max_new_tokens=48,
+        do_sample=True,
+        temperature=0.8,
+        top_p=0.95,
         suppress_tokens=roles,
     )
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     figures = {
-        "language": pack.code, "seed": seed, "parameters": sum(p.numel() for p in model.parameters()),
-        "first_loss": round(losses[0], 4), "final_loss": round(losses[-1], 4),
-        "train_seconds": round(time.perf_counter() - start, 1), "recipe": asdict(recipe),
+        "language": pack.code,
+        "seed": seed,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "first_loss": round(losses[0], 4),
+        "final_loss": round(losses[-1], 4),
+        "train_seconds": round(time.perf_counter() - start, 1),
+        "recipe": asdict(recipe),
     }
     write_json(out_dir / "tiny_model.json", figures)
     return figures
 
 
-def tiny_model(language: str | LanguagePack, seed: int = 0, *, recipe: TinyRecipe | None = None,
-               cache_dir: Path | None = None, progress: bool = True) -> Path:
+def tiny_model(
+    language: str | LanguagePack,
+    seed: int = 0,
+    *,
+    recipe: TinyRecipe | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+) -> Path:
     """Path of a tiny model for `language` and `seed`, built on first use and cached afterwards.
 
     Load it with `AutoModelForCausalLM.from_pretrained(path)` / `AutoTokenizer.from_pretrained(path)`.

@@ -21,8 +21,10 @@ _OPENERS = re.compile(
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"^\s*```.*$", re.MULTILINE)
-_HEADING = re.compile(r"^\s*(#{1,6}\s+.*|\*\*[^*]+\*\*:?|__[^_]+__:?|(title|titre|título|titel|タイトル)\s*[:：].*)$",
-                      re.IGNORECASE)
+_HEADING = re.compile(
+    r"^\s*(#{1,6}\s+.*|\*\*[^*]+\*\*:?|__[^_]+__:?|(title|titre|título|titel|タイトル)\s*[:：].*)$",
+    re.IGNORECASE,
+)
 _NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivx]+)[.)]\s+|[-*•·–]\s+|>\s*)", re.IGNORECASE)
 _COUNT_NOTE = re.compile(
     r"\s*(?:[(\[]\s*\d+(?:\s*[a-zà-ÿぁ-んァ-ン音]+)?\s*[)\]]|[-–—:]\s*\d+\s+(?:syllables?|sílabas?|syllabes?|silben?|lettergrepen?|音)\b\.?)\s*$",
@@ -30,7 +32,9 @@ _COUNT_NOTE = re.compile(
 )
 _MARKUP = re.compile(r"(\*\*|__|\*|`|~~)")
 _QUOTES = "\"'“”«»„‘’「」『』"
-_PROSE_HINT = re.compile(r"haiku|syllab|sílab|silbe|lettergreep|音節|this poem|ce poème|este poema", re.IGNORECASE)
+_PROSE_HINT = re.compile(
+    r"haiku|syllab|sílab|silbe|lettergreep|音節|this poem|ce poème|este poema", re.IGNORECASE
+)
 
 
 def _strip_line(line: str) -> str:
@@ -50,8 +54,9 @@ def _unquote(text: str) -> str:
 
 def _is_preamble(line: str) -> bool:
     stripped = line.strip()
-    return stripped.endswith((":", "：")) or bool(_OPENERS.match(stripped) and len(stripped) > 12
-                                                 and stripped[-1] in ".!:：。！")
+    return stripped.endswith((":", "：")) or bool(
+        _OPENERS.match(stripped) and len(stripped) > 12 and stripped[-1] in ".!:：。！"
+    )
 
 
 def _is_title(line: str) -> bool:

@@ -78,7 +78,8 @@ def check_form(raw: str | None, rule: FormRule, *, clean: bool = True) -> FormCh
 
     per_line = [
         _line_score((line.count, *line.alternatives), line.expected)
-        for line in lines if line.expected is not None and line.count is not None
+        for line in lines
+        if line.expected is not None and line.count is not None
     ]
     score = sum(per_line) / max(len(texts), want)
     problems = []
@@ -86,7 +87,8 @@ def check_form(raw: str | None, rule: FormRule, *, clean: bool = True) -> FormCh
         problems.append(f"{len(texts)} lines, expected {want}")
     problems += [
         f"line {i + 1}: {line.count} {unit}, expected {line.expected}"
-        for i, line in enumerate(lines) if line.ok is False
+        for i, line in enumerate(lines)
+        if line.ok is False
     ]
     verdict = FAIL if problems else PASS
     return FormCheck(raw, cleaned, lines, verdict, round(score, 4), unit, "; ".join(problems))
@@ -99,5 +101,8 @@ def check_examples(pack: LanguagePack) -> list[FormCheck]:
 
 def validation_problems(pack: LanguagePack) -> list[str]:
     """What `validate` reports: the pack's fields and counts, then each example that breaks the form rule."""
-    return pack_problems(pack) + [f"examples.txt: example {i} breaks the form rule ({result.reason})"
-                                  for i, result in enumerate(check_examples(pack), 1) if result.verdict == FAIL]
+    return pack_problems(pack) + [
+        f"examples.txt: example {i} breaks the form rule ({result.reason})"
+        for i, result in enumerate(check_examples(pack), 1)
+        if result.verdict == FAIL
+    ]

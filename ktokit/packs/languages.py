@@ -114,11 +114,14 @@ def _review(data: object, where: str) -> Review:
     labels = data.get("labels") or {}
     unknown = sorted(set(labels) - set(REVIEW_LABELS))
     if unknown:
-        raise KitError(f"{where}: review.labels has {', '.join(map(repr, unknown))}; "
-                       f"the keys are {', '.join(REVIEW_LABELS)}")
+        raise KitError(
+            f"{where}: review.labels has {', '.join(map(repr, unknown))}; "
+            f"the keys are {', '.join(REVIEW_LABELS)}"
+        )
     texts = {k: str(data[k]) for k in REVIEW_DEFAULTS if k != "labels" and data.get(k)}
-    return Review(**texts, labels={**REVIEW_DEFAULTS["labels"], **{k: str(v) for k, v in labels.items() if v}},
-                  own=True)
+    return Review(
+        **texts, labels={**REVIEW_DEFAULTS["labels"], **{k: str(v) for k, v in labels.items() if v}}, own=True
+    )
 
 
 @dataclass
@@ -148,8 +151,11 @@ class LanguagePack:
 def _read_lines(path: Path) -> list[str]:
     if not path.exists():
         return []
-    return [s for line in path.read_text(encoding="utf-8").splitlines() if (s := line.strip())
-            and not s.startswith("#")]
+    return [
+        s
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (s := line.strip()) and not s.startswith("#")
+    ]
 
 
 def _read_blocks(path: Path) -> list[str]:
@@ -257,8 +263,10 @@ def pack_problems(pack: LanguagePack) -> list[str]:
         if not value.strip() or TODO in value:
             problems.append(f"{PACK_FILE}: fill in '{name}'")
     review = pack.review
-    for name, value in [*((k, getattr(review, k)) for k in REVIEW_DEFAULTS if k != "labels"),
-                        *((f"labels.{k}", v) for k, v in review.labels.items())]:
+    for name, value in [
+        *((k, getattr(review, k)) for k in REVIEW_DEFAULTS if k != "labels"),
+        *((f"labels.{k}", v) for k, v in review.labels.items()),
+    ]:
         if TODO in value:
             problems.append(f"{PACK_FILE}: fill in 'review.{name}' (or leave it out for the English text)")
     if "{prompt}" not in pack.user_template:
@@ -272,10 +280,14 @@ def pack_problems(pack: LanguagePack) -> list[str]:
         if rule.counter is None:
             problems.append(f"{PACK_FILE}: form.pattern needs form.counter")
         if rule.lines is not None and rule.lines != len(rule.pattern):
-            problems.append(f"{PACK_FILE}: form.lines is {rule.lines} but form.pattern has {len(rule.pattern)}")
+            problems.append(
+                f"{PACK_FILE}: form.lines is {rule.lines} but form.pattern has {len(rule.pattern)}"
+            )
     real_prompts = [p for p in pack.prompts if TODO not in p]
     if len(real_prompts) < MIN_PROMPTS:
-        problems.append(f"{PROMPTS_FILE}: {len(real_prompts)} prompts, write at least {MIN_PROMPTS} (one per line)")
+        problems.append(
+            f"{PROMPTS_FILE}: {len(real_prompts)} prompts, write at least {MIN_PROMPTS} (one per line)"
+        )
     if len(set(real_prompts)) != len(real_prompts):
         problems.append(f"{PROMPTS_FILE}: some prompts are repeated")
     real_examples = [e for e in pack.examples if TODO not in e]

@@ -54,7 +54,9 @@ form:
 """
 
 
-def scaffold_pack(root: Path, code: str, name: str, native_name: str = "", counter: str | None = None) -> Path:
+def scaffold_pack(
+    root: Path, code: str, name: str, native_name: str = "", counter: str | None = None
+) -> Path:
     """Write `root/<code>/` with TODO placeholders; refuse to touch an existing pack."""
     if not CODE_RE.match(code):
         raise KitError(f"{code!r} is not a language code: use ISO 639 such as 'pt' or 'pt-BR'")
@@ -65,11 +67,17 @@ def scaffold_pack(root: Path, code: str, name: str, native_name: str = "", count
         raise KitError(f"unknown counter {counter!r}: use one of {', '.join(sorted(COUNTERS))}")
     target.mkdir(parents=True)
     dump = lambda v: yaml.safe_dump(v, allow_unicode=True, default_style='"').strip()  # noqa: E731
-    (target / PACK_FILE).write_text(PACK_TEMPLATE.format(
-        code=code, name=name, name_yaml=dump(name), native_yaml=dump(native_name or TODO),
-        counter=counter or (code if code in COUNTERS else TODO),
-        counters=", ".join(sorted(COUNTERS)),
-    ), encoding="utf-8")
+    (target / PACK_FILE).write_text(
+        PACK_TEMPLATE.format(
+            code=code,
+            name=name,
+            name_yaml=dump(name),
+            native_yaml=dump(native_name or TODO),
+            counter=counter or (code if code in COUNTERS else TODO),
+            counters=", ".join(sorted(COUNTERS)),
+        ),
+        encoding="utf-8",
+    )
     (target / PROMPTS_FILE).write_text(
         f"# {MIN_PROMPTS}+ prompts written in {name}, one per line, varied themes. Lines starting with # are ignored.\n",
         encoding="utf-8",

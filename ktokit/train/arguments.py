@@ -15,7 +15,9 @@ from ktokit.console import option
 
 # transformers 5 renamed gradient_checkpointing* to activation_checkpointing*, but TRL 1.16's KTOConfig
 # still sets the old names: a warning per run that users can do nothing about.
-warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
+warnings.filterwarnings(
+    "ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning
+)
 
 DEFAULT_DATASET = "outputs/{language}/kto"
 DEFAULT_OUTPUT = "outputs/{language}/kto-model"
@@ -29,17 +31,27 @@ PRIVATE_FLAGS = {"--hub_private": "--hub_private_repo", "--hub-private": "--hub_
 class KitArguments:
     """The kit's own options; everything else is TRL's (`ScriptArguments`, `KTOConfig`, `ModelConfig`)."""
 
-    language: str | None = option("Language pack code (languages/<code>/): system prompt, eval prompts, form "
-                                  "check.", None)
-    merge: bool = option("Also save the base model with the adapter merged in, under <output_dir>/merged.", False)
-    pack_chat: bool = option("Give standard-format rows the pack's system prompt and the model's chat template, "
-                             "as generation and evaluation do.", True)
-    eval: bool = option("After training, generate for held-out prompts with the base and the tuned model and "
-                        "score them with the pack's form check (<output_dir>/eval/).", False)
+    language: str | None = option(
+        "Language pack code (languages/<code>/): system prompt, eval prompts, form check.", None
+    )
+    merge: bool = option(
+        "Also save the base model with the adapter merged in, under <output_dir>/merged.", False
+    )
+    pack_chat: bool = option(
+        "Give standard-format rows the pack's system prompt and the model's chat template, "
+        "as generation and evaluation do.",
+        True,
+    )
+    eval: bool = option(
+        "After training, generate for held-out prompts with the base and the tuned model and "
+        "score them with the pack's form check (<output_dir>/eval/).",
+        False,
+    )
     eval_prompts: int = option("Held-out prompts to evaluate on.", 8)
     eval_seeds: int = option("Seeds per prompt and setting (1..N).", 2)
-    eval_temperatures: list[float] = option("Sampling temperatures to evaluate (0 = greedy).",
-                                            default_factory=lambda: [0.7])
+    eval_temperatures: list[float] = option(
+        "Sampling temperatures to evaluate (0 = greedy).", default_factory=lambda: [0.7]
+    )
     eval_max_new_tokens: int = option("Longest completion generated in --eval.", 64)
 
 
@@ -63,8 +75,11 @@ def parser_defaults() -> dict[str, Any]:
     On CPU, KTOConfig refuses its bf16 default and gradient checkpointing only slows a small model.
     """
     defaults: dict[str, Any] = {
-        "use_peft": True, "desirable_weight": None, "undesirable_weight": None,
-        "output_dir": DEFAULT_OUTPUT, "report_to": "none",
+        "use_peft": True,
+        "desirable_weight": None,
+        "undesirable_weight": None,
+        "output_dir": DEFAULT_OUTPUT,
+        "report_to": "none",
     }
     if on_cpu():
         defaults.update(use_cpu=True, bf16=False, gradient_checkpointing=False)
@@ -127,9 +142,13 @@ def learning_rate_warning(learning_rate: float, use_peft: bool) -> str | None:
     low, high = learning_rate_band(use_peft)
     method = "LoRA" if use_peft else "full fine-tuning"
     if learning_rate > high * LR_SLACK:
-        return (f"learning_rate {learning_rate:g} is far above the {low:g}..{high:g} recommended for KTO with "
-                f"{method}: training may diverge or forget; lower it unless you measured otherwise")
+        return (
+            f"learning_rate {learning_rate:g} is far above the {low:g}..{high:g} recommended for KTO with "
+            f"{method}: training may diverge or forget; lower it unless you measured otherwise"
+        )
     if learning_rate < low / LR_SLACK:
-        return (f"learning_rate {learning_rate:g} is far below the {low:g}..{high:g} recommended for KTO with "
-                f"{method}: the model may not move; raise it unless you measured otherwise")
+        return (
+            f"learning_rate {learning_rate:g} is far below the {low:g}..{high:g} recommended for KTO with "
+            f"{method}: the model may not move; raise it unless you measured otherwise"
+        )
     return None

@@ -38,15 +38,21 @@ def on_hub(name: str) -> bool:
 def kit_section(facts: CardFacts) -> str:
     """Markdown: the run's facts, the evaluation table, how to load the adapter."""
     m, train = facts.metrics, facts.metrics.get("train", {})
-    base = f"[{facts.base_model}](https://huggingface.co/{facts.base_model})" if on_hub(facts.base_model) \
+    base = (
+        f"[{facts.base_model}](https://huggingface.co/{facts.base_model})"
+        if on_hub(facts.base_model)
         else f"`{facts.base_model}`"
+    )
     where = facts.repo or "<this folder>"
     lines = [
-        "## ktokit", "",
+        "## ktokit",
+        "",
         f"A LoRA adapter for {base} tuned with KTO (TRL `KTOTrainer`) on 👍/👎 annotations"
         f"{f' in `{facts.language}`' if facts.language else ''}, built with ktokit, following the Data Is "
-        "Better Together KTO recipe.", "",
-        "| | |", "|---|---|",
+        "Better Together KTO recipe.",
+        "",
+        "| | |",
+        "|---|---|",
         f"| Base model | `{facts.base_model}` |",
         f"| Dataset | `{facts.dataset}` ({m.get('desirable', '?')} 👍 / {m.get('undesirable', '?')} 👎) |",
         f"| Language | {facts.language or '-'} |",
@@ -58,12 +64,26 @@ def kit_section(facts: CardFacts) -> str:
         "",
     ]
     if facts.eval_table:
-        lines += ["### Evaluation: base vs tuned", "", "Held-out prompts, scored with the language pack's form "
-                  "check (`ktokit.packs.form.check_form`).", "", facts.eval_table.strip(), ""]
-    lines += ["### Use with PEFT", "", "```python", "from peft import AutoPeftModelForCausalLM",
-              "from transformers import AutoTokenizer", "",
-              f'model = AutoPeftModelForCausalLM.from_pretrained("{where}")',
-              f'tokenizer = AutoTokenizer.from_pretrained("{where}")', "```", ""]
+        lines += [
+            "### Evaluation: base vs tuned",
+            "",
+            "Held-out prompts, scored with the language pack's form check (`ktokit.packs.form.check_form`).",
+            "",
+            facts.eval_table.strip(),
+            "",
+        ]
+    lines += [
+        "### Use with PEFT",
+        "",
+        "```python",
+        "from peft import AutoPeftModelForCausalLM",
+        "from transformers import AutoTokenizer",
+        "",
+        f'model = AutoPeftModelForCausalLM.from_pretrained("{where}")',
+        f'tokenizer = AutoTokenizer.from_pretrained("{where}")',
+        "```",
+        "",
+    ]
     if facts.merged:
         lines += [f"Merged weights (base + adapter) are in `merged/` of {facts.repo or 'this adapter'}.", ""]
     lines += ["Training metrics: `metrics.json`.", ""]
@@ -78,7 +98,9 @@ def add_kit_facts(card_path: Path, facts: CardFacts, output_dir: str) -> None:
     data = card.data
     data.library_name = "peft"  # an adapter: the Hub's "use this model" loads it with PEFT
     data.pipeline_tag = "text-generation"
-    data.tags = list(dict.fromkeys([*(data.tags or []), *TAGS, *([facts.language] if facts.language else [])]))
+    data.tags = list(
+        dict.fromkeys([*(data.tags or []), *TAGS, *([facts.language] if facts.language else [])])
+    )
     if facts.language:
         data.language = [facts.language]
     if on_hub(facts.dataset):

@@ -29,8 +29,9 @@ def load_kto_dataset(name: str, *, train_split: str = "train", test_split: str =
         else:
             raise FileNotFoundError(name)
     except FileNotFoundError:
-        raise KitError(f"no KTO dataset at {name!r}: run export_kto.py first, or pass --dataset_name "
-                       "DIR_OR_HUB_ID") from None
+        raise KitError(
+            f"no KTO dataset at {name!r}: run export_kto.py first, or pass --dataset_name DIR_OR_HUB_ID"
+        ) from None
     except Exception as exc:  # datasets raises many types for a folder it cannot read
         raise KitError(f"cannot read the KTO dataset {name!r}: {first_line(exc)}") from None
     if isinstance(data, Dataset):
@@ -40,8 +41,10 @@ def load_kto_dataset(name: str, *, train_split: str = "train", test_split: str =
     train = data[train_split]
     missing = set(COLUMNS) - set(train.column_names)
     if missing:
-        raise KitError(f"dataset {name!r} lacks the KTO column(s) {', '.join(sorted(missing))}: "
-                       "expected prompt, completion, label (as export_kto.py writes)")
+        raise KitError(
+            f"dataset {name!r} lacks the KTO column(s) {', '.join(sorted(missing))}: "
+            "expected prompt, completion, label (as export_kto.py writes)"
+        )
     return train, data.get(test_split)
 
 
@@ -54,16 +57,22 @@ def label_counts(dataset: Any) -> tuple[int, int]:
 def check_trainable(train: Any, per_device_batch_size: int) -> tuple[int, int]:
     """(desirable, undesirable) counts; a KitError for data or settings KTO cannot learn from."""
     if per_device_batch_size < 2:
-        raise KitError(f"per_device_train_batch_size is {per_device_batch_size}: KTO estimates its KL term from "
-                       "the other completions in a batch, so it needs at least 2 per device")
+        raise KitError(
+            f"per_device_train_batch_size is {per_device_batch_size}: KTO estimates its KL term from "
+            "the other completions in a batch, so it needs at least 2 per device"
+        )
     pos, neg = label_counts(train)
     if pos + neg == 0:
         raise KitError("the KTO dataset has no rows: annotate some responses and export again")
     if pos == 0 or neg == 0:
         only = "👍 (desirable)" if neg == 0 else "👎 (undesirable)"
-        raise KitError(f"the KTO dataset has only {only} labels ({pos + neg} rows): KTO needs both; "
-                       "annotate more, or export with a lower agreement threshold")
+        raise KitError(
+            f"the KTO dataset has only {only} labels ({pos + neg} rows): KTO needs both; "
+            "annotate more, or export with a lower agreement threshold"
+        )
     if pos + neg < per_device_batch_size:
-        raise KitError(f"the KTO dataset has {pos + neg} rows, fewer than one batch "
-                       f"({per_device_batch_size}): lower per_device_train_batch_size or annotate more")
+        raise KitError(
+            f"the KTO dataset has {pos + neg} rows, fewer than one batch "
+            f"({per_device_batch_size}): lower per_device_train_batch_size or annotate more"
+        )
     return pos, neg

@@ -30,8 +30,10 @@ def held_out_prompts(pack: Any, exclude: Iterable[str] = (), n: int = 8) -> list
     seen = {s.strip() for s in exclude}
     fresh = [p for p in pack.prompts if p.strip() not in seen and pack.user_prompt(p).strip() not in seen]
     if not fresh:
-        raise KitError(f"no held-out prompts: every prompt of pack {pack.code!r} is in the training data; "
-                       "add prompts to prompts.txt")
+        raise KitError(
+            f"no held-out prompts: every prompt of pack {pack.code!r} is in the training data; "
+            "add prompts to prompts.txt"
+        )
     return fresh[-n:] if n > 0 else fresh
 
 
@@ -44,13 +46,17 @@ def summary_by_model(rows: list[dict], names: dict[str, str]) -> list[dict]:
     summary = []
     for label in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == label]
-        summary.append({
-            "model": label, "name": names.get(label, label), "completions": len(mine),
-            "form_score": round(sum(r["score"] for r in mine) / len(mine), 4),
-            "pass_rate": round(sum(r["verdict"] == "pass" for r in mine) / len(mine), 4),
-            "mean_length": round(sum(r["length"] for r in mine) / len(mine), 1),
-            "empty": sum(not r["completion"].strip() for r in mine),
-        })
+        summary.append(
+            {
+                "model": label,
+                "name": names.get(label, label),
+                "completions": len(mine),
+                "form_score": round(sum(r["score"] for r in mine) / len(mine), 4),
+                "pass_rate": round(sum(r["verdict"] == "pass" for r in mine) / len(mine), 4),
+                "mean_length": round(sum(r["length"] for r in mine) / len(mine), 1),
+                "empty": sum(not r["completion"].strip() for r in mine),
+            }
+        )
     return summary
 
 
@@ -60,38 +66,60 @@ def bootstrap_gain(rows: list[dict], *, resamples: int = 2000, seed: int = 0) ->
     by_prompt: dict[str, dict[str, list[float]]] = {}
     for r in rows:
         by_prompt.setdefault(r["prompt"], {}).setdefault(r["model"], []).append(r["score"])
-    diffs = [sum(m["tuned"]) / len(m["tuned"]) - sum(m["base"]) / len(m["base"])
-             for m in by_prompt.values() if m.get("tuned") and m.get("base")]
+    diffs = [
+        sum(m["tuned"]) / len(m["tuned"]) - sum(m["base"]) / len(m["base"])
+        for m in by_prompt.values()
+        if m.get("tuned") and m.get("base")
+    ]
     if not diffs:
         return None
     rng = random.Random(seed)
     means = sorted(sum(rng.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(resamples))
     low, high = means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
     verdict = "a significant gain" if low > 0 else "a significant loss" if high < 0 else "not significant"
-    return {"delta": round(sum(diffs) / len(diffs), 4), "ci95": [round(low, 4), round(high, 4)],
-            "prompts": len(diffs), "verdict": verdict}
+    return {
+        "delta": round(sum(diffs) / len(diffs), 4),
+        "ci95": [round(low, 4), round(high, 4)],
+        "prompts": len(diffs),
+        "verdict": verdict,
+    }
 
 
 def gain_line(gain: dict) -> str:
     """One line on whether tuning changed the form score beyond noise."""
     low, high = gain["ci95"]
-    return (f"tuned - base form score: {gain['delta']:+.4f} (95% CI [{low:+.4f}, {high:+.4f}], bootstrap over "
-            f"{gain['prompts']} prompts): {gain['verdict']}")
+    return (
+        f"tuned - base form score: {gain['delta']:+.4f} (95% CI [{low:+.4f}, {high:+.4f}], bootstrap over "
+        f"{gain['prompts']} prompts): {gain['verdict']}"
+    )
 
 
 def summary_table(summary: list[dict]) -> str:
     """A Markdown table like the Gemma Haiku Generator's results, one row per model (and the gain's CI)."""
     lines = [SUMMARY_HEADER, "|-------|-----------:|----------:|--------------------:|------:|------------:|"]
     for s in summary:
-        lines.append(f"| {s['name']} | {s['form_score']:.4f} | {s['pass_rate']:.2%} | {s['mean_length']:.1f} "
-                     f"| {s['empty']} | {s['completions']} |")
+        lines.append(
+            f"| {s['name']} | {s['form_score']:.4f} | {s['pass_rate']:.2%} | {s['mean_length']:.1f} "
+            f"| {s['empty']} | {s['completions']} |"
+        )
     gains = [s["gain"] for s in summary if s.get("gain")]
     return "\n".join(lines) + "\n" + "".join(f"\n{gain_line(g)}\n" for g in gains)
 
 
-def evaluate(model: Any, tokenizer: Any, pack: Any, prompts: list[str], out_dir: str | Path, *, seeds: int = 2,
-             temperatures: Iterable[float] = (0.7,), max_new_tokens: int = 64, names: dict[str, str] | None = None,
-             config: dict | None = None, batch_size: int = 16) -> list[dict]:
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    pack: Any,
+    prompts: list[str],
+    out_dir: str | Path,
+    *,
+    seeds: int = 2,
+    temperatures: Iterable[float] = (0.7,),
+    max_new_tokens: int = 64,
+    names: dict[str, str] | None = None,
+    config: dict | None = None,
+    batch_size: int = 16,
+) -> list[dict]:
     """Generate settings x seeds x prompts for base (and tuned), score, write the files; returns the summary."""
     from ktokit.packs.form import check_form
 
@@ -108,25 +136,55 @@ def evaluate(model: Any, tokenizer: Any, pack: Any, prompts: list[str], out_dir:
             per_prompt = {p: [] for p in prompts}
             with switch:
                 for temperature in temperatures:
-                    by_seed = [complete(model, tokenizer, pack, prompts, temperature=temperature, seed=seed,
-                                        max_new_tokens=max_new_tokens, batch_size=batch_size)
-                               for seed in range(1, seeds + 1)]
+                    by_seed = [
+                        complete(
+                            model,
+                            tokenizer,
+                            pack,
+                            prompts,
+                            temperature=temperature,
+                            seed=seed,
+                            max_new_tokens=max_new_tokens,
+                            batch_size=batch_size,
+                        )
+                        for seed in range(1, seeds + 1)
+                    ]
                     for i, prompt in enumerate(prompts):
                         completions = [by_seed[s][i] for s in range(seeds)]
                         checks = [check_form(c, pack.form) for c in completions]
-                        per_prompt[prompt].append({
-                            "temperature": temperature, "completions": completions,
-                            "scores": [c.score for c in checks], "verdicts": [c.verdict for c in checks],
-                        })
-                        rows += [{"model": label, "name": names.get(label, label), "temperature": temperature,
-                                  "seed": s + 1, "prompt": prompt, "completion": completions[s],
-                                  "cleaned": checks[s].cleaned, "verdict": checks[s].verdict,
-                                  "score": checks[s].score, "length": len(completions[s])}
-                                 for s in range(seeds)]
+                        per_prompt[prompt].append(
+                            {
+                                "temperature": temperature,
+                                "completions": completions,
+                                "scores": [c.score for c in checks],
+                                "verdicts": [c.verdict for c in checks],
+                            }
+                        )
+                        rows += [
+                            {
+                                "model": label,
+                                "name": names.get(label, label),
+                                "temperature": temperature,
+                                "seed": s + 1,
+                                "prompt": prompt,
+                                "completion": completions[s],
+                                "cleaned": checks[s].cleaned,
+                                "verdict": checks[s].verdict,
+                                "score": checks[s].score,
+                                "length": len(completions[s]),
+                            }
+                            for s in range(seeds)
+                        ]
             results[label] = {
-                "config": {**(config or {}), "name": names.get(label, label), "model": label,
-                           "system_prompt": pack.system_prompt, "max_new_tokens": max_new_tokens,
-                           "seedVariants": seeds, "settings": [{"temperature": t} for t in temperatures]},
+                "config": {
+                    **(config or {}),
+                    "name": names.get(label, label),
+                    "model": label,
+                    "system_prompt": pack.system_prompt,
+                    "max_new_tokens": max_new_tokens,
+                    "seedVariants": seeds,
+                    "settings": [{"temperature": t} for t in temperatures],
+                },
                 "results": [{"prompt": p, "settingsResults": s} for p, s in per_prompt.items()],
             }
     finally:
@@ -144,10 +202,19 @@ def evaluate(model: Any, tokenizer: Any, pack: Any, prompts: list[str], out_dir:
     return summary
 
 
-def evaluate_adapter(language: str, adapter: str | None = None, *, base: str | None = None,
-                     dataset: str | None = None, prompts: int = 8, seeds: int = 2,
-                     temperatures: Iterable[float] = (0.7,), max_new_tokens: int = 64, batch_size: int = 16,
-                     output: str | None = None) -> tuple[list[dict], Path]:
+def evaluate_adapter(
+    language: str,
+    adapter: str | None = None,
+    *,
+    base: str | None = None,
+    dataset: str | None = None,
+    prompts: int = 8,
+    seeds: int = 2,
+    temperatures: Iterable[float] = (0.7,),
+    max_new_tokens: int = 64,
+    batch_size: int = 16,
+    output: str | None = None,
+) -> tuple[list[dict], Path]:
     """`python -m ktokit evaluate`: an adapter train_kto.py saved (or a base alone) on held-out prompts.
 
     The base and the dataset trained on default to the adapter's own record of them; the dataset's
@@ -168,8 +235,17 @@ def evaluate_adapter(language: str, adapter: str | None = None, *, base: str | N
     chosen = held_out_prompts(pack, exclude, prompts)
     model, tokenizer = load_model(base_path, adapter)
     out = Path(output or (Path(adapter) / "eval" if adapter else Path("outputs") / pack.code / "eval"))
-    summary = evaluate(model, tokenizer, pack, chosen, out, seeds=seeds, temperatures=temperatures,
-                       max_new_tokens=max_new_tokens, batch_size=batch_size,
-                       names={"base": base_name or base_path, "tuned": adapter or "tuned"},
-                       config={"base_model": base_name, "adapter": adapter, "language": pack.code, "dataset": dataset})
+    summary = evaluate(
+        model,
+        tokenizer,
+        pack,
+        chosen,
+        out,
+        seeds=seeds,
+        temperatures=temperatures,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        names={"base": base_name or base_path, "tuned": adapter or "tuned"},
+        config={"base_model": base_name, "adapter": adapter, "language": pack.code, "dataset": dataset},
+    )
     return summary, out

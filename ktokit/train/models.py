@@ -34,8 +34,10 @@ def resolve_base_model(name: str | None, language: str | None) -> str:
     except (OSError, ValueError) as exc:
         where = "a local folder" if Path(name).exists() else "a local folder or a Hub model"
         offline = " (offline: HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE") else ""
-        raise KitError(f"unknown base model {name!r}: not {where} with a config.json{offline}; "
-                       f"check the name, or use tiny:<lang> for the offline tiny model") from exc
+        raise KitError(
+            f"unknown base model {name!r}: not {where} with a config.json{offline}; "
+            f"check the name, or use tiny:<lang> for the offline tiny model"
+        ) from exc
     return name
 
 
@@ -55,8 +57,10 @@ def adapter_info(adapter: str | Path, base: str | None = None, language: str | N
     """Read the base from the adapter's metrics.json (else adapter_config.json); `base` overrides it."""
     folder = Path(adapter)
     if not (folder / "adapter_config.json").is_file():
-        raise KitError(f"{str(adapter)!r} is not a LoRA adapter folder (no adapter_config.json): give the "
-                       "output_dir train_kto.py wrote, e.g. outputs/<lang>/kto-model-cpu-smoke")
+        raise KitError(
+            f"{str(adapter)!r} is not a LoRA adapter folder (no adapter_config.json): give the "
+            "output_dir train_kto.py wrote, e.g. outputs/<lang>/kto-model-cpu-smoke"
+        )
     metrics = folder / "metrics.json"
     info = json.loads(metrics.read_text(encoding="utf-8")) if metrics.is_file() else {}
     config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))

@@ -47,8 +47,12 @@ class KitKTOTrainer(KTOTrainer):
 
     card_facts: CardFacts | None = None
 
-    def create_model_card(self, model_name: str | None = None, dataset_name: str | None = None,
-                          tags: str | list[str] | None = None) -> None:
+    def create_model_card(
+        self,
+        model_name: str | None = None,
+        dataset_name: str | None = None,
+        tags: str | list[str] | None = None,
+    ) -> None:
         super().create_model_card(model_name=model_name, dataset_name=dataset_name, tags=tags)
         if self.card_facts is not None and self.is_world_process_zero():
             add_kit_facts(Path(self.args.output_dir) / CARD_FILE, self.card_facts, self.args.output_dir)
@@ -76,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     return run_script(step, *argument_classes(), argv=argv, defaults=parser_defaults())
 
 
-def prepare(kit_args: KitArguments, script_args: ScriptArguments, training_args: KTOConfig, model_args: ModelConfig,
-            recipe: str | None = None) -> tuple[TrainingRun, Any]:
+def prepare(
+    kit_args: KitArguments,
+    script_args: ScriptArguments,
+    training_args: KTOConfig,
+    model_args: ModelConfig,
+    recipe: str | None = None,
+) -> tuple[TrainingRun, Any]:
     """Base model, tokenizer, dataset (checked before any model is loaded) and class weights; (run, tokenizer)."""
     from transformers import AutoTokenizer
 
@@ -86,29 +95,41 @@ def prepare(kit_args: KitArguments, script_args: ScriptArguments, training_args:
     training_args.output_dir = training_args.output_dir.replace("{language}", language or "default")
     model_path = resolve_base_model(model_args.model_name_or_path, language)
     # The recommended band is for real models; the tiny offline model is a toy that needs far larger rates.
-    lr_warning = None if is_tiny(model_args.model_name_or_path) else learning_rate_warning(
-        training_args.learning_rate, model_args.use_peft)
+    lr_warning = (
+        None
+        if is_tiny(model_args.model_name_or_path)
+        else learning_rate_warning(training_args.learning_rate, model_args.use_peft)
+    )
     if lr_warning:
         say(f"warning: {lr_warning}", tag=True)
     if (model_args.load_in_4bit or model_args.load_in_8bit) and training_args.use_cpu:
-        raise KitError("--load_in_4bit/--load_in_8bit (QLoRA) needs a CUDA GPU and bitsandbytes; "
-                       "on CPU train plain LoRA without them")
+        raise KitError(
+            "--load_in_4bit/--load_in_8bit (QLoRA) needs a CUDA GPU and bitsandbytes; "
+            "on CPU train plain LoRA without them"
+        )
     training_args.model_init_kwargs = {
-        "revision": model_args.model_revision, "trust_remote_code": training_args.trust_remote_code,
-        "attn_implementation": model_args.attn_implementation, "dtype": model_args.dtype,
+        "revision": model_args.model_revision,
+        "trust_remote_code": training_args.trust_remote_code,
+        "attn_implementation": model_args.attn_implementation,
+        "dtype": model_args.dtype,
         **(training_args.model_init_kwargs or {}),
     }
-    tokenizer = AutoTokenizer.from_pretrained(model_path, revision=model_args.model_revision,
-                                              trust_remote_code=training_args.trust_remote_code)
+    tokenizer = AutoTokenizer.from_pretrained(
+        model_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
+    )
     dataset = script_args.dataset_name or (DEFAULT_DATASET.format(language=language) if language else None)
     if not dataset:
-        raise KitError("no dataset: give --language CODE (reads outputs/CODE/kto) or --dataset_name DIR_OR_HUB_ID")
-    train, test = load_kto_dataset(dataset, train_split=script_args.dataset_train_split,
-                                   test_split=script_args.dataset_test_split)
+        raise KitError(
+            "no dataset: give --language CODE (reads outputs/CODE/kto) or --dataset_name DIR_OR_HUB_ID"
+        )
+    train, test = load_kto_dataset(
+        dataset, train_split=script_args.dataset_train_split, test_split=script_args.dataset_test_split
+    )
     positives, negatives = check_trainable(train, training_args.per_device_train_batch_size)
     # Class weights from the label balance, unless the recipe or a flag gave them
-    desirable, undesirable, why = balance_weights(positives, negatives, training_args.desirable_weight,
-                                                  training_args.undesirable_weight)
+    desirable, undesirable, why = balance_weights(
+        positives, negatives, training_args.desirable_weight, training_args.undesirable_weight
+    )
     training_args.desirable_weight, training_args.undesirable_weight = desirable, undesirable
     say(why, tag=True)
     # Standard rows get the pack's system prompt and the chat template, as generation does
@@ -117,12 +138,18 @@ def prepare(kit_args: KitArguments, script_args: ScriptArguments, training_args:
         test = to_conversational(test, pack) if test is not None else None
         say(f"rows put in the chat format with the {pack.code!r} pack's system prompt", tag=True)
     model_args.lora_target_modules = lora_targets_without_lm_head(model_args.lora_target_modules)
-    return TrainingRun(pack, model_args.model_name_or_path, model_path, dataset, train, test, positives, negatives,
-                       recipe), tokenizer
+    return TrainingRun(
+        pack, model_args.model_name_or_path, model_path, dataset, train, test, positives, negatives, recipe
+    ), tokenizer
 
 
-def train_kto(kit_args: KitArguments, script_args: ScriptArguments, training_args: KTOConfig,
-              model_args: ModelConfig, recipe: str | None = None) -> dict:
+def train_kto(
+    kit_args: KitArguments,
+    script_args: ScriptArguments,
+    training_args: KTOConfig,
+    model_args: ModelConfig,
+    recipe: str | None = None,
+) -> dict:
     """The whole step, as TRL's script runs it: prepare, KTOTrainer with a LoRA adapter, train, save, publish."""
     run, tokenizer = prepare(kit_args, script_args, training_args, model_args, recipe)
     try:  # with --push_to_hub, TRL creates the Hub repo here, before any training time is spent
@@ -153,7 +180,9 @@ def train_kto(kit_args: KitArguments, script_args: ScriptArguments, training_arg
     return metrics
 
 
-def training_metrics(trainer: KTOTrainer, train_result: Any, run: TrainingRun, training_args: KTOConfig) -> dict:
+def training_metrics(
+    trainer: KTOTrainer, train_result: Any, run: TrainingRun, training_args: KTOConfig
+) -> dict:
     """Everything worth keeping about a run, JSON-ready; the final loss must be a number."""
     loss = train_result.training_loss
     if not math.isfinite(loss):
@@ -161,10 +190,16 @@ def training_metrics(trainer: KTOTrainer, train_result: Any, run: TrainingRun, t
     history = trainer.state.log_history
     losses = [h["loss"] for h in history if "loss" in h]
     return {
-        "base_model": run.base_model, "base_model_path": run.model_path, "dataset": run.dataset,
-        "language": run.pack.code if run.pack else None, "recipe": run.recipe, "desirable": run.positives,
-        "undesirable": run.negatives, "desirable_weight": training_args.desirable_weight,
-        "undesirable_weight": training_args.undesirable_weight, "world_size": training_args.world_size,
+        "base_model": run.base_model,
+        "base_model_path": run.model_path,
+        "dataset": run.dataset,
+        "language": run.pack.code if run.pack else None,
+        "recipe": run.recipe,
+        "desirable": run.positives,
+        "undesirable": run.negatives,
+        "desirable_weight": training_args.desirable_weight,
+        "undesirable_weight": training_args.undesirable_weight,
+        "world_size": training_args.world_size,
         "train": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in train_result.metrics.items()},
         "global_step": trainer.state.global_step,
         "first_logged_loss": losses[0] if losses else None,
@@ -173,8 +208,9 @@ def training_metrics(trainer: KTOTrainer, train_result: Any, run: TrainingRun, t
     }
 
 
-def write_outputs(trainer: KitKTOTrainer, tokenizer: Any, run: TrainingRun, kit_args: KitArguments,
-                  metrics: dict) -> None:
+def write_outputs(
+    trainer: KitKTOTrainer, tokenizer: Any, run: TrainingRun, kit_args: KitArguments, metrics: dict
+) -> None:
     """The main process's files: tokenizer, evaluation, merged weights, metrics.json, the model card."""
     args = trainer.args
     output_dir = Path(args.output_dir)
@@ -183,18 +219,29 @@ def write_outputs(trainer: KitKTOTrainer, tokenizer: Any, run: TrainingRun, kit_
     if kit_args.merge:
         say(f"merged weights: {merge_adapter(output_dir)}", tag=True)
     write_json(output_dir / METRICS_FILE, metrics)
-    trainer.card_facts = CardFacts(base_model=run.base_model, dataset=run.dataset,
-                                   language=run.pack.code if run.pack else None, recipe=run.recipe, metrics=metrics,
-                                   repo=args.hub_model_id if args.push_to_hub else None, eval_table=eval_table,
-                                   merged=kit_args.merge)
-    trainer.create_model_card(model_name=(args.hub_model_id or output_dir.name).split("/")[-1],
-                              dataset_name=run.dataset if on_hub(run.dataset) else None)
-    say(f"done: {metrics['global_step']} steps, loss {metrics['train']['train_loss']:.4f} -> {output_dir}/",
-        tag=True)
+    trainer.card_facts = CardFacts(
+        base_model=run.base_model,
+        dataset=run.dataset,
+        language=run.pack.code if run.pack else None,
+        recipe=run.recipe,
+        metrics=metrics,
+        repo=args.hub_model_id if args.push_to_hub else None,
+        eval_table=eval_table,
+        merged=kit_args.merge,
+    )
+    trainer.create_model_card(
+        model_name=(args.hub_model_id or output_dir.name).split("/")[-1],
+        dataset_name=run.dataset if on_hub(run.dataset) else None,
+    )
+    say(
+        f"done: {metrics['global_step']} steps, loss {metrics['train']['train_loss']:.4f} -> {output_dir}/",
+        tag=True,
+    )
 
 
-def evaluate_trained(trainer: KTOTrainer, tokenizer: Any, run: TrainingRun, kit_args: KitArguments,
-                     metrics: dict) -> str:
+def evaluate_trained(
+    trainer: KTOTrainer, tokenizer: Any, run: TrainingRun, kit_args: KitArguments, metrics: dict
+) -> str:
     """Base vs tuned on held-out prompts, with the trained model still in memory (reloaded under FSDP)."""
     from ktokit.inference import load_model
     from ktokit.train.evaluation import evaluate, held_out_prompts, summary_table, training_prompts
@@ -208,11 +255,21 @@ def evaluate_trained(trainer: KTOTrainer, tokenizer: Any, run: TrainingRun, kit_
     else:
         model = trainer.accelerator.unwrap_model(trainer.model)
     summary = evaluate(
-        model, tokenizer, run.pack, prompts, f"{output_dir}/eval", seeds=kit_args.eval_seeds,
-        temperatures=kit_args.eval_temperatures, max_new_tokens=kit_args.eval_max_new_tokens,
+        model,
+        tokenizer,
+        run.pack,
+        prompts,
+        f"{output_dir}/eval",
+        seeds=kit_args.eval_seeds,
+        temperatures=kit_args.eval_temperatures,
+        max_new_tokens=kit_args.eval_max_new_tokens,
         names={"base": run.base_model, "tuned": f"{run.base_model} + KTO"},
-        config={"base_model": run.base_model, "adapter": output_dir, "language": run.pack.code,
-                "dataset": run.dataset},
+        config={
+            "base_model": run.base_model,
+            "adapter": output_dir,
+            "language": run.pack.code,
+            "dataset": run.dataset,
+        },
     )
     metrics["eval"] = summary
     table = summary_table(summary)

@@ -58,16 +58,22 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        missing = [k for k in ("LANGUAGE", "ARGILLA_API_URL", "ARGILLA_API_KEY", "ARGILLA_DATASET") if not env.get(k)]
+        missing = [
+            k for k in ("LANGUAGE", "ARGILLA_API_URL", "ARGILLA_API_KEY", "ARGILLA_DATASET") if not env.get(k)
+        ]
         if missing:
             raise SystemExit(f"set {', '.join(missing)} (Space variables; ARGILLA_API_KEY as a secret)")
         return cls(
-            language=env["LANGUAGE"], argilla_api_url=env["ARGILLA_API_URL"], argilla_api_key=env["ARGILLA_API_KEY"],
-            workspace=env.get("ARGILLA_WORKSPACE") or env["LANGUAGE"], dataset=env["ARGILLA_DATASET"],
+            language=env["LANGUAGE"],
+            argilla_api_url=env["ARGILLA_API_URL"],
+            argilla_api_key=env["ARGILLA_API_KEY"],
+            workspace=env.get("ARGILLA_WORKSPACE") or env["LANGUAGE"],
+            dataset=env["ARGILLA_DATASET"],
             argilla_private=env.get("ARGILLA_PRIVATE", "") in ("1", "true", "yes"),
             annotation_space=env.get("ANNOTATION_SPACE", ""),
             min_submitted=int(env["MIN_SUBMITTED"]) if env.get("MIN_SUBMITTED") else None,
-            backup_repo=env.get("BACKUP_REPO", ""), backup_every_min=float(env.get("BACKUP_EVERY_MIN", BACKUP_EVERY_MIN)),
+            backup_repo=env.get("BACKUP_REPO", ""),
+            backup_every_min=float(env.get("BACKUP_EVERY_MIN", BACKUP_EVERY_MIN)),
         )
 
 
@@ -78,8 +84,16 @@ def use_settings(settings: Settings) -> Path:
     os.environ["KTOKIT_CONFIG_DIR"] = str(config)
     space = settings.annotation_space or "annotation/server"
     save_space_credentials(space, {"api_url": settings.argilla_api_url, "api_key": settings.argilla_api_key})
-    save_target(settings.language, {"kind": "space", "space": space, "workspace": settings.workspace,
-                                    "dataset": settings.dataset, "private": settings.argilla_private})
+    save_target(
+        settings.language,
+        {
+            "kind": "space",
+            "space": space,
+            "workspace": settings.workspace,
+            "dataset": settings.dataset,
+            "private": settings.argilla_private,
+        },
+    )
     return config
 
 
@@ -104,11 +118,15 @@ class Backups:
             try:
                 summary = backup(self.settings.language, self.settings.backup_repo, only_if_changed=True)
             except Exception as exc:  # noqa: BLE001  (the schedule keeps going; the page says what failed)
-                self.last = f"backup failed at {now}: {mask(first_line(exc), [self.settings.argilla_api_key])[:200]}"
+                self.last = (
+                    f"backup failed at {now}: {mask(first_line(exc), [self.settings.argilla_api_key])[:200]}"
+                )
                 return None
             what = "saved" if summary["changed"] else "unchanged since the last one, nothing written"
-            self.last = (f"last backup check {now}: {what} ({summary['records']} records, "
-                         f"{summary['responses']['submitted']} submitted answers) → {summary['target']}")
+            self.last = (
+                f"last backup check {now}: {what} ({summary['records']} records, "
+                f"{summary['responses']['submitted']} submitted answers) → {summary['target']}"
+            )
             return summary
 
     def start(self) -> None:
@@ -139,25 +157,49 @@ def render(figures: dict) -> tuple[str, str, str, str, str]:
     progress_html = (
         f'<div class="kit"><div class="track"><div class="fill" style="width:{share:.1%}"></div></div>'
         f'<p id="progress-text"><b>{completed} of {records}</b> records completed ({share:.0%}; '
-        f'{figures["min_submitted"]}+ submitted answers each), {figures["pending"]} pending. '
-        f'Answers: {r["submitted"]} submitted, {r["draft"]} draft, {r["discarded"]} discarded.</p></div>')
-    leaderboard = _table(("#", "annotator", "submitted", "draft", "discarded"),
-                         [(i, html.escape(a["username"]), a["submitted"], a["draft"], a["discarded"])
-                          for i, a in enumerate(figures["annotators"], 1)], "leaderboard")
+        f"{figures['min_submitted']}+ submitted answers each), {figures['pending']} pending. "
+        f"Answers: {r['submitted']} submitted, {r['draft']} draft, {r['discarded']} discarded.</p></div>"
+    )
+    leaderboard = _table(
+        ("#", "annotator", "submitted", "draft", "discarded"),
+        [
+            (i, html.escape(a["username"]), a["submitted"], a["draft"], a["discarded"])
+            for i, a in enumerate(figures["annotators"], 1)
+        ],
+        "leaderboard",
+    )
     most = max((d["submitted"] for d in figures["per_day"]), default=0) or 1
-    per_day = _table(("day", "submitted", ""),
-                     [(d["day"], d["submitted"], f'<span class="bar" style="width:{120 * d["submitted"] // most}px">'
-                                                 '</span>') for d in figures["per_day"]], "per-day")
-    models = _table(("model", "👍", "👎", "👍 rate"),
-                    [(html.escape(m["model"]), m["up"], m["down"], f"{m['rate']:.0%}") for m in figures["models"]],
-                    "models")
+    per_day = _table(
+        ("day", "submitted", ""),
+        [
+            (
+                d["day"],
+                d["submitted"],
+                f'<span class="bar" style="width:{120 * d["submitted"] // most}px"></span>',
+            )
+            for d in figures["per_day"]
+        ],
+        "per-day",
+    )
+    models = _table(
+        ("model", "👍", "👎", "👍 rate"),
+        [(html.escape(m["model"]), m["up"], m["down"], f"{m['rate']:.0%}") for m in figures["models"]],
+        "models",
+    )
     a = figures["agreement"]
     alpha = "n/a" if a["alpha"] is None else f"{a['alpha']:.2f}"
     pairwise = "n/a" if a["pairwise"] is None else f"{a['pairwise']:.0%}"
-    agreement = (f'<p id="agreement">{a["records"]} records with 2+ votes; Krippendorff\'s alpha {alpha}, '
-                 f'pairwise agreement {pairwise}</p>')
-    return (progress_html, f'<div class="kit">{leaderboard}</div>', f'<div class="kit">{per_day}</div>',
-            f'<div class="kit">{models}</div>', f'<div class="kit">{agreement}</div>')
+    agreement = (
+        f'<p id="agreement">{a["records"]} records with 2+ votes; Krippendorff\'s alpha {alpha}, '
+        f"pairwise agreement {pairwise}</p>"
+    )
+    return (
+        progress_html,
+        f'<div class="kit">{leaderboard}</div>',
+        f'<div class="kit">{per_day}</div>',
+        f'<div class="kit">{models}</div>',
+        f'<div class="kit">{agreement}</div>',
+    )
 
 
 def build(settings: Settings, backups: Backups | None = None) -> gr.Blocks:
@@ -169,12 +211,19 @@ def build(settings: Settings, backups: Backups | None = None) -> gr.Blocks:
         try:
             client, dataset, _ = connect(settings.language)
             own = dataset.settings.distribution.min_submitted
-            figures = dashboard_figures(client, dataset, language=settings.language,
-                                        min_submitted=settings.min_submitted or own)
+            figures = dashboard_figures(
+                client, dataset, language=settings.language, min_submitted=settings.min_submitted or own
+            )
         except Exception as exc:  # noqa: BLE001  (one line on the page, the key masked)
             line = mask(first_line(exc), [settings.argilla_api_key])[:300]
-            return (f"<p id='progress-text'>Cannot read the dataset: {html.escape(line)}</p>", "", "", "", "",
-                    backups.last)
+            return (
+                f"<p id='progress-text'>Cannot read the dataset: {html.escape(line)}</p>",
+                "",
+                "",
+                "",
+                "",
+                backups.last,
+            )
         return (*render(figures), backups.last)
 
     title = f"Annotation campaign: {settings.language} ({settings.workspace}/{settings.dataset})"

@@ -41,8 +41,12 @@ EMPTY_ANSWER = "(the model returned nothing; try again or raise the temperature)
 DEMO_SOURCE = "demo"
 # hidden from annotators but the source (ktokit.annotate.roles.VISITOR_METADATA, which the visitors' dataset
 # is created with; added here only if someone made that dataset by hand)
-EXTRA_METADATA = (("source", "source", True), ("visitor_vote", "visitor vote", False), ("side", "side", False),
-                  ("compare", "compare", False))
+EXTRA_METADATA = (
+    ("source", "source", True),
+    ("visitor_vote", "visitor vote", False),
+    ("side", "side", False),
+    ("compare", "compare", False),
+)
 
 
 def _local_or(value: str, default_dir: str) -> str:
@@ -69,16 +73,27 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        base, adapter = _local_or(env.get("BASE_MODEL", ""), "base"), _local_or(env.get("ADAPTER", ""), "adapter")
+        base, adapter = (
+            _local_or(env.get("BASE_MODEL", ""), "base"),
+            _local_or(env.get("ADAPTER", ""), "adapter"),
+        )
         if not env.get("LANGUAGE") or not base or not adapter:
-            raise SystemExit("set LANGUAGE, BASE_MODEL and ADAPTER (Space variables), or ship base/ and adapter/")
+            raise SystemExit(
+                "set LANGUAGE, BASE_MODEL and ADAPTER (Space variables), or ship base/ and adapter/"
+            )
         return cls(
-            base_model=base, adapter=adapter, language=env["LANGUAGE"],
-            argilla_api_url=env.get("ARGILLA_API_URL", ""), argilla_api_key=env.get("ARGILLA_API_KEY", ""),
-            dataset=env.get("ARGILLA_DATASET", ""), workspace=env.get("ARGILLA_WORKSPACE", "") or env["LANGUAGE"],
-            base_name=env.get("BASE_NAME", "") or Path(base).name, tuned_name=env.get("TUNED_NAME", ""),
+            base_model=base,
+            adapter=adapter,
+            language=env["LANGUAGE"],
+            argilla_api_url=env.get("ARGILLA_API_URL", ""),
+            argilla_api_key=env.get("ARGILLA_API_KEY", ""),
+            dataset=env.get("ARGILLA_DATASET", ""),
+            workspace=env.get("ARGILLA_WORKSPACE", "") or env["LANGUAGE"],
+            base_name=env.get("BASE_NAME", "") or Path(base).name,
+            tuned_name=env.get("TUNED_NAME", ""),
             argilla_private=env.get("ARGILLA_PRIVATE", "") in ("1", "true", "yes"),
-            temperature=float(env.get("TEMPERATURE", "0.7")), max_new_tokens=int(env.get("MAX_NEW_TOKENS", "64")),
+            temperature=float(env.get("TEMPERATURE", "0.7")),
+            max_new_tokens=int(env.get("MAX_NEW_TOKENS", "64")),
             votes_per_minute=int(env.get("VOTES_PER_MINUTE", "10")),
         )
 
@@ -108,9 +123,15 @@ class Models:
         with self.lock:
             for label, switch in model_variants(self.model):
                 with switch:
-                    out[label] = complete(self.model, self.tokenizer, self.pack, [prompt],
-                                          temperature=self.settings.temperature, seed=seed,
-                                          max_new_tokens=self.settings.max_new_tokens)[0]
+                    out[label] = complete(
+                        self.model,
+                        self.tokenizer,
+                        self.pack,
+                        [prompt],
+                        temperature=self.settings.temperature,
+                        seed=seed,
+                        max_new_tokens=self.settings.max_new_tokens,
+                    )[0]
         return out
 
     def form_markdown(self, completion: str) -> str:
@@ -118,8 +139,11 @@ class Models:
         head = f"**form check: {check.verdict}** (score {check.score:.2f}, rule {self.pack.form.describe()})"
         if check.reason:
             head += f"  \n{check.reason}"
-        counts = [f"{line.count}" + (f"/{line.expected}" if line.expected is not None else "")
-                  for line in check.lines if line.count is not None]
+        counts = [
+            f"{line.count}" + (f"/{line.expected}" if line.expected is not None else "")
+            for line in check.lines
+            if line.count is not None
+        ]
         return head + (f"  \n{check.unit or 'units'} per line: {', '.join(counts)}" if counts else "")
 
 
@@ -175,13 +199,23 @@ class Feedback:
         have = {m.name for m in dataset.settings.metadata}
         for name, title, visible in EXTRA_METADATA:  # the task has no place for them yet: add it once
             if name not in have:
-                prop = rg.TermsMetadataProperty(name=name, title=title, visible_for_annotators=visible, client=client)
+                prop = rg.TermsMetadataProperty(
+                    name=name, title=title, visible_for_annotators=visible, client=client
+                )
                 prop.dataset = dataset
                 prop.create()
         return dataset
 
-    def vote(self, prompt: str, completion: str, model_name: str, vote: str, side: str = "", compare: str = "",
-             session: str = "") -> str:
+    def vote(
+        self,
+        prompt: str,
+        completion: str,
+        model_name: str,
+        vote: str,
+        side: str = "",
+        compare: str = "",
+        session: str = "",
+    ) -> str:
         if not self.settings.feedback:
             return "Feedback is off: this Space has no Argilla settings."
         prompt, completion = (prompt or "").strip(), (completion or "").strip()
@@ -191,8 +225,10 @@ class Feedback:
             return "Nothing to vote on: the model returned nothing. Generate again."
         wait = self.limit.wait(session)
         if wait:
-            return (f"Slow down: at most {self.settings.votes_per_minute} votes a minute from one visitor. "
-                    f"Try again in {max(1, round(wait))} s.")
+            return (
+                f"Slow down: at most {self.settings.votes_per_minute} votes a minute from one visitor. "
+                f"Try again in {max(1, round(wait))} s."
+            )
         rows = [{"input": prompt, "generation_model": [model_name], "generations": [completion]}]
         (record,) = build_records(rows, self.pack)
         record["metadata"].update(source=DEMO_SOURCE, visitor_vote=vote, side=side, compare=compare)
@@ -225,17 +261,22 @@ def build(settings: Settings) -> gr.Blocks:
         if len(prompt) > MAX_PROMPT_CHARS:
             raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
         out = models.compare(prompt)
-        panes = [pane for label in ("base", "tuned") for pane in (out[label] or EMPTY_ANSWER,
-                                                                   models.form_markdown(out[label]))]
+        panes = [
+            pane
+            for label in ("base", "tuned")
+            for pane in (out[label] or EMPTY_ANSWER, models.form_markdown(out[label]))
+        ]
         return (prompt, *panes, "")
 
     title = f"{pack.native_name or pack.name} {pack.task or ''}: base vs KTO-tuned".strip()
     off = "" if settings.feedback else "  \n*Feedback is off: this Space has no Argilla settings.*"
     with gr.Blocks(title=title) as demo:
-        gr.Markdown(f"# {title}\nThe same prompt, the same seed: **{names['base']}** on the left, "
-                    f"**{names['tuned']}** on the right. Vote 👍/👎 on either (👍 on one side and 👎 on the other "
-                    f"says which you prefer): your vote sends the text to the visitors' dataset, which the "
-                    f"organisers rate.{off}")
+        gr.Markdown(
+            f"# {title}\nThe same prompt, the same seed: **{names['base']}** on the left, "
+            f"**{names['tuned']}** on the right. Vote 👍/👎 on either (👍 on one side and 👎 on the other "
+            f"says which you prefer): your vote sends the text to the visitors' dataset, which the "
+            f"organisers rate.{off}"
+        )
         prompt = gr.Textbox(label="Prompt", lines=2, max_length=MAX_PROMPT_CHARS)
         asked = gr.Textbox(visible=False)  # the prompt the outputs answer, whatever the box says now
         go = gr.Button("Generate", variant="primary")
@@ -251,19 +292,33 @@ def build(settings: Settings) -> gr.Blocks:
                         good, bad = gr.Button("👍"), gr.Button("👎")
                     sides[label] = (text, check, good, bad)
         status = gr.Markdown()
-        go.click(compare, inputs=[prompt], api_name="compare",
-                 outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1], status])
-        prompt.submit(compare, inputs=[prompt], api_visibility="private",
-                      outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1],
-                               status])
+        go.click(
+            compare,
+            inputs=[prompt],
+            api_name="compare",
+            outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1], status],
+        )
+        prompt.submit(
+            compare,
+            inputs=[prompt],
+            api_visibility="private",
+            outputs=[asked, sides["base"][0], sides["base"][1], sides["tuned"][0], sides["tuned"][1], status],
+        )
         pair = [asked, sides["base"][0], sides["tuned"][0]]
         for label, (_, _, good, bad) in sides.items():
             for button, vote in ((good, "good"), (bad, "bad")):
+
                 def on_vote(p, base_text, tuned_text, request: gr.Request, _label=label, _vote=vote):
                     text = base_text if _label == "base" else tuned_text
-                    return feedback.vote(p, text, names[_label], _vote, side=_label,
-                                         compare=compare_id(p or "", base_text or "", tuned_text or ""),
-                                         session=getattr(request, "session_hash", None) or "")
+                    return feedback.vote(
+                        p,
+                        text,
+                        names[_label],
+                        _vote,
+                        side=_label,
+                        compare=compare_id(p or "", base_text or "", tuned_text or ""),
+                        session=getattr(request, "session_hash", None) or "",
+                    )
 
                 button.click(on_vote, inputs=pair, outputs=[status], api_name=f"vote_{label}_{vote}")
     return demo

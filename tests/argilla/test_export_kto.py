@@ -38,7 +38,18 @@ VOTES = {
     8: (3, ["tiny-a"], ("good", "good", "bad")),
     9: (3, ["tiny-b"], ("bad", "discarded:good", "bad")),  # a discard with a value is not a vote
 }
-UP_DOWN = {0: (3, 0), 1: (1, 2), 2: (1, 1), 3: (1, 0), 4: (0, 2), 5: (0, 0), 6: (2, 0), 7: (0, 0), 8: (2, 1), 9: (0, 2)}
+UP_DOWN = {
+    0: (3, 0),
+    1: (1, 2),
+    2: (1, 1),
+    3: (1, 0),
+    4: (0, 2),
+    5: (0, 0),
+    6: (2, 0),
+    7: (0, 0),
+    8: (2, 1),
+    9: (0, 2),
+}
 MAJORITY = {0: True, 1: False, 3: True, 4: False, 6: True, 8: True, 9: False}
 UNANIMOUS = {0: True, 3: True, 4: False, 6: True, 9: False}
 MAJORITY_2 = {0: True, 1: False, 4: False, 6: True, 8: True, 9: False}
@@ -51,7 +62,9 @@ def order(*texts):
 
 def queue(http, dataset_id):
     """The annotation UI's query: records still pending for me."""
-    r = http.post(f"/api/v1/me/datasets/{dataset_id}/records/search", params={"limit": 100}, json=PENDING_QUEUE)
+    r = http.post(
+        f"/api/v1/me/datasets/{dataset_id}/records/search", params={"limit": 100}, json=PENDING_QUEUE
+    )
     r.raise_for_status()
     return [item["record"] for item in r.json()["items"]]
 
@@ -95,13 +108,33 @@ def task(argilla_server, client, tmp_path_factory):
     config = tmp_path_factory.mktemp("config")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KTOKIT_CONFIG_DIR", str(config))
-        dataset, users = make_task(client, pack, "haiku-ja-export", "ja-export", VOTES, argilla_server["data_dir"],
-                                   argilla_server["api_url"])
-        save_target(LANG, {"kind": "local", "data_dir": str(argilla_server["data_dir"]), "workspace": "ja-export",
-                           "dataset": "haiku-ja-export"})
+        dataset, users = make_task(
+            client,
+            pack,
+            "haiku-ja-export",
+            "ja-export",
+            VOTES,
+            argilla_server["data_dir"],
+            argilla_server["api_url"],
+        )
+        save_target(
+            LANG,
+            {
+                "kind": "local",
+                "data_dir": str(argilla_server["data_dir"]),
+                "workspace": "ja-export",
+                "dataset": "haiku-ja-export",
+            },
+        )
         records = fetch_records(client, dataset, LANG)
-        yield {"pack": pack, "dataset": dataset, "users": users, "records": records, "config": config,
-               "ex": {text: i for i, text in enumerate(pack.examples)}}
+        yield {
+            "pack": pack,
+            "dataset": dataset,
+            "users": users,
+            "records": records,
+            "config": config,
+            "ex": {text: i for i, text in enumerate(pack.examples)},
+        }
 
 
 def export(task, **kwargs):
@@ -116,12 +149,21 @@ def check_rows(task, rows, expected):
         i = ex[r["completion"]]
         prompt, models, _ = VOTES[i]
         up, down = UP_DOWN[i]
-        assert r == {"prompt": pack.prompts[prompt], "completion": pack.examples[i], "label": expected[i],
-                     "model": ", ".join(models), "language": LANG, "votes_up": up, "votes_down": down,
-                     "agreement": round(max(up, down) / (up + down), 4), "record_id": r["record_id"]}
+        assert r == {
+            "prompt": pack.prompts[prompt],
+            "completion": pack.examples[i],
+            "label": expected[i],
+            "model": ", ".join(models),
+            "language": LANG,
+            "votes_up": up,
+            "votes_down": down,
+            "agreement": round(max(up, down) / (up + down), 4),
+            "record_id": r["record_id"],
+        }
         assert isinstance(r["label"], bool) and r["record_id"].startswith(f"{LANG}-")
-    assert [order(r["prompt"], r["completion"]) for r in rows] == sorted(order(r["prompt"], r["completion"])
-                                                                         for r in rows)
+    assert [order(r["prompt"], r["completion"]) for r in rows] == sorted(
+        order(r["prompt"], r["completion"]) for r in rows
+    )
 
 
 # ---- aggregation ----------------------------------------------------------------------------------
@@ -132,7 +174,11 @@ def test_records_and_answers_come_back_as_given(task):
     records = task["records"]
     assert len(records) == 10
     statuses = sorted(a.status for r in records for a in r.answers)
-    assert statuses.count("submitted") == 18 and statuses.count("draft") == 2 and statuses.count("discarded") == 2
+    assert (
+        statuses.count("submitted") == 18
+        and statuses.count("draft") == 2
+        and statuses.count("discarded") == 2
+    )
     by_ex = {task["ex"][r.completion]: r for r in records}
     assert {i: (r.votes_up, r.votes_down) for i, r in by_ex.items()} == UP_DOWN
     assert by_ex[6].models == ("tiny-a", "tiny-b")
@@ -155,8 +201,11 @@ def test_unanimous_and_min_votes(task):
     two = export(task, min_votes=2)
     check_rows(task, two.kto["train"], MAJORITY_2)
     assert two.summary.left_out == {"unrated": 2, "too_few_votes": 1, "tie": 1}
-    with pytest.raises(KitError, match=r"no record passes the aggregation \(--strategy unanimous, --min_votes 4\): "
-                                       r"2 unrated, 8 too few votes"):
+    with pytest.raises(
+        KitError,
+        match=r"no record passes the aggregation \(--strategy unanimous, --min_votes 4\): "
+        r"2 unrated, 8 too few votes",
+    ):
         export(task, strategy="unanimous", min_votes=4)
     with pytest.raises(KitError, match="--strategy must be one of majority, unanimous"):
         export(task, strategy="mean")
@@ -178,8 +227,9 @@ def test_conversational_rows_are_the_chat_the_models_saw(task):
         assert conv["prompt"] == pack.messages(plain["prompt"])
         assert conv["prompt"][0] == {"role": "system", "content": pack.system_prompt}
         assert conv["completion"] == [{"role": "assistant", "content": plain["completion"]}]
-        assert {k: v for k, v in conv.items() if k not in ("prompt", "completion")} == \
-            {k: v for k, v in plain.items() if k not in ("prompt", "completion")}
+        assert {k: v for k, v in conv.items() if k not in ("prompt", "completion")} == {
+            k: v for k, v in plain.items() if k not in ("prompt", "completion")
+        }
         assert is_conversational(conv) and not is_conversational(plain)
         text = maybe_apply_chat_template(conv, tokenizer)
         assert plain["prompt"] in text["prompt"] and plain["completion"] in text["completion"]
@@ -193,13 +243,20 @@ def test_dpo_pairs_for_prompts_with_both_labels(task):
     assert sorted((ex[p["chosen"]], ex[p["rejected"]]) for p in pairs) == DPO
     for p in pairs:
         good, bad = ex[p["chosen"]], ex[p["rejected"]]
-        assert p == {"prompt": pack.prompts[VOTES[good][0]], "chosen": pack.examples[good],
-                     "rejected": pack.examples[bad], "chosen_model": ", ".join(VOTES[good][1]),
-                     "rejected_model": ", ".join(VOTES[bad][1]), "language": LANG}
+        assert p == {
+            "prompt": pack.prompts[VOTES[good][0]],
+            "chosen": pack.examples[good],
+            "rejected": pack.examples[bad],
+            "chosen_model": ", ".join(VOTES[good][1]),
+            "rejected_model": ", ".join(VOTES[bad][1]),
+            "language": LANG,
+        }
     assert result.summary.dpo_pairs == 3
     conv = export(task, dpo=True, conversational=True).dpo["train"]
     assert [c["chosen"][0]["content"] for c in conv] == [p["chosen"] for p in pairs]
-    assert all(c["rejected"] == [{"role": "assistant", "content": p["rejected"]}] for c, p in zip(conv, pairs))
+    assert all(
+        c["rejected"] == [{"role": "assistant", "content": p["rejected"]}] for c, p in zip(conv, pairs)
+    )
 
 
 @pytest.mark.server
@@ -231,8 +288,12 @@ def test_split_is_by_prompt_and_depends_on_the_text_only(task):
 
 def test_agreement_statistics():
     # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", nominal example: alpha = 0.743
-    coders = ["1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3", ". 3 3 3 2 3 4 2 2 5 1 .",
-              "1 2 3 3 2 4 4 1 2 5 1 ."]
+    coders = [
+        "1 2 3 3 2 1 4 1 2 . . .",
+        "1 2 3 3 2 2 4 1 2 5 . 3",
+        ". 3 3 3 2 3 4 2 2 5 1 .",
+        "1 2 3 3 2 4 4 1 2 5 1 .",
+    ]
     units = [[c.split()[u] for c in coders if c.split()[u] != "."] for u in range(12)]
     assert round(krippendorff_alpha(units), 3) == 0.743
     assert krippendorff_alpha([["good", "good"], ["good"]]) is None  # nothing to disagree about
@@ -254,24 +315,40 @@ def test_card_shows_the_figures(task, tmp_path):
     folder = write_export(tmp_path / "kto", result.kto, s, dpo=result.dpo, raw=result.raw)
     card = (folder / CARD_FILE).read_text()
     n_train, n_test = s.splits["train"], s.splits["test"]
-    for needle in ["language:\n- ja", "# KTO preference data: Japanese (日本語)", "| records in Argilla | 10 |",
-                   "| records with a submitted vote | 8 |", "| left out: no submitted vote | 2 |",
-                   "| left out: tie (as many 👍 as 👎) | 1 |",
-                   f"| **KTO rows** | **7** (train {n_train}, test {n_test}) |", "| prompts | 4 |",
-                   "| 👍 desirable | 4 (57.1 %) |", "| 👎 undesirable | 3 (42.9 %) |", "| DPO pairs (config `dpo`) | 3 |",
-                   "| annotators (with a submitted vote) | 3 |",
-                   "| responses: submitted / draft / discarded | 18 / 2 / 2 |",
-                   "Krippendorff's alpha (nominal) is **0.333**", "61.5 % of annotator pairs",
-                   "Strategy **majority**", "at least 1 submitted vote.", "| tiny-a | 4 | 0 | 100.0 % |",
-                   "| tiny-b | 1 | 3 | 25.0 % |", f"![👍 rate per model]({CHART_FILE})",
-                   "python train_kto.py", "KTOTrainer(", 'KTOConfig(output_dir="kto-ja")']:
+    for needle in [
+        "language:\n- ja",
+        "# KTO preference data: Japanese (日本語)",
+        "| records in Argilla | 10 |",
+        "| records with a submitted vote | 8 |",
+        "| left out: no submitted vote | 2 |",
+        "| left out: tie (as many 👍 as 👎) | 1 |",
+        f"| **KTO rows** | **7** (train {n_train}, test {n_test}) |",
+        "| prompts | 4 |",
+        "| 👍 desirable | 4 (57.1 %) |",
+        "| 👎 undesirable | 3 (42.9 %) |",
+        "| DPO pairs (config `dpo`) | 3 |",
+        "| annotators (with a submitted vote) | 3 |",
+        "| responses: submitted / draft / discarded | 18 / 2 / 2 |",
+        "Krippendorff's alpha (nominal) is **0.333**",
+        "61.5 % of annotator pairs",
+        "Strategy **majority**",
+        "at least 1 submitted vote.",
+        "| tiny-a | 4 | 0 | 100.0 % |",
+        "| tiny-b | 1 | 3 | 25.0 % |",
+        f"![👍 rate per model]({CHART_FILE})",
+        "python train_kto.py",
+        "KTOTrainer(",
+        'KTOConfig(output_dir="kto-ja")',
+    ]:
         assert needle in card, needle
     assert "tiny-c" not in card  # none of its completions was exported
     chart = Image.open(folder / CHART_FILE)
     assert chart.format == "PNG" and chart.width > 600
     # two bars: blue pixels on two rows, the first (100 %) about four times as long as the second (25 %)
     rgb = chart.convert("RGB")
-    lengths = [sum(rgb.getpixel((x, 46 + i * 34 + 17)) == (59, 130, 246) for x in range(chart.width)) for i in (0, 1)]
+    lengths = [
+        sum(rgb.getpixel((x, 46 + i * 34 + 17)) == (59, 130, 246) for x in range(chart.width)) for i in (0, 1)
+    ]
     assert lengths[0] > 400 and abs(lengths[1] - lengths[0] / 4) <= 2
 
 
@@ -279,7 +356,9 @@ def test_card_shows_the_figures(task, tmp_path):
 
 
 def run_export(*args, config, env=None):
-    return run_script("export_kto.py", *args, env={"KTOKIT_CONFIG_DIR": str(config), **(env or {})}, timeout=300)
+    return run_script(
+        "export_kto.py", *args, env={"KTOKIT_CONFIG_DIR": str(config), **(env or {})}, timeout=300
+    )
 
 
 def files(folder):
@@ -300,8 +379,16 @@ def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, arg
     assert again.returncode == 0, again.stderr
     a, b = files(tmp_path / "a"), files(tmp_path / "b")
     assert a == b  # same annotations, same bytes
-    assert {"README.md", CHART_FILE, "train.jsonl", "test.jsonl", "dataset_dict.json", "dpo/train.jsonl",
-            "raw/train.jsonl", "export_summary.json"} <= set(a)
+    assert {
+        "README.md",
+        CHART_FILE,
+        "train.jsonl",
+        "test.jsonl",
+        "dataset_dict.json",
+        "dpo/train.jsonl",
+        "raw/train.jsonl",
+        "export_summary.json",
+    } <= set(a)
 
     data = load_from_disk(str(tmp_path / "a"))
     assert set(data) == {"train", "test"} and data["train"].features["label"].dtype == "bool"
@@ -310,8 +397,11 @@ def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, arg
     rows = {split: data[split].to_list() for split in data}
     assert sorted(task["ex"][r["completion"]] for r in rows["train"] + rows["test"]) == sorted(MAJORITY)
     for split_rows in rows.values():  # each split in the export's fixed order, every row as expected
-        check_rows(task, split_rows, {task["ex"][r["completion"]]: MAJORITY[task["ex"][r["completion"]]]
-                                      for r in split_rows})
+        check_rows(
+            task,
+            split_rows,
+            {task["ex"][r["completion"]]: MAJORITY[task["ex"][r["completion"]]] for r in split_rows},
+        )
 
     raw = [json.loads(line) for line in (tmp_path / "a" / "raw" / "train.jsonl").read_text().splitlines()]
     assert len(raw) == 22 and len({r["annotator"] for r in raw}) == 3
@@ -319,7 +409,11 @@ def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, arg
     for user in task["users"]:
         assert user["id"] not in text and user["username"] not in text
     assert {(r["status"], r["label"]) for r in raw if r["status"] != "submitted"} == {
-        ("draft", "good"), ("draft", "bad"), ("discarded", None), ("discarded", "good")}
+        ("draft", "good"),
+        ("draft", "bad"),
+        ("discarded", None),
+        ("discarded", "good"),
+    }
 
     # rerunning replaces the folder it wrote; a folder it did not write is left alone
     assert run_export(*args, "--output_dir", str(tmp_path / "a"), config=task["config"]).returncode == 0
@@ -331,10 +425,19 @@ def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, arg
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
     # pushing without a token: one line, and the local export (the backup) is written first
-    hub = run_export("--language", LANG, "--output_dir", str(tmp_path / "c"), "--push_to_hub", "my-org/kto-ja",
-                     config=task["config"], env={"HF_TOKEN": "", "HF_HOME": str(tmp_path / "hf")})
+    hub = run_export(
+        "--language",
+        LANG,
+        "--output_dir",
+        str(tmp_path / "c"),
+        "--push_to_hub",
+        "my-org/kto-ja",
+        config=task["config"],
+        env={"HF_TOKEN": "", "HF_HOME": str(tmp_path / "hf")},
+    )
     assert hub.returncode == 2 and hub.stderr.strip().splitlines()[-1] == (
-        "error: --push_to_hub my-org/kto-ja needs a Hugging Face token: set HF_TOKEN or run `hf auth login`")
+        "error: --push_to_hub my-org/kto-ja needs a Hugging Face token: set HF_TOKEN or run `hf auth login`"
+    )
     assert (tmp_path / "c" / "train.jsonl").exists()
 
 
@@ -354,9 +457,17 @@ def test_kto_trainer_prepares_both_forms(task, tmp_path):
         folder = write_export(tmp_path / f"kto-{conversational}", result.kto, result.summary, dpo=result.dpo)
         data = load_from_disk(str(folder))
         trainer = KTOTrainer(
-            model=model, processing_class=tokenizer, train_dataset=data["train"], eval_dataset=data["test"],
-            args=KTOConfig(output_dir=str(tmp_path / "out"), use_cpu=True, per_device_train_batch_size=2,
-                           report_to=[], dataset_num_proc=None),
+            model=model,
+            processing_class=tokenizer,
+            train_dataset=data["train"],
+            eval_dataset=data["test"],
+            args=KTOConfig(
+                output_dir=str(tmp_path / "out"),
+                use_cpu=True,
+                per_device_train_batch_size=2,
+                report_to=[],
+                dataset_num_proc=None,
+            ),
         )
         prepared = trainer.train_dataset
         assert len(prepared) == len(data["train"])
@@ -373,18 +484,34 @@ def test_kto_trainer_prepares_both_forms(task, tmp_path):
 @pytest.mark.server
 def test_no_dataset_and_no_submitted_responses(task, client, argilla_server, monkeypatch):
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(task["config"]))
-    with pytest.raises(KitError, match=r"no annotation dataset recorded for 'de': run `python create_task.py"):
+    with pytest.raises(
+        KitError, match=r"no annotation dataset recorded for 'de': run `python create_task.py"
+    ):
         connect("de")
     with pytest.raises(KitError, match=r"no dataset ja-export/nope on the local Argilla server \(http://"):
         connect(LANG, dataset_name="nope")
     pack = task["pack"]
-    quiet = {0: (0, ["tiny-a"], ("draft:good", None, None)), 1: (0, ["tiny-b"], (None, None, None)),
-             2: (1, ["tiny-a"], (None, "discarded", None))}
-    make_task(client, pack, "haiku-ja-quiet", "ja-export", quiet, argilla_server["data_dir"], argilla_server["api_url"])
+    quiet = {
+        0: (0, ["tiny-a"], ("draft:good", None, None)),
+        1: (0, ["tiny-b"], (None, None, None)),
+        2: (1, ["tiny-a"], (None, "discarded", None)),
+    }
+    make_task(
+        client,
+        pack,
+        "haiku-ja-quiet",
+        "ja-export",
+        quiet,
+        argilla_server["data_dir"],
+        argilla_server["api_url"],
+    )
     quiet_client, dataset, where = connect(LANG, dataset_name="haiku-ja-quiet")
     records = fetch_records(quiet_client, dataset, LANG)
-    with pytest.raises(KitError, match=r"no submitted responses yet in ja-export/haiku-ja-quiet on the local Argilla "
-                                       r"server \(.*\): 3 records pending \(1 draft saved, not submitted\)"):
+    with pytest.raises(
+        KitError,
+        match=r"no submitted responses yet in ja-export/haiku-ja-quiet on the local Argilla "
+        r"server \(.*\): 3 records pending \(1 draft saved, not submitted\)",
+    ):
         build_export(records, pack, dataset=dataset.name, where=where)
 
 
@@ -393,11 +520,20 @@ def test_unreachable_server_is_one_line(tmp_path):
 
     data_dir = tmp_path / "gone"
     data_dir.mkdir()
-    write_private(data_dir / "credentials.json", {"api_url": f"http://127.0.0.1:{manager.free_port()}",
-                                                  "api_key": "k" * 12, "username": "owner", "password": "p" * 12})
+    write_private(
+        data_dir / "credentials.json",
+        {
+            "api_url": f"http://127.0.0.1:{manager.free_port()}",
+            "api_key": "k" * 12,
+            "username": "owner",
+            "password": "p" * 12,
+        },
+    )
     config = tmp_path / "config"
-    write_private(config / "argilla-targets.json", {LANG: {"kind": "local", "data_dir": str(data_dir),
-                                                           "workspace": LANG, "dataset": "haiku-ja"}})
+    write_private(
+        config / "argilla-targets.json",
+        {LANG: {"kind": "local", "data_dir": str(data_dir), "workspace": LANG, "dataset": "haiku-ja"}},
+    )
     proc = run_export("--language", LANG, "--output_dir", str(tmp_path / "out"), config=config)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: cannot reach the local Argilla server (http://127.0.0.1:")

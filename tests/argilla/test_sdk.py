@@ -177,7 +177,9 @@ def test_validation_and_webhooks_behave_as_stock_argilla(haiku_dataset, argilla_
 def test_text_query_in_any_script(haiku_dataset):
     ds = haiku_dataset(0)
     texts = ["Canción de OTOÑO", "古池や蛙飛び込む水の音", "ÉTÉ_100% chaud"]
-    ds.records.log([rg.Record(fields={"prompt": t, "completion": "-"}, id=f"t{i}") for i, t in enumerate(texts)])
+    ds.records.log(
+        [rg.Record(fields={"prompt": t, "completion": "-"}, id=f"t{i}") for i, t in enumerate(texts)]
+    )
 
     def found(q):
         return sorted(r.id for r in ds.records(query=rg.Query(query=q)))

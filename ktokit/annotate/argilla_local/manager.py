@@ -537,8 +537,10 @@ def status_lines(info: dict) -> list[str]:
         lines.append(f"  url:   {info['api_url']}")
     if info["username"]:
         lines.append(f"  owner: {info['username']}  (credentials: {info['credentials_file']})")
-    lines += [f"  dataset {ds['workspace']}/{ds['name']}: {ds['records']} records, {ds['completed']} completed"
-              for ds in info["datasets"]]
+    lines += [
+        f"  dataset {ds['workspace']}/{ds['name']}: {ds['records']} records, {ds['completed']} completed"
+        for ds in info["datasets"]
+    ]
     if info["healthy"] and not info["datasets"]:
         lines.append("  no datasets yet")
     return lines
@@ -599,7 +601,9 @@ def reset_password(name: str, data_dir: str | os.PathLike | None = None) -> dict
         raise KitError(f"the local Argilla server at {url} is not running: run `python -m ktokit argilla up`")
     user = next((u for u in _request(f"{url}/api/v1/users", key)["items"] if u["username"] == name), None)
     if user is None:
-        raise KitError(f"no user {name!r} on the local server: add one with `python -m ktokit argilla add-annotator`")
+        raise KitError(
+            f"no user {name!r} on the local server: add one with `python -m ktokit argilla add-annotator`"
+        )
     password = secrets.token_urlsafe(12)
     try:
         _request(f"{url}/api/v1/users/{user['id']}", key, "PATCH", {"password": password})

@@ -110,14 +110,16 @@ def _group_keys(word: str) -> list[list[str]]:
         flag = ("F" if k == 0 else "") + ("L" if k == len(spans) - 1 else "")
         left = padded[s : s + 3]  # the three letters before the group (padded offset is 3)
         right = padded[e + 3 : e + 6]
-        keys.append([
-            f"{left}>{g}<{right}{flag}",
-            f"{left[1:]}>{g}<{right[:2]}{flag}",
-            f"{left[2:]}>{g}<{right[:2]}{flag}",
-            f"{left[2:]}>{g}<{right[:1]}{flag}",
-            f">{g}<{right[:1]}{flag}",
-            f">{g}<{flag}",
-        ])
+        keys.append(
+            [
+                f"{left}>{g}<{right}{flag}",
+                f"{left[1:]}>{g}<{right[:2]}{flag}",
+                f"{left[2:]}>{g}<{right[:2]}{flag}",
+                f"{left[2:]}>{g}<{right[:1]}{flag}",
+                f">{g}<{right[:1]}{flag}",
+                f">{g}<{flag}",
+            ]
+        )
     return keys
 
 
@@ -329,16 +331,20 @@ def fit_table(iterations: int = 5, min_count: int = MIN_COUNT) -> dict[str, int]
         for i, (keys, counts, _values) in enumerate(data):
             options = []
             for group in keys:
-                dist = next((stats[lv][k] for lv, k in enumerate(group) if sum(stats[lv].get(k, ())) >= min_count),
-                            stats[-1][group[-1]])
+                dist = next(
+                    (stats[lv][k] for lv, k in enumerate(group) if sum(stats[lv].get(k, ())) >= min_count),
+                    stats[-1][group[-1]],
+                )
                 total = sum(dist)
                 options.append([math.log((c + 0.01) / (total + 0.04)) for c in dist])
             new = _best_split(options, counts)
             if new is not None:
                 data[i] = (keys, counts, new)
     # argmax per trusted context, then drop the keys whose answer equals their backoff's
-    best = [{k: max(range(len(d)), key=d.__getitem__) for k, d in st.items() if sum(d) >= min_count}
-            for st in stats]
+    best = [
+        {k: max(range(len(d)), key=d.__getitem__) for k, d in st.items() if sum(d) >= min_count}
+        for st in stats
+    ]
     table: dict[str, int] = {}
     general: dict[str, int] = {}  # every trusted key -> what a lookup from that key down returns
     for keys, _counts, _values in data:
@@ -347,7 +353,7 @@ def fit_table(iterations: int = 5, min_count: int = MIN_COUNT) -> dict[str, int]
                 key = group[level]
                 if key not in best[level]:
                     continue
-                backoff = next((general[k] for k in group[level + 1:] if k in general), 1)
+                backoff = next((general[k] for k in group[level + 1 :] if k in general), 1)
                 if best[level][key] != backoff:
                     general[key] = best[level][key]
                     table[key] = best[level][key]

@@ -31,19 +31,35 @@ _GROUPS = ("", "万", "億", "兆")
 # How a letter of an acronym is said in Japanese (NHK えぬえいちけー, DNA でぃーえぬえー), in morae.
 LETTER_MORAE = {
     **dict.fromkeys("ABCDEFGIJKLMNOPQSTUVY", 2),
-    "H": 3, "R": 3, "Z": 3, "W": 4, "X": 4,
+    "H": 3,
+    "R": 3,
+    "Z": 3,
+    "W": 4,
+    "X": 4,
 }
 # Before these counters 4 and 9 take their short readings (しがつ, よじ, よにん, くじ); the dictionary
 # reads the numeral alone and would say よん/きゅう.
 SHORT_NUMERALS = {
-    ("四", "月"): "シ", ("四", "時"): "ヨ", ("四", "人"): "ヨ", ("四", "年"): "ヨ", ("四", "円"): "ヨ",
-    ("九", "月"): "ク", ("九", "時"): "ク",
+    ("四", "月"): "シ",
+    ("四", "時"): "ヨ",
+    ("四", "人"): "ヨ",
+    ("四", "年"): "ヨ",
+    ("四", "円"): "ヨ",
+    ("九", "月"): "ク",
+    ("九", "時"): "ク",
 }
 # Season words (kigo) that unidic, a dictionary of modern prose, reads as another word: 露 is ロ
 # (Russia) there, 燕 エン. A haiku means the kigo; the dictionary's reading stays an alternative.
 KIGO_READINGS = {
-    "露": "ツユ", "燕": "ツバメ", "蝸牛": "カタツムリ", "天河": "アマノガワ", "東風": "コチ",
-    "芒": "ススキ", "短夜": "ミジカヨ", "氷柱": "ツララ", "蜻蛉": "トンボ",
+    "露": "ツユ",
+    "燕": "ツバメ",
+    "蝸牛": "カタツムリ",
+    "天河": "アマノガワ",
+    "東風": "コチ",
+    "芒": "ススキ",
+    "短夜": "ミジカヨ",
+    "氷柱": "ツララ",
+    "蜻蛉": "トンボ",
 }
 NBEST = 3  # the best parse plus two more: enough for 今日/私/一日, few enough to stay plausible
 

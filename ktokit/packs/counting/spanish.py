@@ -21,12 +21,56 @@ VOWELS = STRONG | WEAK | ALONE
 
 # Words whose weak+strong pair is commonly said as two syllables (hiatus) though spelt as one.
 HIATUS_WORDS = {
-    "cruel", "crueles", "guion", "guiones", "truhan", "piano", "pianos", "pianista", "diario", "diarios",
-    "riel", "rieles", "dueto", "dual", "cliente", "clientes", "criatura", "criaturas", "triunfo",
-    "reunir", "reunión", "reuniones", "reunido", "reunida", "maullar", "aullar", "aullido", "aullidos",
-    "viaje", "viajes", "viajar", "suave", "suaves", "suavemente", "fiel", "fieles", "ruido", "ruidos",
-    "ruin", "fluir", "huir", "incluir", "construir", "destruir", "jesuita", "biología", "biografía",
-    "reutilizar", "reusar", "triunfal",
+    "cruel",
+    "crueles",
+    "guion",
+    "guiones",
+    "truhan",
+    "piano",
+    "pianos",
+    "pianista",
+    "diario",
+    "diarios",
+    "riel",
+    "rieles",
+    "dueto",
+    "dual",
+    "cliente",
+    "clientes",
+    "criatura",
+    "criaturas",
+    "triunfo",
+    "reunir",
+    "reunión",
+    "reuniones",
+    "reunido",
+    "reunida",
+    "maullar",
+    "aullar",
+    "aullido",
+    "aullidos",
+    "viaje",
+    "viajes",
+    "viajar",
+    "suave",
+    "suaves",
+    "suavemente",
+    "fiel",
+    "fieles",
+    "ruido",
+    "ruidos",
+    "ruin",
+    "fluir",
+    "huir",
+    "incluir",
+    "construir",
+    "destruir",
+    "jesuita",
+    "biología",
+    "biografía",
+    "reutilizar",
+    "reusar",
+    "triunfal",
 }
 
 SILENT_U_RE = re.compile(r"(?<=[qg])u(?=[eiéí])")
@@ -54,8 +98,12 @@ def _nuclei(run: str) -> int:
             if i + 1 < n and types[i + 1] == "A" and _base(run[i]) != _base(run[i + 1]):
                 i += 2  # uí, iú: the accent marks the stress of a diphthong (lin-güís-ti-ca, vein-tiún)
                 continue
-            if (i + 1 < n and types[i + 1] == "W" and run[i] != run[i + 1]
-                    and not (i + 2 < n and types[i + 2] == "S")):
+            if (
+                i + 1 < n
+                and types[i + 1] == "W"
+                and run[i] != run[i + 1]
+                and not (i + 2 < n and types[i + 2] == "S")
+            ):
                 i += 2  # iu, ui: a falling or rising diphthong of two weak vowels
                 continue
             if i + 1 < n and types[i + 1] == "S":
