@@ -8,15 +8,22 @@ status 2, never a traceback. Secrets are masked in one place (`mask`) before any
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import io
 import os
+import shutil
 import sys
-from collections.abc import Callable, Iterable
+import types
+import typing
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import MISSING, field
-from typing import Any
+from typing import Any, TypeVar
 
 EXIT_USER_ERROR = 2  # a KitError: bad input, missing prerequisite, refused request
 EXIT_INTERRUPTED = 130  # Ctrl+C, as a shell reports it
 TAG = "[ktokit]"
+T = TypeVar("T")
 
 
 class KitError(Exception):
@@ -30,6 +37,28 @@ def say(message: str, *, tag: bool = False) -> None:
     """
     if int(os.environ.get("RANK", "0") or 0) == 0:
         print(f"{TAG} {message}" if tag else message, file=sys.stderr, flush=True)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Rows under a header on stdout, in columns that line up in a terminal (CJK characters take two cells).
+
+    A rich Table without borders. On a terminal the header is bold and long cells wrap to its width;
+    piped or redirected, the text is plain and every row stays one line (for grep, and the tests).
+    """
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    tty = sys.stdout.isatty()
+    grid = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold" if tty else "")
+    for name in header:
+        grid.add_column(name, no_wrap=not tty)
+    for row in rows:
+        grid.add_row(*(Text(str(cell)) for cell in row))  # Text: a cell's [brackets] are not markup
+    buffer = io.StringIO()
+    width = shutil.get_terminal_size().columns if tty else 100_000
+    Console(file=buffer, width=width, force_terminal=tty, highlight=False).print(grid)
+    print("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()))
 
 
 def mask(text: str, secrets: Iterable[str | None]) -> str:
@@ -76,10 +105,170 @@ def option(
     *,
     choices: list[str] | None = None,
     default_factory: Callable[[], Any] | Any = MISSING,
+    aliases: str | tuple[str, ...] = (),
+    metavar: str | None = None,
+    flag: str | None = None,
+    positional: bool = False,
+    exclusive: str | None = None,
+    required: bool = False,
 ) -> Any:
-    """A field of an entry script's arguments dataclass, with the `--help` text (and choices) TRL's parser shows."""
-    metadata = {"help": help, **({"choices": choices} if choices else {})}
+    """A field of an arguments dataclass, with the `--help` text (and choices) the parser shows.
+
+    The metadata is what transformers' HfArgumentParser (TRL's parser, the entry scripts) reads: argparse
+    keywords plus `aliases` (e.g. "-l"). The `python -m ktokit` commands (`add_arguments`) read four more,
+    which the entry scripts do not use: `flag`, the option's name when it is not --field-name (--from);
+    `positional`; `exclusive`, the name of a group of options of which at most one may be given; and
+    `required` on a member of such a group: one of them must be.
+    """
+    aliases = (aliases,) if isinstance(aliases, str) else aliases
+    cli = {"choices": choices, "aliases": aliases, "metavar": metavar, "flag": flag}
+    cli |= {"positional": positional, "exclusive": exclusive, "required": required}
+    metadata = {"help": help, **{key: value for key, value in cli.items() if value}}
     return field(default=default, default_factory=default_factory, metadata=metadata)
+
+
+# ---- the commands' parser: dataclass fields as argparse arguments ---------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser, arguments: type, *, hidden: Collection[str] = ()) -> None:
+    """Declare the fields of the dataclass `arguments` on `parser`: `--field-name`, typed by the annotation.
+
+    Hand-written on purpose: transformers' HfArgumentParser (what TRL's parser, and so the entry scripts,
+    use) does this too, but importing transformers takes seconds and `python -m ktokit` starts without the
+    heavy libraries. It covers what the commands need: str, int, float, bool (a switch, off by default),
+    `X | None`, `list[X]` (one or more values), choices, positional fields, short aliases, another flag
+    name and mutually exclusive groups (see `option`). A `hidden` field is left out of `--help` and takes
+    no default here, so the value given to the parent command stays (`argilla --data-dir D up`).
+    """
+    hints = typing.get_type_hints(arguments)
+    members = [f for f in dataclasses.fields(arguments) if f.init]
+    needed = {f.metadata["exclusive"] for f in members if f.metadata.get("required")}
+    groups: dict[str, Any] = {}
+    for f in members:
+        meta, kind = f.metadata, _value_type(hints[f.name])
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        kwargs: dict[str, Any] = {"help": meta.get("help")}
+        kwargs |= {key: meta[key] for key in ("choices", "metavar") if key in meta}
+        if kind is bool:
+            if default is not False:
+                raise TypeError(f"{arguments.__name__}.{f.name}: a switch is off by default")
+            kwargs["action"] = "store_true"
+        elif typing.get_origin(kind) is list:
+            kwargs["type"] = typing.get_args(kind)[0]
+            kwargs["nargs"] = "*" if meta.get("positional") and default is not MISSING else "+"
+        else:
+            kwargs["type"] = kind
+        if meta.get("positional"):
+            parser.add_argument(f.name, **kwargs, **({} if default is MISSING else {"default": default}))
+            continue
+        if f.name in hidden:
+            kwargs |= {"help": argparse.SUPPRESS, "default": argparse.SUPPRESS}
+        elif default is MISSING:
+            kwargs["required"] = True
+        else:
+            kwargs["default"] = default
+        names = [meta.get("flag") or f"--{f.name.replace('_', '-')}", *meta.get("aliases", ())]
+        target = parser
+        if group := meta.get("exclusive"):
+            if group not in groups:
+                groups[group] = parser.add_mutually_exclusive_group(required=group in needed)
+            target = groups[group]
+        target.add_argument(*names, dest=f.name, **kwargs)
+
+
+def _value_type(annotation: Any) -> Any:
+    """`X` of `X | None`: an option left out is its default (None)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        (annotation,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return annotation
+
+
+def arguments_from(arguments: type[T], namespace: argparse.Namespace) -> T:
+    """The dataclass `arguments` filled from what the parser read; its `__post_init__` checks run here."""
+    return arguments(
+        **{
+            f.name: getattr(namespace, f.name)
+            for f in dataclasses.fields(arguments)
+            if f.init and hasattr(namespace, f.name)
+        }
+    )
+
+
+def add_command(
+    commands: Any,
+    name: str,
+    arguments: type[T],
+    run: Callable[[T], int | None],
+    *,
+    help: str,
+    description: str | None = None,
+    hidden: Collection[str] = (),
+) -> argparse.ArgumentParser:
+    """One subcommand: its options are the fields of `arguments`; `run` receives them as that dataclass.
+
+    `commands` is what `add_subparsers()` returned. The description defaults to the one-line help.
+    """
+    parser = commands.add_parser(name, help=help, description=description or f"{help[0].upper()}{help[1:]}.")
+    add_arguments(parser, arguments, hidden=hidden)
+    parser.set_defaults(run=lambda namespace: run(arguments_from(arguments, namespace)))
+    return parser
+
+
+# ---- options more than one command takes: one name, one metavar, one default, one help -------------------
+
+LANGUAGE_HELP = "pack code, e.g. es (`languages` lists them)"
+
+
+def language_option(default: Any = MISSING, *, help: str = LANGUAGE_HELP, **more: Any) -> Any:
+    """--language/-l: the language pack a command works on."""
+    return option(help, default, aliases="-l", **more)
+
+
+def json_option(help: str = "machine-readable: one JSON object per line") -> Any:
+    """--json: the result as JSON on stdout instead of the report."""
+    return option(help, False)
+
+
+def space_option(help: str, **more: Any) -> Any:
+    """--space ORG/NAME: a Space on the Hub (what the command does with it is its help)."""
+    return option(help, None, metavar="ORG/NAME", **more)
+
+
+def argilla_dir_option() -> Any:
+    """The local Argilla server's folder: `--argilla-dir` of the commands that reach it, `argilla --data-dir`."""
+    return option(
+        "the local Argilla server's folder: database, logs, credentials (default: $KTOKIT_HOME/argilla, "
+        "KTOKIT_HOME defaulting to ~/.cache/ktokit)",
+        None,
+    )
+
+
+def min_submitted_option() -> Any:
+    """--min-submitted of the commands that report on a running task."""
+    return option("submitted answers that complete a record (default: the task's own)", None)
+
+
+def sleep_time_option() -> Any:
+    """--sleep-time of the commands that create a Space."""
+    return option(
+        "seconds without visits before the Space sleeps, -1 never (paid hardware only; the free "
+        "cpu-basic sleeps after 48 h)",
+        None,
+        metavar="SECONDS",
+    )
+
+
+def dry_run_option() -> Any:
+    return option("render and print the plan (secret names only)", False)
+
+
+def serve_option() -> Any:
+    return option("run the rendered app on 127.0.0.1:PORT", None, metavar="PORT")
+
+
+def output_option(help: str) -> Any:
+    """--output/-o: the folder a command writes (its help says the default)."""
+    return option(help, None, aliases="-o")
 
 
 def run_script(

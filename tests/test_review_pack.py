@@ -371,8 +371,8 @@ def test_review_on_the_language_space_and_accept_from_it(
 
     from ktokit.annotate import space
     from ktokit.annotate.credentials import save_space_credentials
+    from ktokit.cli import main
     from ktokit.draft.accept import accept_pack
-    from ktokit.draft.review import ReviewArguments, review_pack
 
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setattr(space, "POLL_S", 0.01)
@@ -381,15 +381,9 @@ def test_review_on_the_language_space_and_accept_from_it(
     hub.api = RecordingHfApi(exists=True, stages=("RUNNING",))
     pack = pack_copy(tmp_path, monkeypatch)
     drafts = write_drafts(tmp_path / "drafts", prompts=["Un haiku sobre el faro de noche"])
-    review_pack(
-        ReviewArguments(
-            language="es",
-            space=repo,
-            space_url=kit_server["api_url"],
-            drafts=str(drafts),
-            dataset_name="review-es-space",
-        )
-    )
+    # in-process (the Hub double), as `python -m ktokit review-pack` runs it
+    target = ["--space", repo, "--space-url", kit_server["api_url"], "--dataset-name", "review-es-space"]
+    assert main(["review-pack", "--language", "es", *target, "--drafts", str(drafts)]) == 0
     out = capsys.readouterr().out
     assert hub.api.names() == ["repo_exists", "get_space_runtime"]  # reused as it is: nothing uploaded
     assert "1 records added" in out and "sign in with Hugging Face" in out

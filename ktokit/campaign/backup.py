@@ -112,7 +112,7 @@ def snapshot(client: rg.Argilla, dataset: rg.Dataset, language: str, folder: Pat
     return meta
 
 
-def backup(language: str, to: str, *, only_if_changed: bool = False, private: bool = True) -> dict[str, Any]:
+def backup(language: str, to: str, *, only_if_changed: bool = False, private: bool = True) -> BackupSummary:
     """Back up `language`'s dataset to the folder `to` (into `to/<language>/`) or the Hub dataset repo `to`
     (private when created); with `only_if_changed`, skip when the last backup there has the same content.
 
@@ -132,16 +132,17 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
         else:
             changed = _to_folder(staged, Path(to), language, meta["fingerprint"], only_if_changed)
             target = str(Path(to) / language)
-    return {
-        "language": language,
-        "dataset": f"{meta['workspace']}/{meta['dataset']}",
-        "target": target,
-        "records": meta["records"],
-        "responses": meta["responses"],
-        "annotators": len(set(meta["users"].values())),
-        "fingerprint": meta["fingerprint"],
-        "changed": changed,
-    }
+    return BackupSummary(
+        language=language,
+        dataset=f"{meta['workspace']}/{meta['dataset']}",
+        to=to,
+        target=target,
+        records=meta["records"],
+        responses=meta["responses"],
+        annotators=len(set(meta["users"].values())),
+        fingerprint=meta["fingerprint"],
+        changed=changed,
+    )
 
 
 def _to_folder(staged: Path, root: Path, language: str, digest: str, only_if_changed: bool) -> bool:
@@ -453,7 +454,7 @@ def restore(
     local: bool = False,
     argilla_dir: str | None = None,
     private: bool = False,
-) -> dict[str, Any]:
+) -> RestoreSummary:
     """Bring `language`'s backup from `source` (folder or Hub repo) back into the local server or a Space,
     and record that server for the language, so export_kto.py reads it again. Adds only what is missing."""
     from tqdm.auto import tqdm
@@ -499,15 +500,60 @@ def restore(
                 json={"items": items[start : start + BATCH]},
             )
     save_target(language, {**record, "workspace": meta["workspace"], "dataset": meta["dataset"]})
-    return {
-        "language": language,
-        "dataset": f"{meta['workspace']}/{meta['dataset']}",
-        "where": where,
-        "dataset_created": created,
-        "records_added": counts["records"],
-        "records_existing": meta["records"] - counts["records"],
-        "responses_added": counts["responses"],
-        "annotators_created": new_users,
-        "annotators": len(user_ids),
-        "kind": record["kind"],
-    }
+    return RestoreSummary(
+        language=language,
+        dataset=f"{meta['workspace']}/{meta['dataset']}",
+        where=where,
+        dataset_created=created,
+        records_added=counts["records"],
+        records_existing=meta["records"] - counts["records"],
+        responses_added=counts["responses"],
+        annotators_created=new_users,
+        annotators=len(user_ids),
+        kind=record["kind"],
+    )
+
+
+# ---- what backup and restore report ---------------------------------------------------------------------
+
+
+class BackupSummary(dict):
+    """`backup`'s result: a dict (the dashboard Space reads its keys), and the report the CLI prints."""
+
+    def report_lines(self) -> list[str]:
+        fingerprint = f"fingerprint {self['fingerprint'][:12]}"
+        if not self["changed"]:
+            return [f"unchanged since the last backup in {self['target']} ({fingerprint}): nothing written"]
+        r = self["responses"]
+        answers = f"{r[SUBMITTED]} submitted, {r[DRAFT]} draft, {r[DISCARDED]} discarded answers"
+        return [
+            f"backed up {self['dataset']} to {self['target']}",
+            f"  {self['records']} records, {answers} by {self['annotators']} annotators ({fingerprint})",
+            f"restore with: python -m ktokit restore --language {self['language']} --from {self['to']} "
+            "--local (or --space ORG/NAME)",
+        ]
+
+
+class RestoreSummary(dict):
+    """`restore`'s result: a dict of counts, and the report the CLI prints."""
+
+    def report_lines(self) -> list[str]:
+        created, names = self["annotators_created"], ", ".join(self["annotators_created"])
+        lines = [
+            f"restored {self['dataset']} into {self['where']}"
+            + (" (dataset created)" if self["dataset_created"] else ""),
+            f"  records: {self['records_added']} added, {self['records_existing']} already there; "
+            f"answers added: {self['responses_added']}; "
+            f"annotators: {self['annotators']} ({len(created)} recreated)",
+        ]
+        if created and self["kind"] == "space":
+            lines.append(
+                f"  recreated {names}: they sign in with Hugging Face as before (matched by username)"
+            )
+        elif created:
+            lines.append(
+                f"  recreated {names} with passwords nobody knows: give each one a new password with "
+                "`python -m ktokit argilla reset-password NAME`"
+            )
+        lines.append(f"export_kto.py --language {self['language']} now reads this server")
+        return lines

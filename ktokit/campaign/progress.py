@@ -10,7 +10,7 @@ from the records themselves.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
 
@@ -20,9 +20,43 @@ if TYPE_CHECKING:
 STATUSES = (SUBMITTED, DRAFT, DISCARDED)
 
 
+class Progress(dict):
+    """`progress` of one dataset: a plain dict (the JSON of `progress --json`, what the dashboard reads),
+    and the report `python -m ktokit progress` prints."""
+
+    LEADERBOARD = ("#", "annotator", "submitted", "draft", "discarded")
+
+    def report_lines(self) -> list[str]:
+        """The report's lines, down to the leaderboard's heading (its rows are `leaderboard_rows`)."""
+        r, v = self["responses"], self.get("visitors")
+        lines = [
+            f"{self['dataset']} ({self['language']})",
+            f"records      {self['records']}: {self['completed']} completed "
+            f"({self['min_submitted']}+ submitted answers), {self['pending']} pending",
+            f"progress     {bar(self['completed'], self['records'])}",
+            f"responses    {r[SUBMITTED]} submitted, {r[DRAFT]} draft, {r[DISCARDED]} discarded",
+        ]
+        if v and v["votes"]:
+            pairs = v["prefer_tuned"] + v["prefer_base"]
+            lines.append(
+                f"visitors     {v['votes']} votes in the demo Space; in {pairs} "
+                f"pairs with 👍 on one side and 👎 on the other, the tuned model preferred "
+                f"{v['prefer_tuned']} times, the base {v['prefer_base']}"
+            )
+        board = ", most submitted answers first:" if self["annotators"] else ""
+        return [*lines, f"annotators   {len(self['annotators'])}{board}"]
+
+    def leaderboard_rows(self) -> list[tuple[str, ...]]:
+        """One row per annotator under `LEADERBOARD`, most submitted answers first."""
+        return [
+            (str(i), a["username"], str(a[SUBMITTED]), str(a[DRAFT]), str(a[DISCARDED]))
+            for i, a in enumerate(self["annotators"], 1)
+        ]
+
+
 def progress(
     dataset: rg.Dataset, *, language: str, min_submitted: int, client: rg.Argilla | None = None
-) -> dict[str, Any]:
+) -> Progress:
     """Records, completed/pending records, responses by status and the annotator leaderboard of `dataset`.
 
     Annotators are sorted by submitted answers (most first), then by username. When `min_submitted`
@@ -44,16 +78,18 @@ def progress(
             sum(r.get("status") == SUBMITTED for r in item.get("responses") or []) >= min_submitted
             for item in record_items(client or dataset._client, dataset)
         )
-    return {
-        "language": language,
-        "dataset": f"{dataset.workspace.name}/{dataset.name}",
-        "min_submitted": min_submitted,
-        "records": records,
-        "completed": completed,
-        "pending": records - completed,
-        "responses": {s: sum(a[s] for a in annotators) for s in STATUSES},
-        "annotators": annotators,
-    }
+    return Progress(
+        {
+            "language": language,
+            "dataset": f"{dataset.workspace.name}/{dataset.name}",
+            "min_submitted": min_submitted,
+            "records": records,
+            "completed": completed,
+            "pending": records - completed,
+            "responses": {s: sum(a[s] for a in annotators) for s in STATUSES},
+            "annotators": annotators,
+        }
+    )
 
 
 def progress_for(
@@ -62,7 +98,7 @@ def progress_for(
     min_submitted: int | None = None,
     dataset_name: str | None = None,
     workspace: str | None = None,
-) -> dict[str, Any]:
+) -> Progress:
     """`progress` of the dataset create_task.py recorded for `language` (local server or Space).
 
     `min_submitted` defaults to the dataset's own (create_task.py's `--min_submitted`, kept in the
@@ -83,33 +119,3 @@ def bar(done: int, total: int, width: int = 30) -> str:
     share = done / total if total else 0.0
     filled = round(share * width)
     return f"[{'#' * filled}{'.' * (width - filled)}] {share:4.0%}"
-
-
-def report(p: dict[str, Any]) -> list[str]:
-    """`progress` as `python -m ktokit progress` prints it (the leaderboard as rows for a table)."""
-    r = p["responses"]
-    return [
-        f"{p['dataset']} ({p['language']})",
-        f"records      {p['records']}: {p['completed']} completed ({p['min_submitted']}+ submitted answers), "
-        f"{p['pending']} pending",
-        f"progress     {bar(p['completed'], p['records'])}",
-        f"responses    {r[SUBMITTED]} submitted, {r[DRAFT]} draft, {r[DISCARDED]} discarded",
-        *(
-            [
-                f"visitors     {v['votes']} votes in the demo Space; in {v['prefer_tuned'] + v['prefer_base']} pairs "
-                f"with 👍 on one side and 👎 on the other, the tuned model preferred {v['prefer_tuned']} times, the "
-                f"base {v['prefer_base']}"
-            ]
-            if (v := p.get("visitors")) and v["votes"]
-            else []
-        ),
-        f"annotators   {len(p['annotators'])}"
-        + (", most submitted answers first:" if p["annotators"] else ""),
-    ]
-
-
-def leaderboard_rows(p: dict[str, Any]) -> list[tuple[str, ...]]:
-    return [
-        (str(i), a["username"], str(a[SUBMITTED]), str(a[DRAFT]), str(a[DISCARDED]))
-        for i, a in enumerate(p["annotators"], 1)
-    ]

@@ -92,7 +92,7 @@ def _review_settings(dataset: rg.Dataset) -> None:
 
 @dataclass
 class AcceptResult:
-    """The counts `accept-pack` prints, and what it refused."""
+    """The counts `accept-pack` reports, and what it refused."""
 
     counts: Counter = field(default_factory=Counter)
     refused: list[tuple[Decision, str]] = field(default_factory=list)
@@ -100,6 +100,28 @@ class AcceptResult:
     present: dict[str, int] = field(default_factory=lambda: {PROMPT: 0, EXAMPLE: 0})
     problems: list[str] = field(default_factory=list)
     where: str = ""
+    language: str = ""
+
+    def report_lines(self) -> list[str]:
+        """What `accept-pack` prints: the review's counts, what went into each file, the validate verdict."""
+        c, written, present = self.counts, self.written, self.present
+        lines = [
+            f"review       {self.where}",
+            f"drafts       {sum(c.values())}: {c[ACCEPTED]} accepted, {c[EDITED]} edited, "
+            f"{c[REJECTED]} rejected, {c[PENDING]} pending",
+            f"{PROMPTS_FILE:<12} {written[PROMPT]} written, {present[PROMPT]} already present",
+            f"{EXAMPLES_FILE:<12} {written[EXAMPLE]} written, {present[EXAMPLE]} already present",
+        ]
+        if self.refused:
+            lines.append(
+                f"refused      {len(self.refused)} (correct them in Argilla and rerun; one the check "
+                "misjudges, add to the file by hand):"
+            )
+            lines += [f"  - {d.kind} {d.id}: {why}: {d.text!r}" for d, why in self.refused]
+        verdict = "ok" if not self.problems else f"{len(self.problems)} to fix"
+        lines.append(f"validate     {self.language}: {verdict}")
+        lines += [f"  - {problem}" for problem in self.problems]
+        return lines
 
 
 def problem_with(decision: Decision, pack: LanguagePack) -> str | None:
@@ -168,27 +190,6 @@ def accept_pack(language: str, dataset_name: str | None = None) -> AcceptResult:
     )
     decisions = [decide(item) for item in record_items(client, dataset)]
     result = apply_decisions(decisions, pack)
-    result.where = where
+    result.where, result.language = where, pack.code
     result.problems = validation_problems(load_pack(pack.path))
     return result
-
-
-def report_lines(result: AcceptResult, code: str) -> list[str]:
-    """What `accept-pack` prints: the review's counts, what went into each file, the validate verdict."""
-    c = result.counts
-    lines = [
-        f"review       {result.where}",
-        f"drafts       {sum(c.values())}: {c[ACCEPTED]} accepted, {c[EDITED]} edited, {c[REJECTED]} rejected, "
-        f"{c[PENDING]} pending",
-        f"{PROMPTS_FILE:<12} {result.written[PROMPT]} written, {result.present[PROMPT]} already present",
-        f"{EXAMPLES_FILE:<12} {result.written[EXAMPLE]} written, {result.present[EXAMPLE]} already present",
-    ]
-    if result.refused:
-        lines.append(
-            f"refused      {len(result.refused)} (correct them in Argilla and rerun; one the check "
-            "misjudges, add to the file by hand):"
-        )
-        lines += [f"  - {d.kind} {d.id}: {why}: {d.text!r}" for d, why in result.refused]
-    lines.append(f"validate     {code}: {'ok' if not result.problems else f'{len(result.problems)} to fix'}")
-    lines += [f"  - {problem}" for problem in result.problems]
-    return lines

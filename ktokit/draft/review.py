@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ktokit.annotate.task import TaskTemplate
-from ktokit.console import KitError, say
+from ktokit.console import KitError, argilla_dir_option, language_option, option, space_option
 from ktokit.packs.languages import LanguagePack, load_pack
 
 PROMPT, EXAMPLE = "prompt", "example"
@@ -187,44 +187,93 @@ def review_records(drafts: list[Draft], pack: LanguagePack) -> tuple[list[dict[s
 
 @dataclass
 class ReviewArguments:
-    """review-pack's options."""
+    """review-pack's options (`python -m ktokit review-pack` parses them from this class)."""
 
-    language: str
-    local: bool = False
-    space: str | None = None
-    drafts: str | None = None
-    dataset_name: str | None = None
-    min_submitted: int = 1
-    private: bool = False
-    storage: str = "none"
-    space_url: str | None = None
-    argilla_dir: str | None = None
+    language: str = language_option()
+    local: bool = option("the local Argilla server (the default)", False, exclusive="target")
+    space: str | None = space_option(
+        "the language's Argilla Space (provisioned on first use)", exclusive="target"
+    )
+    drafts: str | None = option(
+        "where prompts.jsonl / examples.jsonl are (default: outputs/CODE/drafts)", None, metavar="FOLDER"
+    )
+    dataset_name: str | None = option("default: review-CODE", None)
+    min_submitted: int = option("reviewers per draft (default 1)", 1)
+    private: bool = option("a new Space is private", False)
+    storage: str = option("a new Space's storage: none or bucket", "none")
+    space_url: str | None = option("the Space's Argilla URL when it is not https://OWNER-NAME.hf.space", None)
+    argilla_dir: str | None = argilla_dir_option()
+
+    def __post_init__(self) -> None:
+        if self.local and self.space:
+            raise KitError("choose one target: --local or --space ORG/NAME")
 
 
-def review_pack(args: ReviewArguments) -> None:
-    """Drafts → the review dataset on the language's server (created or reused), only the new ones added."""
-    from ktokit.annotate import create
-    from ktokit.annotate.credentials import save_target
+@dataclass
+class ReviewPlan:
+    """What review-pack is about to send where, reported before any server is reached."""
+
+    args: ReviewArguments
+    pack: LanguagePack
+    template: TaskTemplate
+    folder: Path
+    drafts: list[Draft]
+    records: list[dict[str, Any]]
+    in_pack: int  # drafts the pack already holds
+
+    def report_lines(self) -> list[str]:
+        kinds = Counter(r["metadata"]["kind"] for r in self.records)
+        own = "the pack's" if self.pack.review.own else "English (the pack has no `review:` texts)"
+        repeated = len(self.drafts) - len(self.records) - self.in_pack
+        return [
+            f"target       {f'Space {self.args.space}' if self.args.space else 'local Argilla server'}",
+            f"dataset      {self.template.workspace}/{self.template.dataset}  ({self.pack.name}, texts: {own})",
+            f"drafts       {len(self.drafts)} in {self.folder}/: {kinds[PROMPT]} prompts and {kinds[EXAMPLE]} "
+            f"examples to review, {repeated} repeated, {self.in_pack} already in the pack",
+        ]
+
+
+@dataclass
+class ReviewResult:
+    """Where the review dataset is, and how reviewers get to it."""
+
+    url: str
+    api_url: str
+    workspace: str
+    local: bool
+
+    def report_lines(self) -> list[str]:
+        if self.local:
+            reviewers = f"python -m ktokit argilla add-annotator NAME --workspace {self.workspace}"
+        else:
+            reviewers = f"sign in with Hugging Face at {self.api_url} (workspace {self.workspace})"
+        return [f"review at    {self.url}", f"reviewers    {reviewers}"]
+
+
+def plan_review(args: ReviewArguments) -> ReviewPlan:
+    """The pack, the review task and the records of the drafts it lacks (the drafts read and checked)."""
     from ktokit.annotate.space import check_storage
 
-    if args.local and args.space:
-        raise KitError("choose one target: --local or --space ORG/NAME")
     check_storage(args.storage)
     pack = load_pack(args.language)
     template = review_template(pack, args.min_submitted, args.dataset_name)
     folder = Path(args.drafts) if args.drafts else default_drafts_dir(pack.code)
     drafts = load_drafts(folder)
     records, in_pack = review_records(drafts, pack)
-    kinds = Counter(r["metadata"]["kind"] for r in records)
-    own = "the pack's" if pack.review.own else "English (the pack has no `review:` texts)"
-    print(f"target       {f'Space {args.space}' if args.space else 'local Argilla server'}")
-    print(f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, texts: {own})")
-    print(
-        f"drafts       {len(drafts)} in {folder}/: {kinds[PROMPT]} prompts and {kinds[EXAMPLE]} examples to review, "
-        f"{len(drafts) - len(records) - in_pack} repeated, {in_pack} already in the pack"
-    )
-    if not records:
-        raise KitError(f"every draft in {folder}/ is already in languages/{pack.code}/: nothing to review")
+    return ReviewPlan(args, pack, template, folder, drafts, records, in_pack)
+
+
+def review_pack(args: ReviewArguments, plan: ReviewPlan | None = None) -> ReviewResult:
+    """Drafts → the review dataset on the language's server (created or reused), only the new ones added."""
+    from ktokit.annotate import create
+    from ktokit.annotate.credentials import save_target
+
+    plan = plan or plan_review(args)
+    pack, template = plan.pack, plan.template
+    if not plan.records:
+        raise KitError(
+            f"every draft in {plan.folder}/ is already in languages/{pack.code}/: nothing to review"
+        )
     if args.space:
         task = create.TaskArguments(
             language=pack.code,
@@ -237,13 +286,8 @@ def review_pack(args: ReviewArguments) -> None:
         client, api_url, target = create.space_client(task, pack, template)
     else:
         client, api_url, target = create.local_client(args.argilla_dir)
-    url = create.log_records(client, template, records, api_url)
+    url = create.log_records(client, template, plan.records, api_url)
     save_target(
         review_key(pack.code), {**target, "workspace": template.workspace, "dataset": template.dataset}
     )
-    print(f"review at    {url}")
-    if target["kind"] == "local":
-        print(f"reviewers    python -m ktokit argilla add-annotator NAME --workspace {template.workspace}")
-    else:
-        print(f"reviewers    sign in with Hugging Face at {api_url} (workspace {template.workspace})")
-    say(f"then: python -m ktokit accept-pack --language {pack.code}")
+    return ReviewResult(url, api_url, template.workspace, target["kind"] == "local")

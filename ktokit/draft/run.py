@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ktokit.console import KitError
+from ktokit.console import KitError, say
 from ktokit.draft import asks
 from ktokit.draft.dedup import Seen
 from ktokit.generate import output
@@ -82,6 +82,34 @@ class DraftCounts:
 
 
 @dataclass
+class DraftRun:
+    """What one drafting run did, and the report `draft-prompts` / `draft-examples` print."""
+
+    kind: str
+    code: str
+    out_file: Path
+    counts: DraftCounts
+    answered: int  # sources answered in this run
+    seconds: float
+    summary: str  # the generation summary table of this run's answers ("" when none)
+    drafts: int  # drafts in the file now
+    new: int  # of which written by this run
+
+    def report_lines(self) -> list[str]:
+        lines = (
+            [f"{self.answered} sources answered in {self.seconds:.1f} s", self.summary]
+            if self.answered
+            else []
+        )
+        return [
+            *lines,
+            self.counts.line(),
+            f"drafts: {self.drafts} {self.kind}s in {self.out_file} ({self.new} new); review them with "
+            f"`python -m ktokit review-pack --language {self.code}`",
+        ]
+
+
+@dataclass
 class DraftJob:
     """One drafting run: what is asked (source -> messages), of whom, checked how, written where."""
 
@@ -118,7 +146,7 @@ def draft_prompts(
     topics: str | None = None,
     n: int | None = None,
     runner: str = "local",
-) -> DraftCounts:
+) -> DraftRun:
     """Prompts for pack `language`: `source`'s prompts translated, or one per line of the `topics` file."""
     pack = load_pack(language)
     if bool(source) == bool(topics):
@@ -148,7 +176,7 @@ def draft_prompts(
     items = _first(items, n)
     model_set, note, token = choose_model_set(models)
     if note:
-        print(note)
+        say(note)
     job = DraftJob(
         PROMPT,
         pack,
@@ -165,7 +193,7 @@ def draft_prompts(
 
 def draft_examples(
     language: str, models: str | None, n: int | None = None, runner: str = "local"
-) -> DraftCounts:
+) -> DraftRun:
     """Examples for pack `language`: answers, in the pack's form, to its prompts and drafted prompts."""
     pack = load_pack(language)
     rule = pack.form
@@ -187,7 +215,7 @@ def draft_examples(
     prompts = _first(prompts, n)
     model_set, note, token = choose_model_set(models)
     if note:
-        print(note)
+        say(note)
     job = DraftJob(
         EXAMPLE,
         pack,
@@ -210,14 +238,14 @@ def _first(items: list[str], n: int | None) -> list[str]:
     return items[:n]
 
 
-def run_job(job: DraftJob, runner: str = "local") -> DraftCounts:
-    """Ask what is left to ask, then sort every answer into kept or dropped; print and return the counts."""
+def run_job(job: DraftJob, runner: str = "local") -> DraftRun:
+    """Ask what is left to ask, then sort every answer into kept or dropped; return what happened."""
     identity = {**output.run_identity(job.pack, job.model_set), "kind": job.kind, "origin": job.origin}
     output.claim_output_dir(job.run_dir, identity)
     done = output.read_checkpoint(job.run_dir)
     todo = [s for s in job.sources if s not in done]
     n_models = len(job.model_set.models)
-    print(
+    say(
         f"drafting {job.kind}s for {job.pack.code} ({job.pack.name}) with model set {job.model_set.path}: "
         f"{len(job.sources)} sources ({len(job.sources) - len(todo)} done earlier), "
         f"{len(todo) * n_models} requests ({len(todo)} x {n_models} models)"
@@ -252,15 +280,17 @@ def run_job(job: DraftJob, runner: str = "local") -> DraftCounts:
     stats = output.model_stats(
         [done[s] for s in job.sources if s in new], [m.name for m in job.model_set.models]
     )
-    if new:
-        print(f"{len(new)} sources answered in {seconds:.1f} s")
-        print(output.summary_table(stats))
-    print(counts.line())
-    print(
-        f"drafts: {len(written) + len(kept)} {job.kind}s in {job.out_file} ({len(kept)} new); review them with "
-        f"`python -m ktokit review-pack --language {job.pack.code}`"
+    return DraftRun(
+        job.kind,
+        job.pack.code,
+        job.out_file,
+        counts,
+        answered=len(new),
+        seconds=seconds,
+        summary=output.summary_table(stats) if new else "",
+        drafts=len(written) + len(kept),
+        new=len(kept),
     )
-    return counts
 
 
 def sort_answers(row: dict[str, Any], job: DraftJob, seen: Seen) -> list[tuple[dict[str, Any] | None, str]]:

@@ -41,6 +41,23 @@ class FormCheck:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def report_lines(self, rule: str) -> list[str]:
+        """What `python -m ktokit check` prints: each line with its count, then the verdict under `rule`."""
+        raw_lines = [line for line in self.raw.splitlines() if line.strip()]
+        lines = []
+        if self.cleaned != self.raw.strip():
+            lines.append(f"cleaned: {len(raw_lines)} raw lines -> {len(self.lines)} lines")
+        unit = self.unit or "units"
+        for i, line in enumerate(self.lines, 1):
+            alt = f" (or {', '.join(map(str, line.alternatives))})" if line.alternatives else ""
+            want = f" / {line.expected}" if line.expected is not None else ""
+            mark = {True: "ok", False: "x", None: ""}[line.ok]
+            count = "-" if line.count is None else str(line.count)
+            lines.append(f"{i}. {line.text}  [{count}{alt}{want} {unit}] {mark}".rstrip())
+        reason = f" ({self.reason})" if self.reason else ""
+        lines.append(f"verdict: {self.verdict}{reason}  score: {self.score:.2f}  rule: {rule}")
+        return lines
+
 
 def _line_score(valid: tuple[int, ...], expected: int) -> float:
     off = min(abs(v - expected) for v in valid)

@@ -1,0 +1,189 @@
+"""A running campaign: progress, backup, restore, and its dashboard Space."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+from ktokit.console import (
+    KitError,
+    add_command,
+    argilla_dir_option,
+    dry_run_option,
+    json_option,
+    language_option,
+    min_submitted_option,
+    option,
+    output_option,
+    serve_option,
+    sleep_time_option,
+    space_option,
+    table,
+)
+
+BACKUP_PLACE = "DIR_OR_REPO"
+
+
+@dataclass
+class ProgressArguments:
+    language: str | None = language_option(None)
+    all: bool = option("every language that has a task", False)
+    json: bool = json_option("one JSON object per language")
+    min_submitted: int | None = min_submitted_option()
+
+    def __post_init__(self) -> None:
+        if self.all == bool(self.language):
+            raise KitError("say which: --language CODE, or --all for every language with a task")
+
+
+def progress(args: ProgressArguments) -> int:
+    from ktokit.annotate.credentials import recorded_languages
+    from ktokit.campaign.progress import Progress, progress_for
+
+    languages = recorded_languages() if args.all else [args.language]
+    if not languages:
+        raise KitError(
+            "no language has an annotation task yet: run `python create_task.py --language CODE` first"
+        )
+    failed = 0
+    for n, language in enumerate(languages):
+        try:
+            p = progress_for(language, min_submitted=args.min_submitted)
+        except KitError as exc:
+            if not args.all:
+                raise
+            print(f"error: {language}: {exc}", file=sys.stderr)  # the other languages still report
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(p, ensure_ascii=False))
+            continue
+        print(("\n" if n else "") + "\n".join(p.report_lines()))
+        if p["annotators"]:
+            table(Progress.LEADERBOARD, p.leaderboard_rows())
+    return 1 if failed else 0
+
+
+@dataclass
+class BackupArguments:
+    language: str = language_option()
+    to: str = option(
+        "a folder, or a Hub dataset repo ORG/NAME (created private); a new local folder that looks like "
+        "ORG/NAME: write ./ORG/NAME",
+        metavar=BACKUP_PLACE,
+    )
+    only_if_changed: bool = option("skip when the last backup there is the same", False)
+
+
+def backup(args: BackupArguments) -> None:
+    from ktokit.campaign.backup import backup
+
+    print("\n".join(backup(args.language, args.to, only_if_changed=args.only_if_changed).report_lines()))
+
+
+@dataclass
+class RestoreArguments:
+    language: str = language_option()
+    source: str = option(
+        "the folder or Hub dataset repo `backup --to` wrote", flag="--from", metavar=BACKUP_PLACE
+    )
+    local: bool = option(
+        "into the local Argilla server (started if needed)", False, exclusive="where", required=True
+    )
+    space: str | None = space_option(
+        "into this Argilla Space (its owner credentials from create_task.py, or ARGILLA_API_KEY)",
+        exclusive="where",
+        required=True,
+    )
+    argilla_dir: str | None = argilla_dir_option()
+
+
+def restore(args: RestoreArguments) -> None:
+    from ktokit.campaign.backup import restore
+
+    summary = restore(
+        args.language, args.source, space=args.space, local=args.local, argilla_dir=args.argilla_dir
+    )
+    print("\n".join(summary.report_lines()))
+
+
+@dataclass
+class DashboardArguments:
+    language: str = language_option()
+    space: str | None = space_option("create or update this Space on the Hub")
+    serve: int | None = serve_option()
+    dry_run: bool = dry_run_option()
+    private: bool = option("a private Space", False)
+    hardware: str | None = option("Space hardware (default cpu-basic)", None)
+    sleep_time: int | None = sleep_time_option()
+    backup_to: str | None = option(
+        "where the scheduled backups go (default: the private Hub dataset ORG/<dataset>-backups next to the "
+        "Space, or outputs/<lang>/backups when served here)",
+        None,
+        metavar=BACKUP_PLACE,
+    )
+    backup_every: float = option(
+        "minutes between backups, each written only when something changed (default 30)",
+        30.0,
+        metavar="MINUTES",
+    )
+    min_submitted: int | None = min_submitted_option()
+    output: str | None = output_option("where to render (default: outputs/<lang>/dashboard-space)")
+
+
+def dashboard(args: DashboardArguments) -> int:
+    from ktokit.campaign.dashboard_space import dashboard
+
+    return dashboard(
+        args.language,
+        space=args.space,
+        private=args.private,
+        hardware=args.hardware,
+        sleep_time=args.sleep_time,
+        dry_run=args.dry_run,
+        serve_port=args.serve,
+        output=args.output,
+        backup_to=args.backup_to,
+        backup_every=args.backup_every,
+        min_submitted=args.min_submitted,
+    )
+
+
+def register(commands) -> None:
+    add_command(
+        commands,
+        "progress",
+        ProgressArguments,
+        progress,
+        help="records done, answers by status and the annotator leaderboard",
+        description="How far a language's annotation is, and who is carrying it (Argilla's own "
+        "progress API, on the server create_task.py recorded).",
+    )
+    add_command(
+        commands,
+        "backup",
+        BackupArguments,
+        backup,
+        help="back up a language's dataset, every answer included, to a folder or the Hub",
+        description="Settings, records, suggestions, metadata and every answer with its status and "
+        "its author's username, into DIR/<language>/ or a private Hub dataset repo.",
+    )
+    add_command(
+        commands,
+        "restore",
+        RestoreArguments,
+        restore,
+        help="bring a backup back into the local server or a Space",
+        description="Restore a backup into an empty (or partly filled) server: adds what is missing, "
+        "never overwrites an answer, and records the server for the language.",
+    )
+    add_command(
+        commands,
+        "dashboard",
+        DashboardArguments,
+        dashboard,
+        help="render, serve or push the campaign dashboard Space (progress, backups)",
+        description="A Gradio dashboard of a language's annotation: progress bar, leaderboard, answers "
+        "per day, 👍 rate per model, agreement; it backs the dataset up on a schedule.",
+    )
