@@ -1,9 +1,13 @@
 """The one console and error layer: what every command prints, and how it fails.
 
-Results go to stdout, progress and notes to stderr (`say`). A problem the user can fix is a
-`KitError`; every command (`python -m ktokit ...` and the four entry scripts) runs through
+Results go to stdout (tables through `table`), progress and notes to stderr (`say`). A problem the
+user can fix is a `KitError`; every command (`ktokit ...` and the four entry scripts) runs through
 `run_command`, so such a problem is always one line, `error: <what, and how to fix it>`, with exit
 status 2, never a traceback. Secrets are masked in one place (`mask`) before any message is shown.
+
+A command's options are the fields of a dataclass, declared with `option`: the entry scripts parse
+them with TRL's parser (`run_script`), the `ktokit` commands with `add_command`; the options several
+commands take are declared once below (`language_option`, `json_option`, ...).
 """
 
 from __future__ import annotations
@@ -235,7 +239,7 @@ def space_option(help: str, **more: Any) -> Any:
 
 
 def argilla_dir_option() -> Any:
-    """The local Argilla server's folder: `--argilla-dir` of the commands that reach it, `argilla --data-dir`."""
+    """The local Argilla server's folder: `--argilla-dir` of commands that use it, `argilla --data-dir`."""
     return option(
         "the local Argilla server's folder: database, logs, credentials (default: $KTOKIT_HOME/argilla, "
         "KTOKIT_HOME defaulting to ~/.cache/ktokit)",

@@ -1,4 +1,4 @@
-"""The packs: languages, validate, check, count, new-language; and tiny-model, generation's offline stand-in."""
+"""The packs: languages, validate, check, count, new-language; tiny-model, generation's offline stand-in."""
 
 from __future__ import annotations
 

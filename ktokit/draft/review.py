@@ -225,11 +225,12 @@ class ReviewPlan:
         kinds = Counter(r["metadata"]["kind"] for r in self.records)
         own = "the pack's" if self.pack.review.own else "English (the pack has no `review:` texts)"
         repeated = len(self.drafts) - len(self.records) - self.in_pack
+        template = self.template
         return [
             f"target       {f'Space {self.args.space}' if self.args.space else 'local Argilla server'}",
-            f"dataset      {self.template.workspace}/{self.template.dataset}  ({self.pack.name}, texts: {own})",
-            f"drafts       {len(self.drafts)} in {self.folder}/: {kinds[PROMPT]} prompts and {kinds[EXAMPLE]} "
-            f"examples to review, {repeated} repeated, {self.in_pack} already in the pack",
+            f"dataset      {template.workspace}/{template.dataset}  ({self.pack.name}, texts: {own})",
+            f"drafts       {len(self.drafts)} in {self.folder}/: {kinds[PROMPT]} prompts and "
+            f"{kinds[EXAMPLE]} examples to review, {repeated} repeated, {self.in_pack} already in the pack",
         ]
 
 
