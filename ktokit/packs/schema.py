@@ -23,7 +23,7 @@ QUOTE_IT = "quote it (YAML reads yes/no/on/off as booleans and bare numbers as n
 
 class Strict(BaseModel):
     """No unknown keys (a typo is an error, not a silently ignored field), and no type coercion:
-    `concurrency: "8"` or `lines: true` is refused, as the kit's hand-written checks did."""
+    `concurrency: "8"` is refused (as the hand-written model-set checks did), and so is `good: yes`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
