@@ -63,6 +63,27 @@ def test_missing_required_field(tmp_path, monkeypatch):
         load_pack("xx")
 
 
+def test_pack_schema_errors_are_one_line_naming_the_field(tmp_path, monkeypatch):
+    """pack.yaml is checked by a pydantic schema; its errors come back as one line: the field, what is
+    wrong, how to fix it (a typo is caught, not ignored)."""
+    (tmp_path / "xx").mkdir()
+    monkeypatch.setenv("KTOKIT_LANGUAGES", str(tmp_path))
+    cases = {
+        "system_promt: hi\n": "unknown key: 'system_promt'; the keys are code, .*mean 'system_prompt'",
+        "annotation: {labels: {good: yes}}\n": "annotation.labels.good: expected text, got True; quote it",
+        "form: {pattern: [5, x, 5]}\n": r"form\.pattern: expected a whole number, got 'x'; .*\[5, 7, 5\]",
+        "form: [3]\n": "form: expected a mapping of fields, got list",
+        "form: {lines: x}\ncolour: red\n": r"form\.lines: expected a whole number, got 'x'.* \(and 1 more\)$",
+    }
+    for extra, message in cases.items():
+        (tmp_path / "xx" / "pack.yaml").write_text("code: xx\nname: X\n" + extra)
+        with pytest.raises(KitError, match=message) as error:
+            load_pack("xx")
+        assert "\n" not in str(error.value) and str(error.value).startswith(
+            str(tmp_path / "xx" / "pack.yaml")
+        )
+
+
 def test_new_language_scaffold_fails_validation_until_filled(tmp_path, kit):
     env = {"KTOKIT_LANGUAGES": str(tmp_path)}
     result = kit("new-language", "pt", "--name", "Portuguese", env=env)

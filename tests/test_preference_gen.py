@@ -275,6 +275,25 @@ def test_bad_model_sets_are_named(env, tmp_path):
     assert {m.seed for m in shipped["offline"].models} == {0, 1} and not shipped["offline"].needs_hf_token
 
 
+def test_model_set_schema_errors_are_one_line_naming_the_field(env, tmp_path):
+    """Model sets are checked by a pydantic schema: wrong types and typos are one line naming the field."""
+    from ktokit.generate import load_model_set
+
+    cases = {
+        "generation: [1]\nmodels: [tiny]\n": "set0.yaml: generation: expected a mapping, got list$",
+        "concurrency: '8'\nmodels: [tiny]\n": "concurrency: expected a whole number, got '8'",
+        "base_ulr: http://x\nmodels: [tiny]\n": "unknown key: 'base_ulr'; .*did you mean 'base_url'",
+        "models: [tiny, {model: tiny, name: b, timeout: 0}]\n": r"\(model #2\): timeout: must be > 0, got 0",
+        "models: [{name: x}]\n": r"\(model #1\): missing field 'model' \(a model id, a path, or 'tiny'\)",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        path = tmp_path / f"set{i}.yaml"
+        path.write_text(text)
+        with pytest.raises(KitError, match=message) as error:
+            load_model_set(path)
+        assert "\n" not in str(error.value)
+
+
 def test_the_command_line_prints_one_line_on_bad_input(env, tmp_path):
     result = run_script("preference_gen.py", "--language", "xx", env=env, cwd=tmp_path, timeout=120)
     assert result.returncode == 2

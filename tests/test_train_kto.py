@@ -422,3 +422,6 @@ def test_the_gain_comes_with_a_bootstrap_ci_over_prompts():
     assert flat["verdict"] == "not significant" and flat["ci95"][0] < 0 < flat["ci95"][1]
     assert "95% CI [" in gain_line(gain) and "24 prompts" in gain_line(gain)
     assert bootstrap_gain([{"model": "base", "prompt": "p", "score": 1.0}]) is None  # no tuned model: no gain
+    same = bootstrap_gain(rows(0.0, [0.0] * 4))  # every prompt the same difference: scipy's BCa would be nan
+    assert same["ci95"] == [0.0, 0.0] and same["verdict"] == "not significant"
+    assert bootstrap_gain(rows(0.1, [0.0]))["ci95"] == [0.1, 0.1]  # one prompt (scipy needs two): its own CI

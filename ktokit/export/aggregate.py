@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import krippendorff
+
 from ktokit.console import KitError
 from ktokit.export.read import AnnotatedRecord
 
@@ -63,31 +65,18 @@ def aggregate(
 
 
 def krippendorff_alpha(units: Iterable[Iterable[str]]) -> float | None:
-    """Krippendorff's alpha for nominal data; units with fewer than 2 values are not pairable.
+    """Krippendorff's alpha for nominal data (the `krippendorff` package); units with fewer than 2 values
+    are not pairable.
 
     None when it is undefined (no pairable unit, or every value the same, so no disagreement is
-    even possible to measure).
+    even possible to measure): the package raises or returns nan there, so those cases are told apart here.
     """
-    coincidence: Counter[tuple[str, str]] = Counter()
-    for unit in units:
-        values = list(unit)
-        m = len(values)
-        if m < 2:
-            continue
-        counts = Counter(values)
-        for c, n_c in counts.items():
-            for k, n_k in counts.items():
-                pairs = n_c * (n_k - 1) if c == k else n_c * n_k
-                coincidence[c, k] += pairs / (m - 1)
-    totals: Counter[str] = Counter()
-    for (c, _k), v in coincidence.items():
-        totals[c] += v
-    n = sum(totals.values())
-    disagreement = sum(v for (c, k), v in coincidence.items() if c != k)
-    expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
-    if n <= 1 or expected == 0:
+    pairable = [c for c in map(Counter, units) if c.total() >= 2]
+    values = sorted({v for c in pairable for v in c})
+    if len(values) < 2:
         return None
-    return 1.0 - (n - 1) * disagreement / expected
+    counts = [[c[v] for v in values] for c in pairable]
+    return float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
 
 
 def pairwise_agreement(units: Iterable[Iterable[str]]) -> float | None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import Field, StringConstraints
 
 from ktokit.console import KitError
 from ktokit.generate.tiny import is_tiny
+from ktokit.packs.schema import Strict, validate
 from ktokit.paths import CHECKOUT
 
 HF_ROUTER_URL = "https://router.huggingface.co/v1"
@@ -32,21 +34,34 @@ GENERATION_KEYS = {
     "openai": {"max_new_tokens", "temperature", "top_p", "seed"},
     "transformers": {"max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "do_sample"},
 }
-_MODEL_KEYS = {
-    "model",
-    "name",
-    "backend",
-    "base_url",
-    "api_key_env",
-    "concurrency",
-    "batch_size",
-    "timeout",
-    "max_retries",
-    "generation",
-    "seed",
-    "tiny_recipe",
-}
-_SET_KEYS = (_MODEL_KEYS - {"model", "name", "seed"}) | {"models"}
+
+
+class ModelSettings(Strict):
+    """What a model set gives every model, and each entry of `models:` may override."""
+
+    backend: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+    max_retries: int | None = Field(None, ge=0)
+    generation: dict[str, Any] | None = None
+    tiny_recipe: dict[str, Any] | None = None
+
+
+class ModelEntry(ModelSettings):
+    model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    name: str | None = None
+    seed: int | None = None
+
+
+class ModelSetFile(ModelSettings):
+    models: list[Any] = Field(min_length=1)  # each a model id or a ModelEntry, checked one by one
+
+
+SET_HINTS = {"models": "write a non-empty 'models:' list of model ids, or of mappings with 'model:'"}
+ENTRY_HINTS = {"model": "a model id, a path, or 'tiny'"}
 
 
 @dataclass
@@ -106,24 +121,14 @@ def model_set_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def _check_type(value: Any, kind: type | tuple[type, ...], key: str, where: str) -> Any:
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not dict):
-        name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise KitError(f"{where}: '{key}' must be {name}, got {value!r}")
-    return value
-
-
-def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
-    unknown = set(entry) - _MODEL_KEYS
-    if unknown:
-        raise KitError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_MODEL_KEYS))})"
-        )
-    merged = {**defaults, **entry}
-    merged["generation"] = {**(defaults.get("generation") or {}), **(entry.get("generation") or {})}
-    model = merged.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise KitError(f"{where}: every model needs 'model' (a model id, a path, or 'tiny')")
+def _spec(entry: ModelEntry, defaults: ModelSettings, where: str) -> ModelSpec:
+    """One model with the set's defaults under it; what depends on the backend is checked here."""
+    merged = {
+        **defaults.model_dump(exclude_unset=True, exclude={"models"}),
+        **entry.model_dump(exclude_unset=True),
+    }
+    merged["generation"] = {**(defaults.generation or {}), **(entry.generation or {})}
+    model = entry.model
     backend = merged.get("backend") or ("transformers" if is_tiny(model) else None)
     if backend not in BACKENDS:
         raise KitError(
@@ -134,9 +139,10 @@ def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
         base_url = base_url or HF_ROUTER_URL
     elif backend == "openai" and not base_url:
         raise KitError(
-            f"{where}: model {model!r} uses backend 'openai' and needs 'base_url' (e.g. http://localhost:8000/v1)"
+            f"{where}: model {model!r} uses backend 'openai' and needs 'base_url' "
+            "(e.g. http://localhost:8000/v1)"
         )
-    generation = _check_type(merged["generation"], dict, "generation", where)
+    generation = merged["generation"]
     bad = set(generation) - GENERATION_KEYS[backend]
     if bad:
         raise KitError(
@@ -144,25 +150,17 @@ def _spec(entry: dict, defaults: dict, where: str) -> ModelSpec:
             f"{backend!r} (use {', '.join(sorted(GENERATION_KEYS[backend]))})"
         )
     spec = ModelSpec(
-        model=model.strip(),
+        model=model,
         backend=backend,
-        name=str(merged.get("name") or model.strip()),
+        name=merged.get("name") or model,
         base_url=str(base_url).rstrip("/") if base_url else None,
         api_key_env=merged.get("api_key_env"),
         generation=dict(generation),
-        tiny_recipe=dict(_check_type(merged.get("tiny_recipe") or {}, dict, "tiny_recipe", where)),
+        tiny_recipe=dict(merged.get("tiny_recipe") or {}),
     )
-    for key, kind in (
-        ("concurrency", int),
-        ("batch_size", int),
-        ("max_retries", int),
-        ("seed", int),
-        ("timeout", (int, float)),
-    ):
+    for key in ("concurrency", "batch_size", "max_retries", "seed", "timeout"):
         if merged.get(key) is not None:
-            setattr(spec, key, _check_type(merged[key], kind, key, where))
-    if spec.concurrency < 1 or spec.batch_size < 1 or spec.max_retries < 0 or spec.timeout <= 0:
-        raise KitError(f"{where}: concurrency and batch_size must be >= 1, max_retries >= 0, timeout > 0")
+            setattr(spec, key, merged[key])
     return spec
 
 
@@ -183,21 +181,14 @@ def load_model_set(name_or_path: str | Path) -> ModelSet:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
         raise KitError(f"{where}: not valid YAML{at}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("models"), list) or not data["models"]:
-        raise KitError(f"{where}: expected a mapping with a non-empty 'models:' list")
-    unknown = set(data) - _SET_KEYS
-    if unknown:
-        raise KitError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_SET_KEYS))})"
-        )
-    defaults = {k: v for k, v in data.items() if k != "models"}
+    defaults = validate(ModelSetFile, data, where, hints=SET_HINTS)
     specs = []
-    for i, entry in enumerate(data["models"], 1):
-        if isinstance(entry, str):
-            entry = {"model": entry}
-        if not isinstance(entry, dict):
-            raise KitError(f"{where}: model #{i} must be a mapping or a model id")
-        specs.append(_spec(entry, defaults, f"{where} (model #{i})"))
+    for i, entry in enumerate(defaults.models, 1):
+        at = f"{where} (model #{i})"
+        checked = validate(
+            ModelEntry, {"model": entry} if isinstance(entry, str) else entry, at, hints=ENTRY_HINTS
+        )
+        specs.append(_spec(checked, defaults, at))
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise KitError(f"{where}: two models share a name; give each a distinct 'name'")

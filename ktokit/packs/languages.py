@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import Field
 
 from ktokit.console import KitError
+from ktokit.packs.schema import Strict, validate
 from ktokit.paths import CHECKOUT
 
 PACK_FILE = "pack.yaml"
@@ -24,6 +26,7 @@ TODO = "TODO"
 CODE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 MIN_PROMPTS = 100
 MIN_EXAMPLES = 30
+FORMAT_DOC = "see languages/README.md for the format"
 
 
 def languages_dir() -> Path:
@@ -88,7 +91,6 @@ Only accepted and edited drafts go into the pack, and only after an organiser ru
 `python -m ktokit accept-pack`.
 """,
 }
-REVIEW_LABELS = ("accept", "edit", "reject")
 
 
 @dataclass
@@ -105,23 +107,63 @@ class Review:
     own: bool = False  # the pack has texts of its own (else English)
 
 
-def _review(data: object, where: str) -> Review:
+def _review(data: ReviewFile | None) -> Review:
     """The pack's optional `review:` texts; a missing one falls back to English."""
     if data is None:
         return Review()
-    if not isinstance(data, dict) or not isinstance(data.get("labels") or {}, dict):
-        raise KitError(f"{where}: 'review' and 'review.labels' must be mappings")
-    labels = data.get("labels") or {}
-    unknown = sorted(set(labels) - set(REVIEW_LABELS))
-    if unknown:
-        raise KitError(
-            f"{where}: review.labels has {', '.join(map(repr, unknown))}; "
-            f"the keys are {', '.join(REVIEW_LABELS)}"
-        )
-    texts = {k: str(data[k]) for k in REVIEW_DEFAULTS if k != "labels" and data.get(k)}
-    return Review(
-        **texts, labels={**REVIEW_DEFAULTS["labels"], **{k: str(v) for k, v in labels.items() if v}}, own=True
-    )
+    texts = {k: v for k in REVIEW_DEFAULTS if k != "labels" and (v := getattr(data, k))}
+    labels = {k: v for k, v in (data.labels.model_dump() if data.labels else {}).items() if v}
+    return Review(**texts, labels={**REVIEW_DEFAULTS["labels"], **labels}, own=True)
+
+
+# pack.yaml as written (languages/README.md): what is left out or empty takes the default below.
+class AnnotationLabels(Strict):
+    good: str | None = None
+    bad: str | None = None
+
+
+class AnnotationFile(Strict):
+    dataset_title: str | None = None
+    guidelines: str | None = None
+    question: str | None = None
+    labels: AnnotationLabels | None = None
+    comment: str | None = None
+    prompt_title: str | None = None
+    completion_title: str | None = None
+
+
+class FormFile(Strict):
+    lines: int | None = None
+    pattern: list[int] | None = None
+    counter: str | None = None
+
+
+class ReviewLabels(Strict):
+    accept: str | None = None
+    edit: str | None = None
+    reject: str | None = None
+
+
+class ReviewFile(Strict):
+    dataset_title: str | None = None
+    guidelines: str | None = None
+    question: str | None = None
+    labels: ReviewLabels | None = None
+    edit: str | None = None
+    draft_title: str | None = None
+    source_title: str | None = None
+
+
+class PackFile(Strict):
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    native_name: str | None = None
+    task: str | None = None
+    system_prompt: str | None = None
+    user_template: str | None = None
+    annotation: AnnotationFile | None = None
+    form: FormFile | None = None
+    review: ReviewFile | None = None
 
 
 @dataclass
@@ -172,12 +214,6 @@ def pack_codes(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / PACK_FILE).is_file())
 
 
-def _require(data: dict, key: str, where: str) -> object:
-    if key not in data or data[key] in (None, ""):
-        raise KitError(f"{where}: missing field '{key}' (see languages/README.md for the format)")
-    return data[key]
-
-
 def load_pack(code_or_path: str | Path) -> LanguagePack:
     """Load a pack by code (`es`) or folder path; one clear error if it is missing or malformed."""
     path = Path(code_or_path)
@@ -197,42 +233,41 @@ def load_pack(code_or_path: str | Path) -> LanguagePack:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
         raise KitError(f"{where}: not valid YAML{at}; fix the syntax and retry") from None
-    if not isinstance(data, dict):
-        raise KitError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
-    ann = data.get("annotation") or {}
-    form = data.get("form") or {}
-    if not isinstance(ann, dict) or not isinstance(form, dict):
-        raise KitError(f"{where}: 'annotation' and 'form' must be mappings")
-    labels = ann.get("labels") or {}
-    pattern = form.get("pattern")
-    if pattern is not None and not (isinstance(pattern, list) and all(isinstance(n, int) for n in pattern)):
-        raise KitError(f"{where}: form.pattern must be a list of integers, e.g. [5, 7, 5]")
+    file = validate(
+        PackFile,
+        data,
+        where,
+        doc=FORMAT_DOC,
+        hints={"form.pattern": "write it as a list of whole numbers, e.g. [5, 7, 5]"},
+    )
+    ann, form = file.annotation or AnnotationFile(), file.form or FormFile()
+    labels = ann.labels or AnnotationLabels()
     return LanguagePack(
-        code=str(_require(data, "code", where)),
-        name=str(_require(data, "name", where)),
-        native_name=str(data.get("native_name") or ""),
-        task=str(data.get("task") or ""),
-        system_prompt=str(data.get("system_prompt") or ""),
-        user_template=str(data.get("user_template") or "{prompt}"),
+        code=file.code,
+        name=file.name,
+        native_name=file.native_name or "",
+        task=file.task or "",
+        system_prompt=file.system_prompt or "",
+        user_template=file.user_template or "{prompt}",
         annotation=Annotation(
-            dataset_title=str(ann.get("dataset_title") or ""),
-            guidelines=str(ann.get("guidelines") or ""),
-            question=str(ann.get("question") or ""),
-            label_good=str(labels.get("good") or ""),
-            label_bad=str(labels.get("bad") or ""),
-            comment=str(ann.get("comment") or ""),
-            prompt_title=str(ann.get("prompt_title") or ""),
-            completion_title=str(ann.get("completion_title") or ""),
+            dataset_title=ann.dataset_title or "",
+            guidelines=ann.guidelines or "",
+            question=ann.question or "",
+            label_good=labels.good or "",
+            label_bad=labels.bad or "",
+            comment=ann.comment or "",
+            prompt_title=ann.prompt_title or "",
+            completion_title=ann.completion_title or "",
         ),
         form=FormRule(
-            lines=form.get("lines") or (len(pattern) if pattern else None),
-            pattern=pattern,
-            counter=form.get("counter"),
+            lines=form.lines or (len(form.pattern) if form.pattern else None),
+            pattern=form.pattern,
+            counter=form.counter,
         ),
         prompts=_read_lines(path / PROMPTS_FILE),
         examples=_read_blocks(path / EXAMPLES_FILE),
         path=path,
-        review=_review(data.get("review"), where),
+        review=_review(file.review),
     )
 
 

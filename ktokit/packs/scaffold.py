@@ -21,7 +21,7 @@ from ktokit.packs.languages import (
 PACK_TEMPLATE = """\
 # Language pack for {name}. Format and examples: languages/README.md and languages/en/pack.yaml.
 # Replace every TODO; `python -m ktokit validate {code}` lists what is still missing.
-code: {code}
+code: {code_yaml}
 name: {name_yaml}
 native_name: {native_yaml}      # the language's name in the language itself
 task: haiku                      # free text: what the models are asked to write
@@ -70,6 +70,7 @@ def scaffold_pack(
     (target / PACK_FILE).write_text(
         PACK_TEMPLATE.format(
             code=code,
+            code_yaml=dump(code),  # quoted: YAML reads `no` (Norwegian) as false
             name=name,
             name_yaml=dump(name),
             native_yaml=dump(native_name or TODO),

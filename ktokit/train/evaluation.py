@@ -12,10 +12,12 @@ seeds. Files written (the results layout of the Haha eval, one file per model, a
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from scipy import stats
 
 from ktokit.console import KitError
 from ktokit.inference import complete, load_model, model_variants
@@ -73,9 +75,14 @@ def bootstrap_gain(rows: list[dict], *, resamples: int = 2000, seed: int = 0) ->
     ]
     if not diffs:
         return None
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(resamples))
-    low, high = means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
+    # The percentile interval, not scipy's default BCa: BCa is nan when every prompt has the same difference
+    # (a model the adapter did not change, as in docs/train.md). scipy needs two prompts: one is its own CI.
+    low = high = diffs[0]
+    if len(diffs) > 1:
+        ci = stats.bootstrap(
+            (diffs,), np.mean, n_resamples=resamples, confidence_level=0.95, method="percentile", rng=seed
+        ).confidence_interval
+        low, high = float(ci.low), float(ci.high)
     verdict = "a significant gain" if low > 0 else "a significant loss" if high < 0 else "not significant"
     return {
         "delta": round(sum(diffs) / len(diffs), 4),
