@@ -3,7 +3,7 @@
 A test keeps what it sees in tests/artifacts/ (git-ignored), so a test run leaves the checkout as it
 found it. This script runs those tests and copies their screenshots over the ones in docs/: the picture
 in the docs is always one a test has checked. It needs what the server tests need (`make setup
-test-deps`: Debian's chromium, the Argilla server venv built on first use); about two minutes.
+test-deps`: Debian's chromium, the Argilla server venv built on first use); 40 s on 2 cores.
 
     python docs/screenshots.py                 # all of them
     python docs/screenshots.py dashboard.png   # one

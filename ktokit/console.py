@@ -155,7 +155,7 @@ def is_verbose() -> bool:
 
 
 def take_verbose_flag(argv: Iterable[str]) -> tuple[list[str], bool]:
-    """(argv without --verbose, whether it was given or KTOKIT_VERBOSE is set): the flag every script takes."""
+    """(argv without --verbose, whether it or KTOKIT_VERBOSE asks for the libraries' own output)."""
     args = list(argv)
     given = VERBOSE_FLAG in args
     return [a for a in args if a != VERBOSE_FLAG], given or is_verbose()

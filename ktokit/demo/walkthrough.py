@@ -135,7 +135,7 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
 
 
 def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: bool = False) -> int:
-    """`python -m ktokit demo` (`make demo`): the flow on the local target, each step the user's own command."""
+    """`python -m ktokit demo` (`make demo`): the flow on the local target, each step the user's command."""
     from ktokit.annotate.argilla_local import ensure_running
     from ktokit.packs.languages import pack_codes
 
