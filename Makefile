@@ -1,5 +1,7 @@
 # ktokit: the two commands of the README are `make demo` (the kit's main job, local target)
 # and `make test` (ruff + pytest). Both install what they need first (`make setup`).
+# `make demo VERBOSE=1` shows the libraries' own warnings, logs and progress bars too (KTOKIT_VERBOSE).
+# `make docs` retakes the screenshots in docs/ with the browser tests that check those pages.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +16,7 @@ STAMP := $(VENV)/.ktokit-installed
 TEST_DEB_PACKAGES := chromium fonts-ipafont-gothic fonts-noto-color-emoji
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test-deps test lint demo clean-venv
+.PHONY: setup test-deps test lint demo docs clean-venv
 
 setup: $(STAMP)
 
@@ -39,7 +41,10 @@ test: setup test-deps
 	$(PY) -m pytest -q
 
 demo: setup
-	$(PY) -m ktokit demo
+	$(if $(VERBOSE),KTOKIT_VERBOSE=1 )$(PY) -m ktokit demo
+
+docs: setup test-deps
+	$(PY) docs/screenshots.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,7 +1,8 @@
 """The campaign dashboard Space: rendered by `python -m ktokit dashboard`, run for real against the local
 Argilla server with three annotators' answers, read in a real browser (Debian's chromium, headless,
 driven by Playwright), its scheduled backup written only when something changed, and its Hub push
-against the recording `HfApi` stand-in. The screenshot is kept as docs/dashboard.png.
+against the recording `HfApi` stand-in. The screenshot is kept in tests/artifacts/ (git-ignored): a test
+run leaves the checkout as it found it; `make docs` copies it to docs/dashboard.png.
 """
 
 import importlib.util
@@ -33,7 +34,7 @@ ANSWERS = {
     5: (None, None, None),
 }
 MIN_SUBMITTED = 2
-SCREENSHOT = ROOT / "docs" / "dashboard.png"
+SCREENSHOT = ROOT / "tests" / "artifacts" / "dashboard.png"  # docs/screenshots.py copies it to docs/
 
 
 def submitted(specs):
@@ -320,6 +321,20 @@ def test_dashboard_app_runs_on_what_the_space_ships(tmp_path, config_dir):
     assert loaded and all(out in p.parents for p in loaded), loaded
     assert {"backup.py", "dashboard.py", "progress.py"} <= {p.name for p in loaded}
     assert not re.search(r"\{\{\w+\}\}", (out / "README.md").read_text())
+
+
+def test_the_docs_screenshots_are_pngs_that_make_docs_takes():
+    """docs/ holds screenshots the browser tests took; `make docs` (docs/screenshots.py) copies them there,
+    no test writes to docs/. Every one is a PNG of a plausible size, and its test exists."""
+    spec = importlib.util.spec_from_file_location("docs_screenshots", ROOT / "docs" / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    assert SCREENSHOT.name in screenshots.SHOTS and SCREENSHOT.parent == screenshots.ARTIFACTS
+    for name, test in screenshots.SHOTS.items():
+        shot = ROOT / "docs" / name
+        assert screenshots.is_png(shot) and 10_000 < shot.stat().st_size < 5_000_000, name
+        path, _, function = test.partition("::")
+        assert f"def {function}(" in (ROOT / path).read_text(), test
 
 
 def test_bad_input_is_one_clear_line(tmp_path, config_dir, capsys):

@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch
 from datasets import Dataset, DatasetDict
-from kit_testing import ROOT, run_script
+from kit_testing import LIBRARY_NOISE, ROOT, run_script
 
 from ktokit.cli import main as kit
 from ktokit.kto_format import balance_weights
@@ -98,6 +98,13 @@ def test_smoke_recipe_trains_with_finite_loss_and_balanced_weights(smoke):
     assert metrics["undesirable_weight"] > 1 and 1 <= weighted <= 4 / 3
     assert "undesirable_weight 1.2857" in result.stderr
     assert metrics["recipe"].endswith("cpu-smoke.yaml") and metrics["language"] == LANG
+
+
+@pytest.mark.slow
+def test_a_training_run_prints_the_kits_lines_and_the_training_bar_only(smoke):
+    _, _, result = smoke
+    assert "[ktokit] done" in result.stderr and "3/3 [" in result.stderr  # the kit's lines, TRL's bar
+    assert not LIBRARY_NOISE.search(result.stdout + result.stderr), result.stderr[-3000:]
 
 
 @pytest.mark.slow

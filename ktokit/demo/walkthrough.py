@@ -12,8 +12,9 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from dataclasses import dataclass
 
-from ktokit.console import KitError
+from ktokit.console import KitError, quiet_libraries, say
 from ktokit.paths import CHECKOUT
 
 DEMO_RATERS = ("demo-rater-1", "demo-rater-2", "demo-rater-3")  # odd: a majority, never a tie
@@ -22,39 +23,64 @@ DEMO_SAMPLE = 72  # prompts rated: ~140 rows, enough for KTO to show on the held
 
 
 def _step(title: str) -> None:
-    print(f"\n== {title}", flush=True)
+    say(f"\n== {title}")
 
 
 def run_step(script: str, *args: str) -> None:
-    """Run one of the kit's entry scripts as the user would; stop the demo if it fails."""
+    """Run one of the kit's entry scripts as the user would; stop the demo if it fails.
+
+    The script inherits this process's environment, so `--verbose` (KTOKIT_VERBOSE) or the quiet
+    settings of `quiet_libraries` hold for it too."""
     shown = " ".join(["python", script, *args])
-    print(f"$ {shown}", flush=True)
+    say(f"$ {shown}")
     result = subprocess.run([sys.executable, str(CHECKOUT / script), *args], cwd=CHECKOUT)
     if result.returncode != 0:
         raise KitError(f"`{shown}` failed (exit {result.returncode}); see its message above")
 
 
-def check_packs(codes: list[str]) -> list[str]:
-    """Validate packs and form-check their examples; returns the codes that are ready."""
+@dataclass
+class PackCheck:
+    """A pack's validation and the form check of its examples."""
+
+    code: str
+    prompts: int
+    examples: int
+    passed: int
+    score: float
+    form: str
+    problems: list[str]
+
+
+def check_packs(codes: list[str]) -> list[PackCheck]:
+    """Validate packs and form-check their examples; a pack is ready when it has no problems."""
     from ktokit.packs.form import check_examples
     from ktokit.packs.languages import load_pack, pack_problems
 
-    ready = []
-    print(f"{'pack':<6}{'prompts':>8}{'examples':>9}{'pass':>6}{'score':>7}  form rule")
+    results = []
     for code in codes:
         pack = load_pack(code)
-        problems = pack_problems(pack)
         checks = check_examples(pack)
-        passed = sum(c.passed for c in checks)
-        score = sum(c.score for c in checks) / max(len(checks), 1)
-        print(
-            f"{code:<6}{len(pack.prompts):>8}{len(pack.examples):>9}{passed:>6}{score:>7.2f}  {pack.form.describe()}"
+        results.append(
+            PackCheck(
+                code,
+                len(pack.prompts),
+                len(pack.examples),
+                sum(c.passed for c in checks),
+                sum(c.score for c in checks) / max(len(checks), 1),
+                pack.form.describe(),
+                pack_problems(pack),
+            )
         )
-        for problem in problems:
-            print(f"      ! {problem}")
-        if not problems:
-            ready.append(code)
-    return ready
+    return results
+
+
+def pack_table(checks: list[PackCheck]) -> str:
+    """The packs as step 1 of the demo shows them, each one's problems under it."""
+    lines = [f"{'pack':<6}{'prompts':>8}{'examples':>9}{'pass':>6}{'score':>7}  form rule"]
+    for c in checks:
+        lines.append(f"{c.code:<6}{c.prompts:>8}{c.examples:>9}{c.passed:>6}{c.score:>7.2f}  {c.form}")
+        lines += [f"      ! {problem}" for problem in c.problems]
+    return "\n".join(lines)
 
 
 def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
@@ -109,10 +135,11 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
 
 
 def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: bool = False) -> int:
-    """`python -m ktokit demo` (`make demo`): the flow on the local target, each step the user's own command."""
+    """`python -m ktokit demo` (`make demo`): the flow on the local target, each step the user's command."""
     from ktokit.annotate.argilla_local import ensure_running
     from ktokit.packs.languages import pack_codes
 
+    quiet_libraries()  # in this process and the scripts it runs (KTOKIT_VERBOSE brings the libraries back)
     codes = pack_codes()
     if not codes:
         raise KitError("no language packs found under languages/")
@@ -121,17 +148,19 @@ def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: b
         raise KitError(f"no language pack {language!r} (known: {', '.join(codes)})")
 
     _step("1. Language packs: validation and the form check of each pack's examples")
-    ready = check_packs(codes)
-    if len(ready) != len(codes):
+    checks = check_packs(codes)
+    say(pack_table(checks))
+    unready = sum(bool(c.problems) for c in checks)
+    if unready:
         raise KitError(
-            f"{len(codes) - len(ready)} pack(s) need fixing (listed above); "
+            f"{unready} pack(s) need fixing (listed above); "
             "`python -m ktokit validate CODE` shows the details"
         )
 
     _step("2. The local Argilla server")
-    print("$ python -m ktokit argilla up", flush=True)
+    say("$ python -m ktokit argilla up")
     creds = ensure_running()
-    print(f"Argilla is up at {creds['api_url']}")
+    say(f"Argilla is up at {creds['api_url']}")
 
     _step(f"3. Generate: {sample} prompts × the offline model set (two tiny local models)")
     run_step("preference_gen.py", "--language", language, "--sample", str(sample), "--models", "offline")
@@ -144,7 +173,7 @@ def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: b
 
     _step("5. Simulated annotators (the demo only: people rate in the Argilla UI)")
     added = simulate_ratings(language)
-    print(f"{added} ratings added by {', '.join(DEMO_RATERS)} (👍 for a form-check pass, 15 % noise)")
+    say(f"{added} ratings added by {', '.join(DEMO_RATERS)} (👍 for a form-check pass, 15 % noise)")
 
     _step("6. Export the ratings to TRL's KTO format")
     run_step("export_kto.py", "--language", language, "--dpo")
@@ -164,7 +193,7 @@ def _result(language: str) -> int:
     )
     summary = CHECKOUT / output_dir / "eval" / "summary.md"
     _step("Did the votes make the model better? (held-out prompts, base vs tuned)")
-    print(summary.read_text(encoding="utf-8").strip())
+    say(summary.read_text(encoding="utf-8").strip())
     return 0
 
 
@@ -176,12 +205,12 @@ def _closing(language: str, creds: dict) -> int:
         user = manager.add_annotator(
             f"annotator-{random.SystemRandom().getrandbits(24):06x}", workspace=language
         )
-        print(
+        say(
             f"Sign in at {creds['api_url']} as {user['username']} with password {user['password']} "
             "(shown once; add more with `python -m ktokit argilla add-annotator NAME --workspace "
             f"{language}`)"
         )
     except KitError as exc:
-        print(f"(could not add an annotator: {exc})")
-    print(f"Outputs are under outputs/{language}/. Stop the server with `python -m ktokit argilla down`.")
+        say(f"(could not add an annotator: {exc})")
+    say(f"Outputs are under outputs/{language}/. Stop the server with `python -m ktokit argilla down`.")
     return 0

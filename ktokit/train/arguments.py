@@ -80,6 +80,7 @@ def parser_defaults() -> dict[str, Any]:
         "undesirable_weight": None,
         "output_dir": DEFAULT_OUTPUT,
         "report_to": "none",
+        "disable_tqdm": False,  # transformers hides the training bar when its logs are quiet (ktokit.console)
     }
     if on_cpu():
         defaults.update(use_cpu=True, bf16=False, gradient_checkpointing=False)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from transformers.trainer_callback import ProgressCallback
 from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
 
-from ktokit.console import KitError, run_script, say
+from ktokit.console import KitError, is_verbose, run_script, say
 from ktokit.generate.tiny import is_tiny
 from ktokit.hub import hub_error, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
@@ -56,6 +57,14 @@ class KitKTOTrainer(KTOTrainer):
         super().create_model_card(model_name=model_name, dataset_name=dataset_name, tags=tags)
         if self.card_facts is not None and self.is_world_process_zero():
             add_kit_facts(Path(self.args.output_dir) / CARD_FILE, self.card_facts, self.args.output_dir)
+
+
+class TrainingBar(ProgressCallback):
+    """transformers' training bar without the dict of metrics it writes under itself at every logging
+    step: they are in metrics.json (`log_history`), and `--verbose` shows them."""
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+        return None
 
 
 @dataclass
@@ -166,6 +175,8 @@ def train_kto(
         if training_args.push_to_hub and is_hub_failure(exc):
             raise hub_error(f"creating the Hub repo {training_args.hub_model_id!r}", exc) from None
         raise
+    if not is_verbose() and trainer.pop_callback(ProgressCallback):
+        trainer.add_callback(TrainingBar)
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
     metrics = training_metrics(trainer, result, run, training_args)

@@ -366,6 +366,8 @@ def _main() -> None:
     import argparse
     import time
 
+    from ktokit.console import say
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit data/en_syllables.json from CMUdict")
     parser.add_argument("--min-count", type=int, default=MIN_COUNT)
@@ -381,10 +383,10 @@ def _main() -> None:
         }
         TABLE_PATH.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
         _table.cache_clear()
-        print(f"fitted {len(table)} contexts in {time.time() - start:.1f}s -> {TABLE_PATH}")
+        say(f"fitted {len(table)} contexts in {time.time() - start:.1f}s -> {TABLE_PATH}")
     held = heldout_words()
     ok = sum(heuristic_syllables(w) in counts for w, counts in held)
-    print(f"heuristic on {len(held)} held-out CMUdict words: {ok / len(held):.1%}")
+    say(f"heuristic on {len(held)} held-out CMUdict words: {ok / len(held):.1%}")
 
 
 if __name__ == "__main__":
