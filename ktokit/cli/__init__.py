@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ktokit.cli import argilla, campaign, demo, draft, packs
-from ktokit.console import run_command
+from ktokit.console import VERBOSE_FLAG, VERBOSE_HELP, quiet_libraries, run_command, take_verbose_flag
 
 GROUPS = (packs, draft, argilla, demo, campaign)  # the order `--help` lists their commands in
 DESCRIPTION = """\
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(VERBOSE_FLAG, action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)
@@ -43,5 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit status (the console script and `python -m ktokit` exit with it)."""
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    argv, verbose = take_verbose_flag(sys.argv[1:] if argv is None else argv)
+    quiet_libraries(verbose)  # before any library is imported; also inherited by the scripts `demo` runs
+    args = build_parser().parse_args(argv)
     return run_command(lambda: args.run(args))
