@@ -204,9 +204,9 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(
 ):
     from gradio_client import Client
 
-    from ktokit.demo.visitors import demo_credentials
     from ktokit.annotate.task import ensure_dataset, record_id, task_template
     from ktokit.campaign.visitors import visitor_votes
+    from ktokit.demo.visitors import demo_credentials
 
     out, _ = rendered
     pack = load_pack(LANG)

@@ -13,9 +13,9 @@ from kit_testing import sign_in
 
 from ktokit.annotate import roles
 from ktokit.annotate.credentials import ArgillaTarget
+from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
 from ktokit.campaign.dashboard_space import dashboard_credentials
 from ktokit.demo.visitors import demo_credentials
-from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
 from ktokit.packs.languages import load_pack
 
 LANG = "en"

@@ -91,7 +91,9 @@ def test_no_app_file_right_after_the_upload_is_a_grace_period_then_an_error():
     said: list[str] = []
     clock = FakeClock()
     api = RecordingHfApi(stages=("NO_APP_FILE", "NO_APP_FILE", "BUILDING", "RUNNING"))
-    assert provision.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
+    assert (
+        provision.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
+    )
     assert api.names() == ["get_space_runtime"] * 4 and clock.now == 3 * provision.POLL_S
     assert "no app file (normal right after an upload" in said[0] and "running" in said[-1]
 

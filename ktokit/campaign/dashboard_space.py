@@ -129,6 +129,7 @@ class DashboardSpace(GradioSpace):
 
     label: ClassVar[str] = "dashboard"
     commit_message: ClassVar[str] = "Annotation dashboard (ktokit dashboard)"
+    secrets_when_rendered: ClassVar[bool] = True
 
     def own_lines(self) -> list[str]:
         user, workspace = dashboard_username(self.target.workspace), self.target.workspace

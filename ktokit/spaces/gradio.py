@@ -42,6 +42,9 @@ class GradioSpace:
 
     label: ClassVar[str] = "Space"  # the result line's label
     commit_message: ClassVar[str] = "Space (ktokit)"
+    # A render that is neither served nor pushed makes the secrets too (their user, stored 0600), so the
+    # app can be run by hand with them; False: such a render touches no server.
+    secrets_when_rendered: ClassVar[bool] = False
 
     def details(self) -> list[str]:
         """What the Space line says after the sdk."""
@@ -137,6 +140,8 @@ class GradioSpace:
         if serve_port is not None:
             return self.serve(serve_port)
         if not self.repo_id:
+            if self.secrets_when_rendered:
+                self.secrets()
             show(RENDERED_ONLY)
             return 0
         show(self.push())
