@@ -12,13 +12,21 @@ Options: `TaskArguments` in ktokit/annotate/create.py (or `--help`).
 
 import sys
 
-from ktokit.annotate.create import TaskArguments, create_task
+from ktokit.annotate.create import TaskArguments, create_task, plan_task
 from ktokit.console import run_script
+
+
+def main(args: TaskArguments) -> None:
+    """The plan first (a Space takes minutes to come up), then what was done."""
+    plan = plan_task(args)
+    print("\n".join(plan.lines()), flush=True)
+    print("\n".join(create_task(plan).lines()))
+
 
 if __name__ == "__main__":
     sys.exit(
         run_script(
-            create_task,
+            main,
             TaskArguments,
             interrupted="interrupted: rerun the same command; it adds only what is missing",
         )

@@ -6,6 +6,7 @@ itself looks; it is passed on, never printed or written anywhere.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ktokit.console import KitError, first_line, mask
@@ -20,6 +21,7 @@ STATUS_HINTS = {
 }
 # Modules whose exceptions are a Hub call failing (anything else is a bug of ours and keeps its traceback).
 HUB_ERROR_MODULES = ("huggingface_hub", "requests", "httpx", "urllib3")
+REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
 
 def hf_token() -> str | None:
@@ -53,33 +55,10 @@ def hf_api(why: str) -> Any:
     return HfApi(token=require_hf_token(why))
 
 
-DEFAULT_HARDWARE = "cpu-basic"
-
-
-def check_hardware(hardware: str) -> str:
-    """A Space hardware flavour huggingface_hub knows (cpu-basic, cpu-upgrade, t4-small, ...)."""
-    from huggingface_hub import SpaceHardware
-
-    known = [h.value for h in SpaceHardware]
-    if hardware not in known:
-        raise KitError(f"--hardware must be one of {', '.join(known)}, got {hardware!r}")
-    return hardware
-
-
-def check_sleep_time(sleep_time: int | None, hardware: str) -> int | None:
-    """Seconds of inactivity before a Space sleeps (-1: never). The free cpu-basic sleeps after 48 h, fixed."""
-    if sleep_time is None:
-        return None
-    if hardware == DEFAULT_HARDWARE:
-        raise KitError(
-            "--sleep-time needs paid hardware (--hardware cpu-upgrade, t4-small, ...): the free "
-            "cpu-basic always sleeps after 48 h without visits"
-        )
-    if sleep_time != -1 and sleep_time < 60:
-        raise KitError(
-            f"--sleep-time is seconds of inactivity (at least 60), or -1 to never sleep; got {sleep_time}"
-        )
-    return sleep_time
+def check_repo_id(repo_id: str) -> str:
+    if not REPO_ID_RE.match(repo_id or ""):
+        raise KitError(f"--space must be ORG/NAME (letters, digits, '-', '_', '.'), got {repo_id!r}")
+    return repo_id
 
 
 def looks_like_hub_id(name: str) -> bool:

@@ -18,6 +18,7 @@ from ktokit.cli import main as kit
 from ktokit.console import KitError
 from ktokit.demo import space as demo_space
 from ktokit.packs.languages import load_pack
+from ktokit.spaces import gradio
 from ktokit.train.models import adapter_info
 
 LANG = "en"
@@ -128,9 +129,9 @@ def test_rendered_files_front_matter_and_pins(rendered, adapter):
     assert not re.search(r"\{\{\w+\}\}", readme)
     meta = front_matter(readme)
     assert (meta["sdk"], str(meta["sdk_version"]), meta["app_file"]) == ("gradio", "6.31.0", "app.py")
-    assert meta["sdk_version"] == demo_space.GRADIO_VERSION == constraint_pins()["gradio"]
+    assert meta["sdk_version"] == gradio.GRADIO_VERSION == constraint_pins()["gradio"]
     assert (
-        meta["python_version"] == demo_space.PYTHON_VERSION
+        meta["python_version"] == gradio.PYTHON_VERSION
     )  # Spaces default to 3.10 (tests/test_space_boot.py)
     assert len(meta["title"]) <= 60 and "en" in meta["tags"] and "feedback is off" in readme
 
@@ -203,9 +204,9 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(
 ):
     from gradio_client import Client
 
-    from ktokit.annotate.roles import demo_credentials
     from ktokit.annotate.task import ensure_dataset, record_id, task_template
     from ktokit.campaign.visitors import visitor_votes
+    from ktokit.demo.visitors import demo_credentials
 
     out, _ = rendered
     pack = load_pack(LANG)

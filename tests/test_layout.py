@@ -6,7 +6,7 @@ dependency all the same). Read from the source with `ast`, so nothing is importe
 - no import cycle between the kit's modules;
 - no step imports a later step: shared modules < packs < generate < annotate < export < train < demo
   < the command line;
-- the demo Space's vendored modules import nothing it does not ship;
+- a Space's vendored modules (demo, dashboard) import nothing it does not ship;
 - the command line starts without the heavy libraries.
 """
 
@@ -28,6 +28,7 @@ STEPS = {
     "hub": 0,
     "kto_format": 0,
     "inference": 0,
+    "spaces": 0,  # what the three Spaces share: it uses shared modules only, and every step may push a Space
     "packs": 1,
     "generate": 2,
     "annotate": 3,
@@ -133,27 +134,52 @@ def test_the_checks_bite():
     assert "ktokit.generate.tiny" in imports_of(KIT / "train" / "models.py", modules)  # a lazy import counts
 
 
-def test_the_demo_space_ships_every_kit_module_its_app_reaches():
-    from ktokit.demo.space import VENDORED
-
-    modules = kit_modules()
-    shipped = {
-        name
-        for name, path in modules.items()
-        if any(path == KIT / v or KIT / v in path.parents for v in VENDORED)
-    }
+def reached_from(app: Path) -> set[str]:
+    """The kit modules a Space's app reaches, through every import (a lazy one too)."""
     edges = graph()
-    reached, todo = set(), list(imports_of(ROOT / "space_template" / "demo" / "app.py", modules))
+    reached, todo = set(), list(imports_of(app, kit_modules()))
     while todo:
         module = todo.pop()
         if module not in reached:
             reached.add(module)
             todo += edges[module]
+    return reached
+
+
+def shipped_with(app: Path) -> set[str]:
+    """The kit modules the Space of `app` ships (ktokit.spaces.vendor reads them off its imports)."""
+    from ktokit.spaces.vendor import vendored
+
+    files = vendored(app)
+    return {
+        name
+        for name, path in kit_modules().items()
+        if any(path == KIT / v or KIT / v in path.parents for v in files)
+    }
+
+
+def test_the_demo_space_ships_every_kit_module_its_app_reaches():
+    shipped = shipped_with(ROOT / "space_template" / "demo" / "app.py")
+    reached = reached_from(ROOT / "space_template" / "demo" / "app.py")
     assert reached <= shipped, f"the Space imports modules it does not ship: {sorted(reached - shipped)}"
     # shared modules, the packs, and the annotation records: no generation, server, export or training code
     assert all(step(m) <= 1 or m in ("ktokit.annotate", "ktokit.annotate.task") for m in shipped), sorted(
         shipped
     )
+
+
+def test_the_dashboard_space_ships_every_kit_module_its_app_reaches_but_the_local_server():
+    from ktokit.spaces.vendor import LEFT_OUT
+
+    shipped = shipped_with(ROOT / "space_template" / "dashboard" / "app.py")
+    reached = {
+        m
+        for m in reached_from(ROOT / "space_template" / "dashboard" / "app.py")
+        if not m.startswith(LEFT_OUT)
+    }
+    assert reached <= shipped, f"the Space imports modules it does not ship: {sorted(reached - shipped)}"
+    assert {"ktokit.campaign.backup", "ktokit.campaign.dashboard", "ktokit.packs.counting.english"} <= shipped
+    assert not any(m.startswith(LEFT_OUT) for m in shipped), sorted(shipped)
 
 
 def test_the_command_line_starts_without_the_heavy_libraries():

@@ -14,6 +14,8 @@ from kit_testing import sign_in
 from ktokit.annotate import roles
 from ktokit.annotate.credentials import ArgillaTarget
 from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
+from ktokit.campaign.dashboard_space import dashboard_credentials
+from ktokit.demo.visitors import demo_credentials
 from ktokit.packs.languages import load_pack
 
 LANG = "en"
@@ -69,12 +71,12 @@ def test_demo_user_adds_visitor_records_and_cannot_touch_annotators_answers(
         workspace=WORKSPACE,
         dataset=DATASET,
     )
-    demo = roles.demo_credentials(target)
+    demo = demo_credentials(target)
     assert (demo.username, demo.role, demo.workspaces) == ("roles-demo", "admin", ["roles-visitors"])
     assert demo.api_key and demo.api_key != argilla_server["api_key"]
     path = roles.users_path()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    again = roles.demo_credentials(target)  # a rerun reuses the user and its key
+    again = demo_credentials(target)  # a rerun reuses the user and its key
     assert again.api_key == demo.api_key
     assert [u.username for u in client.users if u.username == "roles-demo"] == ["roles-demo"]
     out, err = capsys.readouterr()
@@ -141,7 +143,7 @@ def test_dashboard_user_reads_every_answer_of_its_workspace_only(
         workspace=WORKSPACE,
         dataset=DATASET,
     )
-    reader = roles.dashboard_credentials(target)
+    reader = dashboard_credentials(target)
     assert (reader.username, reader.role, reader.workspaces) == ("roles-dashboard", "admin", [WORKSPACE])
     as_reader = rg.Argilla(api_url=argilla_server["api_url"], api_key=reader.api_key, timeout=60)
     seen = as_reader.datasets(name=DATASET, workspace=WORKSPACE)

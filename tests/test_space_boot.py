@@ -21,12 +21,13 @@ from ktokit.cli import main as kit
 from ktokit.console import KitError
 from ktokit.demo import space as demo_space
 from ktokit.packs.languages import load_pack
+from ktokit.spaces import gradio, provision, render
 from ktokit.train.models import AdapterInfo
 
-CPU_INDEX_LINE = f"--extra-index-url {demo_space.CPU_TORCH_INDEX}"
+CPU_INDEX_LINE = f"--extra-index-url {render.CPU_TORCH_INDEX}"
 
 
-def render_demo(out: Path, language: str, hardware: str = demo_space.DEFAULT_HARDWARE) -> Path:
+def render_demo(out: Path, language: str, hardware: str = provision.DEFAULT_HARDWARE) -> Path:
     """The demo Space for a stand-in adapter folder (a Hub base, nothing to ship): no model needed."""
     adapter = stand_in_adapter(out.parent / f"adapter-{language}")
     info = AdapterInfo(adapter, "some-org/some-base", "some-org/some-base", ship_base=False)
@@ -66,7 +67,7 @@ def test_demo_space_python_satisfies_every_pin(tmp_path, language):
     out = render_demo(tmp_path / "demo", language)
     meta = front_matter((out / "README.md").read_text())
     python = meta.get("python_version")
-    assert isinstance(python, str) and python == demo_space.PYTHON_VERSION, "quote it: YAML reads 3.10 as 3.1"
+    assert isinstance(python, str) and python == gradio.PYTHON_VERSION, "quote it: YAML reads 3.10 as 3.1"
     pins = pinned((out / "requirements.txt").read_text())
     assert {"torch", "transformers", "argilla"} <= set(pins) and ("fugashi" in pins) == (language == "ja")
     pins["gradio"] = str(meta["sdk_version"])  # the Space installs gradio from the front matter
@@ -133,4 +134,4 @@ def test_hardware_flag_is_checked_and_shown_in_the_plan(tmp_path, config_dir, ca
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--hardware must be one of" in err and "cpu-basic" in err
     with pytest.raises(KitError, match="gpu-please"):
-        demo_space.check_hardware("gpu-please")
+        provision.check_hardware("gpu-please")

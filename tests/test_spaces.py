@@ -17,11 +17,20 @@ from kit_testing import OAUTH_CLIENT_ID, FakeClock, RecordingHfApi, front_matter
 from kit_testing import SPACE_LANGUAGE as LANG
 
 from ktokit.annotate import space
-from ktokit.annotate.create import TaskArguments, create_task
+from ktokit.annotate.create import TaskArguments, create_task, plan_task
 from ktokit.console import KitError
+from ktokit.hub import check_repo_id
 from ktokit.packs.languages import load_pack
+from ktokit.spaces import provision, render
 
 REPO = "kit-community/haiku-ja-annotation"
+
+
+def run_task(args: TaskArguments) -> None:
+    """What create_task.py does with its arguments: the plan, then the work, each printed."""
+    plan = plan_task(args)
+    print("\n".join(plan.lines()))
+    print("\n".join(create_task(plan).lines()))
 
 
 @pytest.fixture
@@ -44,16 +53,16 @@ def test_rendered_space_files(rendered):
     oauth = yaml.safe_load(rendered[".oauth.yaml"])
     assert oauth == {"providers": [{"name": "huggingface"}], "allowed_workspaces": [{"name": "ja"}]}
     with pytest.raises(KitError, match="unknown placeholder"):
-        space.render_text("{{nope}}", {})
+        render.render_text("{{nope}}", {})
     with pytest.raises(AssertionError, match="front matter"):
         front_matter("# no header\n")
 
 
 def test_space_names_and_storage():
-    assert space.space_url("Kit-Community/haiku_ja.v2") == "https://kit-community-haiku-ja-v2.hf.space"
+    assert provision.space_url("Kit-Community/haiku_ja.v2") == "https://kit-community-haiku-ja-v2.hf.space"
     for bad in ("noslash", "a/b/c", "", "/x"):
         with pytest.raises(KitError, match="ORG/NAME"):
-            space.check_repo_id(bad)
+            check_repo_id(bad)
     with pytest.raises(KitError, match="storage buckets"):
         space.check_storage("small")
     plan = space.plan_space(REPO, [], storage="bucket")
@@ -64,9 +73,7 @@ def test_space_names_and_storage():
 def test_bucket_storage_warns_in_the_plan_and_the_space_readme(tmp_path, capsys):
     """Bucket mounts may not be writable by Argilla's non-root user: say so, and name the backup."""
     gen = make_generations(tmp_path / "gen", LANG, 1)
-    create_task(
-        TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket", dry_run=True)
-    )
+    run_task(TaskArguments(language=LANG, generations=str(gen), space=REPO, storage="bucket", dry_run=True))
     out = capsys.readouterr().out
     assert f"bucket {REPO}-data mounted at /data" in out
     warning = [line for line in out.splitlines() if line.startswith("WARNING: --storage bucket")]
@@ -84,23 +91,25 @@ def test_no_app_file_right_after_the_upload_is_a_grace_period_then_an_error():
     said: list[str] = []
     clock = FakeClock()
     api = RecordingHfApi(stages=("NO_APP_FILE", "NO_APP_FILE", "BUILDING", "RUNNING"))
-    assert space.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
-    assert api.names() == ["get_space_runtime"] * 4 and clock.now == 3 * space.POLL_S
+    assert (
+        provision.wait_until_running(api, REPO, say=said.append, clock=clock, sleep=clock.sleep) == "RUNNING"
+    )
+    assert api.names() == ["get_space_runtime"] * 4 and clock.now == 3 * provision.POLL_S
     assert "no app file (normal right after an upload" in said[0] and "running" in said[-1]
 
     clock, said = FakeClock(), []
     with pytest.raises(KitError, match=r"still has no app file after 130 s \(stage NO_APP_FILE\)") as error:
-        space.wait_until_running(
+        provision.wait_until_running(
             RecordingHfApi(stages=("NO_APP_FILE",)), REPO, say=said.append, clock=clock, sleep=clock.sleep
         )
     assert "\n" not in str(error.value) and f"spaces/{REPO}/tree/main" in str(error.value)
     assert (
-        space.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1
+        provision.NO_APP_FILE_GRACE_S == 120 and clock.now == 130 and len(said) == 1
     )  # one stage line, no repeats
 
     clock = FakeClock()  # a shorter grace, as a caller may ask
     with pytest.raises(KitError, match="after 20 s"):
-        space.wait_until_running(
+        provision.wait_until_running(
             RecordingHfApi(stages=("NO_APP_FILE",)),
             REPO,
             say=said.append,
@@ -133,7 +142,7 @@ def test_server_accepts_the_rendered_oauth_config(kit_server, tmp_path, monkeypa
 def run_space_flow(kit_server, tmp_path, monkeypatch, hub, api=None, stored: dict | None = None, **overrides):
     """create_task for --space with the stand-in Hub; the Space's Argilla is the local server."""
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setattr(space, "POLL_S", 0.01)
+    monkeypatch.setattr(provision, "POLL_S", 0.01)
     from ktokit.annotate.credentials import save_space_credentials
 
     # a previous run stored the owner credentials (as before any upload); here they are the local server's
@@ -150,7 +159,7 @@ def run_space_flow(kit_server, tmp_path, monkeypatch, hub, api=None, stored: dic
     gen = make_generations(tmp_path / "gen", LANG, 2)
     overrides.setdefault("dataset_name", "haiku-ja-space")
     hub.api = api or RecordingHfApi()
-    create_task(
+    run_task(
         TaskArguments(
             language=LANG, generations=str(gen), space=REPO, space_url=kit_server["api_url"], **overrides
         )
@@ -253,11 +262,11 @@ def test_new_secrets_are_generated_stored_first_and_storage_is_a_bucket(tmp_path
     )
 
     failing = RecordingHfApi(stages=("BUILDING", "BUILD_ERROR"))
-    monkeypatch.setattr(space, "POLL_S", 0.01)
+    monkeypatch.setattr(provision, "POLL_S", 0.01)
     with pytest.raises(KitError, match="stopped at BUILD_ERROR"):
-        space.wait_until_running(failing, REPO, say=print)
+        provision.wait_until_running(failing, REPO, say=print)
     with pytest.raises(KitError, match="not running after"):
-        space.wait_until_running(RecordingHfApi(stages=("BUILDING",)), REPO, timeout_s=0.05, say=print)
+        provision.wait_until_running(RecordingHfApi(stages=("BUILDING",)), REPO, timeout_s=0.05, say=print)
 
 
 def test_existing_space_without_credentials_is_refused(tmp_path, monkeypatch, config_dir, hub):
@@ -265,5 +274,5 @@ def test_existing_space_without_credentials_is_refused(tmp_path, monkeypatch, co
     gen = make_generations(tmp_path / "gen", LANG, 1)
     hub.api = RecordingHfApi(exists=True)
     with pytest.raises(KitError, match="no credentials for it: set ARGILLA_API_KEY"):
-        create_task(TaskArguments(language=LANG, generations=str(gen), space=REPO))
+        run_task(TaskArguments(language=LANG, generations=str(gen), space=REPO))
     assert hub.api.names() == ["repo_exists"]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ktokit.annotate import space as spaces
+from ktokit.annotate import space
 from ktokit.annotate.task import (
+    LogResult,
     TaskTemplate,
     annotation_url,
     build_records,
@@ -27,7 +28,15 @@ from ktokit.annotate.task import (
     task_template,
 )
 from ktokit.console import KitError, first_line, option, say
+from ktokit.hub import check_repo_id
 from ktokit.packs.languages import LanguagePack, load_pack
+from ktokit.spaces.provision import (
+    DEFAULT_HARDWARE,
+    check_hardware,
+    check_sleep_time,
+    page_url,
+    wait_until_running,
+)
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -51,7 +60,7 @@ class TaskArguments:
     hardware: str = option(
         "Hardware of a new Space: cpu-basic (free, sleeps after 48 h without visits, and a "
         "restart loses every annotation without storage), cpu-upgrade, ...",
-        "cpu-basic",
+        DEFAULT_HARDWARE,
     )
     sleep_time: int | None = option(
         "Seconds without visits before a new Space sleeps, -1 never (paid hardware only).", None
@@ -73,14 +82,68 @@ class TaskArguments:
     space_timeout: float = option("Seconds to wait for the Space to build and start.", 1800.0)
 
 
-def create_task(args: TaskArguments) -> None:
-    """The whole step: records from the generations, the plan (printed), then the dataset on its server."""
+@dataclass
+class TaskPlan:
+    """What create_task.py will do, worked out before anything is touched; `lines()` is the printed plan."""
+
+    args: TaskArguments
+    pack: LanguagePack
+    template: TaskTemplate
+    records: Records
+
+    @property
+    def target(self) -> str:
+        return f"Space {self.args.space}" if self.args.space else "local Argilla server"
+
+    def lines(self) -> list[str]:
+        pack, template, records = self.pack, self.template, self.records
+        verdicts = Counter(r["metadata"]["form_verdict"] for r in records)
+        other = sum(r["metadata"]["detected_language"] != pack.code for r in records)
+        labels = template.labels()
+        comment = ", comment (optional)" if len(template.questions) > 1 else ""
+        checked = ", ".join(f"{v} {k}" for k, v in sorted(verdicts.items()))
+        return [
+            f"target       {self.target}",
+            f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines "
+            f"{len(template.guidelines)} chars)",
+            f"fields       {', '.join(f['name'] for f in template.fields)}",
+            f"questions    label: {labels['good']} / {labels['bad']}{comment}",
+            f"metadata     {', '.join(m['name'] for m in template.metadata)}",
+            f"distribution TaskDistribution(min_submitted={template.min_submitted})",
+            f"records      {len(records)} (form check: {checked}), {other} not in {pack.name} (metadata "
+            "detected_language), shuffled; only those not yet in the dataset are added",
+        ]
+
+
+@dataclass
+class TaskResult:
+    """What create_task did: `lines()` is what create_task.py prints after the plan (on a dry run, the
+    Space's plan, or that nothing was created)."""
+
+    logged: LogResult | None = None
+    url: str = ""  # where annotators work on the dataset
+    annotators: str = ""  # how annotators get in
+    dry_run: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if self.logged is None:
+            return self.dry_run or ["dry run: nothing was created"]
+        logged = self.logged
+        return [
+            f"{logged.added} records added, {logged.existing} already there; {logged.total} in the dataset"
+            + (f" ({logged.updated} given the metadata they lacked)" if logged.updated else ""),
+            f"annotate at  {self.url}",
+            f"annotators   {self.annotators}",
+        ]
+
+
+def plan_task(args: TaskArguments) -> TaskPlan:
+    """Check the options, read the generations, make the records: nothing on a server or the Hub yet."""
     if args.local and args.space:
         raise KitError("choose one target: --local or --space ORG/NAME")
-    spaces.check_storage(args.storage)
+    space.check_storage(args.storage)
     if args.space:
-        from ktokit.hub import check_hardware, check_sleep_time
-
+        check_repo_id(args.space)
         check_sleep_time(args.sleep_time, check_hardware(args.hardware))
     pack = load_pack(args.language)
     template = task_template(pack, args.min_submitted, args.dataset_name, args.workspace)
@@ -90,39 +153,24 @@ def create_task(args: TaskArguments) -> None:
         raise KitError(
             "the generations hold no usable (prompt, completion) pair: check preference_gen.py's output"
         )
-    print_plan(pack, template, records, f"Space {args.space}" if args.space else "local Argilla server")
-    if args.space:
-        to_space(args, pack, template, records)
-    elif args.dry_run:
-        print("dry run: nothing was created")
-    else:
-        to_local_server(args, template, records)
+    return TaskPlan(args, pack, template, records)
 
 
-def print_plan(pack: LanguagePack, template: TaskTemplate, records: Records, target: str) -> None:
-    verdicts = Counter(r["metadata"]["form_verdict"] for r in records)
-    other = sum(r["metadata"]["detected_language"] != pack.code for r in records)
-    labels = template.labels()
-    print(f"target       {target}")
-    print(
-        f"dataset      {template.workspace}/{template.dataset}  ({pack.name}, guidelines {len(template.guidelines)} chars)"
-    )
-    print(f"fields       {', '.join(f['name'] for f in template.fields)}")
-    print(
-        f"questions    label: {labels['good']} / {labels['bad']}"
-        + (", comment (optional)" if len(template.questions) > 1 else "")
-    )
-    print(f"metadata     {', '.join(m['name'] for m in template.metadata)}")
-    print(f"distribution TaskDistribution(min_submitted={template.min_submitted})")
-    print(
-        f"records      {len(records)} (form check: {', '.join(f'{v} {k}' for k, v in sorted(verdicts.items()))}), "
-        f"{other} not in {pack.name} (metadata detected_language), shuffled; only those not yet in the dataset "
-        "are added"
-    )
+def create_task(plan: TaskPlan) -> TaskResult:
+    """The dataset on its server (a Space, provisioned on first use, or the local server), the records it
+    lacks logged, the target recorded for later steps; on a dry run, nothing."""
+    if plan.args.space:
+        return to_space(plan.args, plan.pack, plan.template, plan.records)
+    if plan.args.dry_run:
+        return TaskResult()
+    return to_local_server(plan.args, plan.template, plan.records)
 
 
-def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str) -> str:
-    """The dataset (created or reused) with the records it lacks; returns where annotators work on it."""
+def log_records(
+    client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str
+) -> tuple[LogResult, str]:
+    """The dataset (created or reused) with the records it lacks: what was logged, and where annotators
+    work on it."""
     from argilla._exceptions import ArgillaAPIError, UnauthorizedError
 
     try:
@@ -136,11 +184,7 @@ def log_records(client: rg.Argilla, template: TaskTemplate, records: Records, ap
         ) from None
     except ArgillaAPIError as exc:
         raise KitError(f"Argilla at {api_url} refused the request: {first_line(exc)[:300]}") from None
-    print(
-        f"{result.added} records added, {result.existing} already there; {result.total} in the dataset"
-        + (f" ({result.updated} given the metadata they lacked)" if result.updated else "")
-    )
-    return annotation_url(api_url, dataset)
+    return result, annotation_url(api_url, dataset)
 
 
 def local_client(argilla_dir: str | None) -> tuple[rg.Argilla, str, dict[str, Any]]:
@@ -155,15 +199,15 @@ def local_client(argilla_dir: str | None) -> tuple[rg.Argilla, str, dict[str, An
     return client, creds["api_url"], {"kind": "local", "data_dir": data_dir}
 
 
-def to_local_server(args: TaskArguments, template: TaskTemplate, records: Records) -> None:
+def to_local_server(args: TaskArguments, template: TaskTemplate, records: Records) -> TaskResult:
     """The local Argilla server (started if needed) holds the dataset; its own credentials stay its own."""
     from ktokit.annotate.credentials import save_target
 
     client, api_url, target = local_client(args.argilla_dir)
-    url = log_records(client, template, records, api_url)
+    logged, url = log_records(client, template, records, api_url)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
-    print(f"annotate at  {url}")
-    print(f"annotators   python -m ktokit argilla add-annotator NAME --workspace {template.workspace}")
+    hint = f"python -m ktokit argilla add-annotator NAME --workspace {template.workspace}"
+    return TaskResult(logged, url, hint)
 
 
 def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:
@@ -182,7 +226,7 @@ def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:
             )
     elif not creds.get("password"):
         creds = {
-            **spaces.credentials_from_secrets(spaces.new_secrets()),
+            **space.credentials_from_secrets(space.new_secrets()),
             "username": (api.whoami() or {}).get("name"),
         }
     return creds
@@ -190,19 +234,19 @@ def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:
 
 def space_client(
     args: TaskArguments, pack: LanguagePack, template: TaskTemplate
-) -> tuple[rg.Argilla, str, dict[str, Any]] | None:
+) -> tuple[rg.Argilla, str, dict[str, Any]] | list[str]:
     """The Argilla Space with HF sign-in (provisioned on first use, reused afterwards): a client, its URL
-    and the target to record; None on a dry run (the plan is printed)."""
+    and the target to record; on a dry run, the Space's plan."""
     from ktokit.annotate.credentials import save_space_credentials
     from ktokit.hub import hf_api, require_hf_token
 
-    repo_id = spaces.check_repo_id(args.space)
-    values = spaces.render_values(
+    repo_id = check_repo_id(args.space)
+    values = space.render_values(
         pack, template.workspace, template.dataset, template.min_submitted, args.storage
     )
     with tempfile.TemporaryDirectory(prefix="ktokit-space-") as tmp:
-        files = spaces.render_space(values, tmp)
-        plan = spaces.plan_space(
+        files = space.render_space(values, tmp)
+        plan = space.plan_space(
             repo_id,
             files,
             private=args.private,
@@ -212,8 +256,7 @@ def space_client(
             sleep_time=args.sleep_time,
         )
         if args.dry_run:
-            print("\n".join(plan.lines()))
-            return None
+            return plan.lines()
         token = require_hf_token(f"--space {repo_id}")
         api = hf_api(f"--space {repo_id}")
         exists = api.repo_exists(repo_id, repo_type="space")
@@ -224,14 +267,14 @@ def space_client(
         if exists:
             say(f"Space {repo_id} exists: reusing it (files and secrets left as they are)")
         else:
-            spaces.provision_space(api, plan, spaces.secrets_from_credentials(creds), exists=False)
+            space.provision_space(api, plan, space.secrets_from_credentials(creds), exists=False)
     for note in plan.notes:
         say(note)
-    say(f"waiting for https://huggingface.co/spaces/{repo_id} to run ...")
+    say(f"waiting for {page_url(repo_id)} to run ...")
     headers = {"Authorization": f"Bearer {token}"} if args.private else {}
     try:
-        spaces.wait_until_running(api, repo_id, timeout_s=args.space_timeout)
-        spaces.wait_for_argilla(plan.api_url, headers)
+        wait_until_running(api, repo_id, timeout_s=args.space_timeout)
+        space.wait_for_argilla(plan.api_url, headers)
     except KitError as exc:
         if args.storage != "bucket":
             raise
@@ -245,17 +288,16 @@ def space_client(
     return client, plan.api_url, {"kind": "space", "space": repo_id, "private": args.private}
 
 
-def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, records: Records) -> None:
+def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, records: Records) -> TaskResult:
     """An Argilla Space with HF sign-in holds the dataset: provisioned on first use, reused afterwards."""
     from ktokit.annotate.credentials import save_target
 
     opened = space_client(args, pack, template)
-    if opened is None:
-        return
+    if isinstance(opened, list):
+        return TaskResult(dry_run=opened)
     client, api_url, target = opened
-    url = log_records(client, template, records, api_url)
+    logged, url = log_records(client, template, records, api_url)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
-    print(f"annotate at  {url}")
-    print(f"annotators   sign in with Hugging Face at {api_url} (workspace {template.workspace})")
     if args.storage == "none":
-        say(spaces.NO_STORAGE_WARNING)
+        say(space.NO_STORAGE_WARNING)
+    return TaskResult(logged, url, f"sign in with Hugging Face at {api_url} (workspace {template.workspace})")

@@ -2,18 +2,8 @@
 
 Stock Argilla 2.x has three roles: `owner` (everything), `admin` (everything inside the workspaces it
 belongs to, deleting records and other users' responses included) and `annotator` (answers records,
-sees only its own answers, cannot add records). So a credential that can *add* records but cannot touch
-annotators' answers must be an admin of a workspace that holds no annotator answers:
-
-- the demo Space's user, `<workspace>-demo`, is an admin of `<workspace>-visitors` only, where the
-  visitors' votes go, as records of the dataset `<dataset>-visitors` (the annotation task's settings,
-  plus the visitor metadata). It is no member of the annotation workspace: it cannot read, add, change
-  or delete anything there (tests/test_roles.py shows each refusal on a real server). The organiser
-  rates those records later, or copies them into the annotation dataset.
-- the dashboard Space's user, `<workspace>-dashboard`, must read every annotator's answers (progress,
-  leaderboard, agreement, backup); an annotator sees only its own answers, so the narrowest role that
-  reads them all is an admin of the annotation workspace alone (not the owner: no other workspace, no
-  users, no new datasets elsewhere).
+sees only its own answers, cannot add records). Each Space gets a user of its own, with the narrowest
+role in exactly the workspaces it needs (the Space's own module says which, and why).
 
 Passwords and API keys are generated here, kept in `$KTOKIT_CONFIG_DIR/argilla-users.json` (0600, per
 server URL) and never printed. A rerun reuses a user whose stored key still works.
@@ -28,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ktokit.annotate.credentials import ArgillaTarget, config_dir
+from ktokit.annotate.credentials import config_dir
 from ktokit.console import KitError
 from ktokit.paths import read_json, write_private
 
@@ -36,15 +26,6 @@ if TYPE_CHECKING:
     import argilla as rg
 
 USERS_FILE = "argilla-users.json"
-VISITORS_SUFFIX = "-visitors"
-# What a visitor's vote adds to the task's metadata: hidden from annotators except the source, so the
-# vote and the side (base or tuned) do not sway their own answer.
-VISITOR_METADATA = (
-    {"kind": "terms", "name": "source", "title": "source", "visible": True},
-    {"kind": "terms", "name": "visitor_vote", "title": "visitor vote", "visible": False},
-    {"kind": "terms", "name": "side", "title": "side", "visible": False},
-    {"kind": "terms", "name": "compare", "title": "compare", "visible": False},
-)
 
 
 @dataclass
@@ -61,19 +42,6 @@ class UserCredentials:
 
 def users_path():
     return config_dir() / USERS_FILE
-
-
-def visitors_names(workspace: str, dataset: str) -> tuple[str, str]:
-    """(workspace, dataset) where the demo Space's visitor votes go."""
-    return f"{workspace}{VISITORS_SUFFIX}", f"{dataset}{VISITORS_SUFFIX}"
-
-
-def demo_username(workspace: str) -> str:
-    return f"{workspace}-demo".lower()
-
-
-def dashboard_username(workspace: str) -> str:
-    return f"{workspace}-dashboard".lower()
 
 
 def _stored(api_url: str) -> dict[str, Any]:
@@ -193,48 +161,3 @@ def find_dataset(client: rg.Argilla, name: str, workspace: str) -> rg.Dataset | 
         warnings.simplefilter("ignore")
         ws = client.workspaces(name=workspace)
         return None if ws is None else client.datasets(name=name, workspace=ws)
-
-
-def visitors_template(language: str, workspace: str, dataset: str, min_submitted: int):
-    """The annotation task's template, renamed for the visitors' dataset and with the visitor metadata."""
-    from ktokit.annotate.task import task_template
-    from ktokit.packs.languages import load_pack
-
-    ws, ds = visitors_names(workspace, dataset)
-    template = task_template(load_pack(language), min_submitted=min_submitted, dataset=ds, workspace=ws)
-    template.metadata = [*template.metadata, *(dict(m) for m in VISITOR_METADATA)]
-    return template
-
-
-def demo_credentials(target: ArgillaTarget) -> UserCredentials:
-    """The demo Space's user: admin of the visitors' workspace only, whose dataset is made here (once)."""
-    from ktokit.annotate.task import DEFAULT_MIN_SUBMITTED, ensure_dataset
-
-    owner = target.client()
-    annotation = find_dataset(owner, target.dataset, target.workspace)
-    min_submitted = (
-        annotation.settings.distribution.min_submitted if annotation is not None else DEFAULT_MIN_SUBMITTED
-    )
-    template = visitors_template(target.language, target.workspace, target.dataset, min_submitted)
-    ensure_dataset(owner, template)
-    return ensure_user(
-        owner,
-        target.api_url,
-        demo_username(target.workspace),
-        "admin",
-        [template.workspace],
-        headers=target.edge_headers(),
-    )
-
-
-def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
-    """The dashboard Space's user: admin of the annotation workspace alone (reads every answer there)."""
-    owner = target.client()
-    return ensure_user(
-        owner,
-        target.api_url,
-        dashboard_username(target.workspace),
-        "admin",
-        [target.workspace],
-        headers=target.edge_headers(),
-    )

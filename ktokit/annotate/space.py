@@ -1,24 +1,24 @@
-"""The annotation Space: render `space_template/argilla/` for a language, and the thin Hub layer over `HfApi`.
+"""The annotation Space: `space_template/argilla/` rendered for a language, its owner secrets, its plan.
 
-Everything that touches the Hub goes through an `HfApi`-like object passed in (the tests pass a
-recording stand-in with the same method names). Secrets are set with `add_space_secret`, never as
-variables, and their values are never printed: plans and progress name them only.
+What every Space shares (rendering, the Hub calls, waiting for it to run) is in ktokit.spaces; this is
+what the annotation Space alone has: an Argilla image, the owner's secrets (set with
+`add_space_secret`, never as variables, values never printed), storage for the annotations.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ktokit.console import KitError, say
-from ktokit.hub import hub_error, is_hub_failure
+from ktokit.hub import check_repo_id
 from ktokit.packs.languages import LanguagePack
 from ktokit.paths import CHECKOUT
+from ktokit.spaces import provision, render
+from ktokit.spaces.provision import DEFAULT_HARDWARE, Say, plan_line, space_lines, space_url
 
 TEMPLATE_DIR = CHECKOUT / "space_template" / "argilla"
 TEMPLATE_FILES = ("README.md", "Dockerfile", ".oauth.yaml")
@@ -33,20 +33,11 @@ SECRET_DESCRIPTIONS = {
     "ARGILLA_AUTH_SECRET_KEY": "signs Argilla sessions so sign-ins survive restarts",
 }
 STORAGE_CHOICES = ("none", "bucket")
-ERROR_STAGES = {
-    "BUILD_ERROR",
-    "CONFIG_ERROR",
-    "RUNTIME_ERROR",
-    "NO_APP_FILE",
-    "DELETING",
-    "STOPPED",
-    "PAUSED",
-}
-REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 NO_STORAGE_WARNING = (
     "WARNING: this Space has NO persistent storage. Every restart (a rebuild, a change of settings or "
     "secrets, Hub maintenance, sleeping after 48 h without visits) DELETES EVERY ANNOTATION. Back up often "
-    "(`python -m ktokit backup`, or the dashboard Space's scheduled backup) or recreate the Space with --storage bucket."
+    "(`python -m ktokit backup`, or the dashboard Space's scheduled backup) or recreate the Space with "
+    "--storage bucket."
 )
 # Bucket mounts have been seen owned by nobody:nogroup, mode 0755, while the Argilla image runs as the
 # non-root `argilla` user: the server may be unable to write /data/argilla and never start.
@@ -63,25 +54,6 @@ PRIVATE_SIGN_IN_WARNING = (
     '"Can\'t sign-in with Hugging Face on Spaces"): before announcing the campaign, check that an annotator '
     "who is not you can sign in; if not, make the Space public (the dataset stays private to its workspace)."
 )
-POLL_S = 10.0  # seconds between two looks at the Space's stage
-# Right after an upload a Docker Space can still report NO_APP_FILE (the Hub has not seen the new
-# Dockerfile yet): that stage only counts as an error once this many seconds have passed.
-NO_APP_FILE_GRACE_S = 120.0
-PLACEHOLDER_RE = re.compile(r"\{\{(\w+)\}\}")
-
-Say = Callable[[str], None]
-
-
-def check_repo_id(repo_id: str) -> str:
-    if not REPO_ID_RE.match(repo_id or ""):
-        raise KitError(f"--space must be ORG/NAME (letters, digits, '-', '_', '.'), got {repo_id!r}")
-    return repo_id
-
-
-def space_url(repo_id: str) -> str:
-    """The Space's own domain, where Argilla answers: https://<owner>-<name>.hf.space."""
-    slug = re.sub(r"[^a-z0-9-]", "-", repo_id.lower().replace("/", "-"))
-    return f"https://{slug}.hf.space"
 
 
 def check_storage(storage: str) -> str:
@@ -106,8 +78,8 @@ def render_values(
         "Data is kept in a storage bucket mounted at `/data` (not yet seen working on a real Space: "
         f"organisers back up with `python -m ktokit backup --language {pack.code}`)."
         if storage == "bucket"
-        else "**This Space has no persistent storage: a restart loses every annotation. Organisers back up often "
-        f"(`python -m ktokit backup --language {pack.code}`).**"
+        else "**This Space has no persistent storage: a restart loses every annotation. Organisers back up "
+        f"often (`python -m ktokit backup --language {pack.code}`).**"
     )
     return {
         "title": title[:60],
@@ -123,28 +95,9 @@ def render_values(
     }
 
 
-def render_text(text: str, values: dict[str, str], where: str = "template") -> str:
-    unknown = sorted(set(PLACEHOLDER_RE.findall(text)) - set(values))
-    if unknown:
-        raise KitError(f"{where}: unknown placeholder(s) {', '.join(unknown)}")
-    return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], text)
-
-
-def render_space(
-    values: dict[str, str], out_dir: str | Path, template_dir: Path = TEMPLATE_DIR
-) -> list[Path]:
-    """Write the rendered template files to `out_dir`; returns their paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in TEMPLATE_FILES:
-        src = template_dir / name
-        if not src.is_file():
-            raise KitError(f"missing Space template file {src}")
-        dst = out_dir / name
-        dst.write_text(render_text(src.read_text(encoding="utf-8"), values, str(src)), encoding="utf-8")
-        written.append(dst)
-    return written
+def render_space(values: dict[str, str], out_dir: str | Path) -> list[Path]:
+    """Write the annotation Space's files, placeholders filled in every one; returns their paths."""
+    return render.render_space(values, out_dir, TEMPLATE_DIR, TEMPLATE_FILES)
 
 
 # ---- the Hub --------------------------------------------------------------------------------------
@@ -178,24 +131,21 @@ class SpacePlan:
     secret_names: tuple[str, ...] = SECRET_NAMES
     api_url: str = ""
     bucket: str | None = None
-    hardware: str = "cpu-basic"
+    hardware: str = DEFAULT_HARDWARE
     sleep_time: int | None = None
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [
-            f"Space        https://huggingface.co/spaces/{self.repo_id} ({'private' if self.private else 'public'}, "
-            f"{self.hardware}, sdk docker, HF sign-in"
-            + (f", sleep time {self.sleep_time} s" if self.sleep_time is not None else "")
-            + ")",
-            f"Argilla URL  {self.api_url}",
-            "files        " + ", ".join(f"{p.name} ({p.stat().st_size} B)" for p in self.files),
-            "secrets      "
-            + ", ".join(self.secret_names)
-            + "  (values generated locally, stored 0600, never shown)",
-            "storage      " + (f"bucket {self.bucket} mounted at /data" if self.bucket else "none"),
+        folder = self.files[0].parent if self.files else Path()
+        secrets_note = "  (values generated locally, stored 0600, never shown)"
+        return [
+            *space_lines(self.repo_id, self.private, self.hardware, self.sleep_time, "docker", "HF sign-in"),
+            plan_line("Argilla URL", self.api_url),
+            plan_line("files", render.describe_files(folder, self.files)),
+            plan_line("secrets", ", ".join(self.secret_names) + secrets_note),
+            plan_line("storage", f"bucket {self.bucket} mounted at /data" if self.bucket else "none"),
+            *self.notes,
         ]
-        return out + self.notes
 
 
 def plan_space(
@@ -204,7 +154,7 @@ def plan_space(
     private: bool = False,
     storage: str = "none",
     api_url: str | None = None,
-    hardware: str = "cpu-basic",
+    hardware: str = DEFAULT_HARDWARE,
     sleep_time: int | None = None,
 ) -> SpacePlan:
     check_repo_id(repo_id)
@@ -242,108 +192,23 @@ def provision_space(
     missing = [k for k in plan.secret_names if not space_secrets.get(k)]
     if missing:
         raise KitError(f"internal: no value for secret(s) {', '.join(missing)}")
-    try:
-        if exists if exists is not None else api.repo_exists(plan.repo_id, repo_type="space"):
-            say(f"Space {plan.repo_id} exists: reusing it (files and secrets left as they are)")
-            return False
-        say(f"Creating the Space {plan.repo_id} ...")
-        api.create_repo(
-            plan.repo_id,
-            repo_type="space",
-            space_sdk="docker",
-            private=plan.private,
-            exist_ok=True,
-            space_hardware=plan.hardware,
-            space_sleep_time=plan.sleep_time,
-        )
-        for name in plan.secret_names:  # before the first build, so the owner is created with them
-            api.add_space_secret(
-                plan.repo_id, name, space_secrets[name], description=SECRET_DESCRIPTIONS.get(name)
-            )
-            say(f"  secret {name} set")
-        if plan.bucket:
-            from huggingface_hub import Volume
-
-            api.create_bucket(plan.bucket, private=True, exist_ok=True)
-            api.set_space_volumes(
-                plan.repo_id, [Volume(type="bucket", source=plan.bucket, mount_path="/data")]
-            )
-            say(f"  storage bucket {plan.bucket} mounted at /data")
-        folder = plan.files[0].parent
-        api.upload_folder(
-            repo_id=plan.repo_id,
-            repo_type="space",
-            folder_path=str(folder),
-            allow_patterns=[p.name for p in plan.files],
-            commit_message="Argilla annotation Space (ktokit create_task.py)",
-        )
-        say(f"  uploaded {', '.join(p.name for p in plan.files)}")
-    except KitError:
-        raise
-    except Exception as exc:  # huggingface_hub raises HTTP errors of several classes
-        if is_hub_failure(exc):
-            raise hub_error(f"setting up the Space {plan.repo_id}", exc, *space_secrets.values()) from None
-        raise
-    return True
-
-
-def wait_until_running(
-    api: Any,
-    repo_id: str,
-    timeout_s: float = 1200.0,
-    poll_s: float | None = None,
-    say: Say = say,
-    no_app_file_grace_s: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str:
-    """Poll the Space's stage, saying each change with the time spent, until it runs; KitError otherwise.
-
-    NO_APP_FILE counts as still starting for `no_app_file_grace_s` (default NO_APP_FILE_GRACE_S): a
-    Space just uploaded can report it before the Hub sees its files. `clock`/`sleep`: for tests.
-    """
-    grace = NO_APP_FILE_GRACE_S if no_app_file_grace_s is None else no_app_file_grace_s
-    started = clock()
-    last = None
-    while True:
-        stage = str(getattr(api.get_space_runtime(repo_id), "stage", "") or "")
-        stage = stage.split(".")[-1].upper()  # SpaceStage.RUNNING or "RUNNING"
-        elapsed = clock() - started
-        if stage != last:
-            waiting = (
-                f" (normal right after an upload; waiting up to {grace:.0f} s)"
-                if stage == "NO_APP_FILE"
-                else ""
-            )
-            say(f"  {elapsed:5.0f} s  {stage.lower().replace('_', ' ')}{waiting}")
-            last = stage
-        if stage == "RUNNING":
-            return stage
-        if stage == "NO_APP_FILE":
-            if elapsed > grace:
-                raise KitError(
-                    f"the Space {repo_id} still has no app file after {elapsed:.0f} s (stage NO_APP_FILE): "
-                    "check that its Dockerfile and README.md were uploaded at "
-                    f"https://huggingface.co/spaces/{repo_id}/tree/main, then rerun"
-                )
-            sleep(POLL_S if poll_s is None else poll_s)
-            continue
-        if stage == "SLEEPING":
-            raise KitError(
-                f"the Space {repo_id} is sleeping: open https://huggingface.co/spaces/{repo_id} to wake "
-                "it, then rerun (its data is gone unless it has storage)"
-            )
-        if stage in ERROR_STAGES:
-            raise KitError(
-                f"the Space {repo_id} stopped at {stage}: see the logs at "
-                f"https://huggingface.co/spaces/{repo_id}?logs=container"
-            )
-        if elapsed > timeout_s:
-            raise KitError(
-                f"the Space {repo_id} was not running after {timeout_s:.0f} s (stage {stage}); "
-                "rerun the same command later: it reuses the Space"
-            )
-        sleep(POLL_S if poll_s is None else poll_s)
+    return provision.provision(
+        api,
+        plan.repo_id,
+        plan.files[0].parent,
+        [p.name for p in plan.files],
+        sdk="docker",
+        commit_message="Argilla annotation Space (ktokit create_task.py)",
+        private=plan.private,
+        hardware=plan.hardware,
+        sleep_time=plan.sleep_time,
+        secrets={name: space_secrets[name] for name in plan.secret_names},
+        descriptions=SECRET_DESCRIPTIONS,
+        bucket=plan.bucket,
+        keep_existing=True,
+        exists=exists,
+        say=say,
+    )
 
 
 def wait_for_argilla(
@@ -368,4 +233,4 @@ def wait_for_argilla(
                 f"Argilla at {api_url} did not answer within {timeout_s:.0f} s ({state}); rerun later"
             )
         say(f"  waiting for Argilla at {api_url} ({state})")
-        time.sleep(POLL_S / 2)
+        time.sleep(provision.POLL_S / 2)

@@ -259,7 +259,7 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
 
 def _usernames(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
     """User id -> username. Listing every user takes the owner; the dashboard's user (an admin of the
-    workspace, ktokit.annotate.roles) may list the workspace's members, who are its annotators."""
+    workspace, ktokit.campaign.dashboard_space) may list the workspace's members, who are its annotators."""
     me = _get(client, "/api/v1/me")
     path = (
         "/api/v1/users" if me.get("role") == "owner" else f"/api/v1/workspaces/{dataset.workspace.id}/users"
@@ -308,7 +308,8 @@ def restore_target(
         record = {"kind": "local", "data_dir": str(Path(argilla_dir).resolve()) if argilla_dir else None}
         where = f"the local Argilla server ({creds['api_url']})"
     else:
-        from ktokit.annotate.space import check_repo_id, space_url
+        from ktokit.hub import check_repo_id
+        from ktokit.spaces.provision import space_url
 
         check_repo_id(space)
         creds = load_space_credentials(space)

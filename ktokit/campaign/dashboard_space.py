@@ -1,70 +1,70 @@
-"""The dashboard Space: render `space_template/dashboard/` for a language, serve it, or push it.
+"""The dashboard Space: `space_template/dashboard/` rendered for a language, served here or pushed.
 
     python -m ktokit dashboard --language en --dry-run
     python -m ktokit dashboard --language en --serve 7861
-    python -m ktokit dashboard --language en --space my-org/haiku-en-dashboard [--backup-to my-org/haiku-backups]
+    python -m ktokit dashboard --language en --space my-org/haiku-en-dashboard \
+        [--backup-to my-org/haiku-backups]
 
-Like the demo Space (ktokit.demo.space, whose rendering helpers, Hub push and serving it reuses), the
-rendered folder carries the kit modules the app imports (`VENDORED`). Its Argilla key is the dashboard
-user's (ktokit.annotate.roles: admin of the language's workspace alone, never the owner), a Space secret.
-The backup it runs every `--backup-every` minutes goes to `--backup-to`, by default a private Hub
-dataset `<org>/<dataset>-backups` next to the Space (a folder when served here); on the Hub it needs a
-Space secret HF_TOKEN with write access to that repo: the command sets it from $KTOKIT_BACKUP_TOKEN
-(make a fine-grained token for that one repo), never from your own token.
+Like the demo Space, the rendered folder carries the kit modules the app imports (ktokit.spaces.vendor
+reads them off `app.py`). Its Argilla key is the dashboard user's (admin of the language's workspace
+alone, never the owner), a Space secret. The backup it runs every `--backup-every` minutes goes to
+`--backup-to`, by default a private Hub dataset `<org>/<dataset>-backups` next to the Space (a folder
+when served here); on the Hub it needs a Space secret HF_TOKEN with write access to that repo: the
+command sets it from $KTOKIT_BACKUP_TOKEN (make a fine-grained token for that one repo), never from
+your own token.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from ktokit.annotate.credentials import ArgillaTarget, argilla_target
-from ktokit.annotate.roles import dashboard_credentials, dashboard_username
-from ktokit.annotate.space import check_repo_id, render_text
-from ktokit.console import KitError, say
-from ktokit.demo.space import (
-    GRADIO_VERSION,
-    PYTHON_VERSION,
-    SECRET_NAME,
-    copy_vendored,
-    describe_files,
-    provision_demo_space,
-    serve,
-)
-from ktokit.hub import DEFAULT_HARDWARE, check_hardware, check_sleep_time, looks_like_hub_id
+from ktokit.annotate.roles import UserCredentials, ensure_user
+from ktokit.console import KitError
+from ktokit.hub import check_repo_id, looks_like_hub_id
 from ktokit.packs.languages import load_pack
 from ktokit.paths import CHECKOUT
+from ktokit.spaces.gradio import PYTHON_VERSION, SECRET_NAME, GradioSpace
+from ktokit.spaces.provision import DEFAULT_HARDWARE, check_hardware, check_port, check_sleep_time, plan_line
+from ktokit.spaces.render import clear, render_space, rendered_files
+from ktokit.spaces.vendor import copy_vendored, vendored
 
 TEMPLATE_DIR = CHECKOUT / "space_template" / "dashboard"
 TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")
-# What app.py imports, directly or through each other, relative to ktokit/ (tests check the app runs on it).
-VENDORED = (
-    "__init__.py",
-    "console.py",
-    "paths.py",
-    "hub.py",
-    "kto_format.py",
-    "packs",
-    "annotate/__init__.py",
-    "annotate/task.py",
-    "annotate/credentials.py",
-    "annotate/roles.py",
-    "export/__init__.py",
-    "export/read.py",
-    "export/aggregate.py",
-    "export/summary.py",
-    "campaign/__init__.py",
-    "campaign/progress.py",
-    "campaign/backup.py",
-    "campaign/dashboard.py",
-    "campaign/visitors.py",
-)
 BACKUP_TOKEN_ENV = "KTOKIT_BACKUP_TOKEN"
 DEFAULT_BACKUP_EVERY = 30.0
 SECRET_DESCRIPTION = (
     "API key of the dashboard user: admin of the language's workspace only (set by ktokit dashboard)"
 )
+BACKUP_TOKEN_DESCRIPTION = (
+    f"write token for the backups repo only (from ${BACKUP_TOKEN_ENV}, set by ktokit dashboard)"
+)
+
+
+def dashboard_username(workspace: str) -> str:
+    return f"{workspace}-dashboard".lower()
+
+
+def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
+    """The dashboard Space's user: admin of the annotation workspace alone.
+
+    It must read every annotator's answers (progress, leaderboard, agreement, backup), and an annotator
+    sees only its own, so the narrowest role that reads them all is an admin of the annotation workspace
+    alone (not the owner: no other workspace, no users, no new datasets elsewhere).
+    """
+    owner = target.client()
+    return ensure_user(
+        owner,
+        target.api_url,
+        dashboard_username(target.workspace),
+        "admin",
+        [target.workspace],
+        headers=target.edge_headers(),
+    )
 
 
 def default_backup_to(target: ArgillaTarget, space: str | None, language: str) -> str:
@@ -101,8 +101,7 @@ def render_dashboard(
     pack = load_pack(target.language)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "ktokit").is_dir():  # only what a previous render wrote
-        shutil.rmtree(out / "ktokit")
+    clear(out, ["ktokit"])
     values = {
         "title": f"{pack.name} annotation dashboard"[:60],
         "language": pack.code,
@@ -114,39 +113,72 @@ def render_dashboard(
         "min_submitted": str(min_submitted or "the dataset's"),
         "backup_note": backup_note,
     }
-    for name in TEMPLATE_FILES:
-        src = TEMPLATE_DIR / name
-        if not src.is_file():
-            raise KitError(f"missing dashboard Space template file {src}")
-        text = src.read_text(encoding="utf-8")
-        (out / name).write_text(
-            render_text(text, values, str(src)) if name == "README.md" else text, encoding="utf-8"
-        )
-    copy_vendored(out, VENDORED)
-    return sorted(p for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    render_space(values, out, TEMPLATE_DIR, TEMPLATE_FILES, verbatim=("app.py", "requirements.txt"))
+    copy_vendored(out, vendored(TEMPLATE_DIR / "app.py"))
+    return rendered_files(out)
 
 
-def dashboard(
+@dataclass(kw_only=True)
+class DashboardSpace(GradioSpace):
+    """The rendered dashboard Space, the Argilla target it reads and where it backs up."""
+
+    target: ArgillaTarget
+    backup_to: str
+    backup_note: str
+    token: str = ""  # from $KTOKIT_BACKUP_TOKEN: the Space's HF_TOKEN, for the backups repo only
+
+    label: ClassVar[str] = "dashboard"
+    commit_message: ClassVar[str] = "Annotation dashboard (ktokit dashboard)"
+    secrets_when_rendered: ClassVar[bool] = True
+
+    def own_lines(self) -> list[str]:
+        user, workspace = dashboard_username(self.target.workspace), self.target.workspace
+        return [
+            plan_line(
+                "secrets",
+                f"{SECRET_NAME} (the dashboard user {user}, admin of workspace {workspace} only)"
+                + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if self.repo_id and self.token else "")
+                + "; never shown",
+            ),
+            plan_line("backups", self.backup_note),
+        ]
+
+    def secrets(self) -> dict[str, str]:
+        key = dashboard_credentials(self.target).api_key
+        return {SECRET_NAME: key, **({"HF_TOKEN": self.token} if self.token else {})}
+
+    def descriptions(self) -> dict[str, str]:
+        return {SECRET_NAME: SECRET_DESCRIPTION, "HF_TOKEN": BACKUP_TOKEN_DESCRIPTION}
+
+    def patterns(self) -> list[str]:
+        return [*TEMPLATE_FILES, "ktokit/**"]
+
+    def notes(self) -> list[str]:
+        if self.token:
+            return []
+        return [
+            "note: backups stay off until the Space has a secret HF_TOKEN with write access to "
+            f"{self.backup_to} (a fine-grained token; set ${BACKUP_TOKEN_ENV} and rerun to have it set)"
+        ]
+
+
+def prepare_dashboard(
     language: str,
     *,
     space: str | None = None,
     private: bool = False,
     hardware: str | None = None,
     sleep_time: int | None = None,
-    dry_run: bool = False,
-    serve_port: int | None = None,
     output: str | None = None,
     backup_to: str | None = None,
     backup_every: float = DEFAULT_BACKUP_EVERY,
     min_submitted: int | None = None,
-) -> int:
-    """`python -m ktokit dashboard`: render the Space, then print its plan, serve it, or push it."""
+) -> DashboardSpace:
+    """Check the options, then render the Space folder (default outputs/<language>/dashboard-space)."""
     hardware = check_hardware(hardware or DEFAULT_HARDWARE)
     check_sleep_time(sleep_time, hardware)
     if space:
         check_repo_id(space)
-    if serve_port is not None and not 0 < serve_port < 65536:
-        raise KitError(f"--serve takes a port number (1-65535), got {serve_port}")
     if backup_every <= 0:
         raise KitError(f"--backup-every is minutes between backups (> 0), got {backup_every:g}")
     target = argilla_target(language)
@@ -169,58 +201,47 @@ def dashboard(
         where = f"the private Hub dataset {backup_to}" if on_hub else f"the folder {backup_to}"
         note = f"every {backup_every:g} min, when something changed, to {where}"
     out = Path(output or Path("outputs") / language / "dashboard-space")
-    files = render_dashboard(target, out, backup_note=note, min_submitted=min_submitted)
-    variables = variables_for(target, min_submitted, backup_to, backup_every)
-    user = dashboard_username(target.workspace)
-    lines = []
-    if space:
-        lines.append(
-            f"Space        https://huggingface.co/spaces/{space} ({'private' if private else 'public'}, "
-            f"{hardware}, sdk gradio {GRADIO_VERSION}, python {PYTHON_VERSION}"
-            + (f", sleep time {sleep_time} s" if sleep_time is not None else "")
-            + ")"
-        )
-    lines += [
-        f"rendered     {out}/",
-        f"files        {describe_files(out, files)}",
-        "variables    " + ", ".join(f"{k}={v}" for k, v in variables.items()),
-        f"secrets      ARGILLA_API_KEY (the dashboard user {user}, admin of workspace {target.workspace} only)"
-        + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if space and token else "")
-        + "; never shown",
-        f"backups      {note}",
-    ]
-    for line in lines:
-        print(line)
-    if dry_run:
-        return 0
-    key = dashboard_credentials(target).api_key
-    if serve_port is not None:
-        extra = {"HF_TOKEN": token} if token else {}
-        return serve(out, variables, {SECRET_NAME: key, **extra}, serve_port)
-    if not space:
-        print("rendered only: serve it with --serve PORT, or push it with --space ORG/NAME")
-        return 0
-    from ktokit.hub import hf_api
-
-    api = hf_api(f"creating the Space {space}")
-    if not token:
-        say(
-            f"note: backups stay off until the Space has a secret HF_TOKEN with write access to {backup_to} "
-            f"(a fine-grained token; set ${BACKUP_TOKEN_ENV} and rerun to have it set)"
-        )
-    secrets = {SECRET_NAME: key, **({"HF_TOKEN": token} if token else {})}
-    url = provision_demo_space(
-        api,
-        space,
-        out,
-        variables,
-        secrets,
+    return DashboardSpace(
+        out=out,
+        files=render_dashboard(target, out, backup_note=note, min_submitted=min_submitted),
+        variables=variables_for(target, min_submitted, backup_to, backup_every),
+        repo_id=space,
         private=private,
         hardware=hardware,
         sleep_time=sleep_time,
-        patterns=[*TEMPLATE_FILES, "ktokit/**"],
-        commit_message="Annotation dashboard (ktokit dashboard)",
-        secret_description=SECRET_DESCRIPTION,
+        target=target,
+        backup_to=backup_to,
+        backup_note=note,
+        token=token,
     )
-    print(f"dashboard    {url} (it builds for a few minutes; logs: {url}?logs=build)")
-    return 0
+
+
+def dashboard(
+    language: str,
+    *,
+    space: str | None = None,
+    private: bool = False,
+    hardware: str | None = None,
+    sleep_time: int | None = None,
+    dry_run: bool = False,
+    serve_port: int | None = None,
+    output: str | None = None,
+    backup_to: str | None = None,
+    backup_every: float = DEFAULT_BACKUP_EVERY,
+    min_submitted: int | None = None,
+    show: Callable[[str], None] = print,
+) -> int:
+    """`ktokit dashboard`: render the Space, `show` its plan (the caller's stdout), serve or push it."""
+    check_port(serve_port)
+    dash = prepare_dashboard(
+        language,
+        space=space,
+        private=private,
+        hardware=hardware,
+        sleep_time=sleep_time,
+        output=output,
+        backup_to=backup_to,
+        backup_every=backup_every,
+        min_submitted=min_submitted,
+    )
+    return dash.run(dry_run=dry_run, serve_port=serve_port, show=show)

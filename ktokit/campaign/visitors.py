@@ -2,7 +2,7 @@
 
 The demo Space shows one prompt answered by the base model and by the tuned one (same seed), and a 👍
 and a 👎 under each. Every vote becomes a record of the visitors' dataset (`<dataset>-visitors`, see
-ktokit.annotate.roles) with metadata `side` (base/tuned), `visitor_vote` (good/bad) and `compare` (one id
+ktokit.demo.visitors) with metadata `side` (base/tuned), `visitor_vote` (good/bad) and `compare` (one id
 per generated pair). A **preference** is a pair where one side got 👍 and the other 👎: tuned 👍 with
 base 👎 prefers the tuned model, and the reverse prefers the base. A lone vote, or the same vote on both
 sides, says nothing about which is better; it still counts in `votes` and in `by_side`.
@@ -17,7 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ktokit.annotate.roles import find_dataset, visitors_names
+from ktokit.annotate.roles import find_dataset
+from ktokit.demo.visitors import visitors_names
 
 if TYPE_CHECKING:
     import argilla as rg

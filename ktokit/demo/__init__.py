@@ -1,1 +1,2 @@
-"""Step 5 of the flow, and the kit's show: `make demo` (`walkthrough`) and the Gradio demo Space (`space`)."""
+"""Step 5 of the flow, and the kit's show: `make demo` (`walkthrough`), the Gradio demo Space (`space`)
+and where its visitors' votes go (`visitors`)."""

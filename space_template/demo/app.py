@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 MAX_PROMPT_CHARS = 500
 EMPTY_ANSWER = "(the model returned nothing; try again or raise the temperature)"
 DEMO_SOURCE = "demo"
-# hidden from annotators but the source (ktokit.annotate.roles.VISITOR_METADATA, which the visitors' dataset
+# hidden from annotators but the source (ktokit.demo.visitors.VISITOR_METADATA, which the visitors' dataset
 # is created with; added here only if someone made that dataset by hand)
 EXTRA_METADATA = (
     ("source", "source", True),
