@@ -229,7 +229,7 @@ def dashboard(
     backup_to: str | None = None,
     backup_every: float = DEFAULT_BACKUP_EVERY,
     min_submitted: int | None = None,
-    show: Callable[[str], None] = print,
+    show: Callable[[str], None],
 ) -> int:
     """`ktokit dashboard`: render the Space, `show` its plan (the caller's stdout), serve or push it."""
     check_port(serve_port)

@@ -312,7 +312,7 @@ def demo_space(
     dry_run: bool = False,
     serve_port: int | None = None,
     output: str | None = None,
-    show: Callable[[str], None] = print,
+    show: Callable[[str], None],
 ) -> int:
     """`ktokit demo-space`: render the Space, `show` its plan (the caller's stdout), serve or push it."""
     check_port(serve_port)
