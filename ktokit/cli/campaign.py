@@ -147,6 +147,7 @@ def dashboard(args: DashboardArguments) -> int:
         backup_to=args.backup_to,
         backup_every=args.backup_every,
         min_submitted=args.min_submitted,
+        show=print,
     )
 
 

@@ -95,6 +95,7 @@ def demo_space(args: DemoSpaceArguments) -> int:
         dry_run=args.dry_run,
         serve_port=args.serve,
         output=args.output,
+        show=print,
     )
 
 
