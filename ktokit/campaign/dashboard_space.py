@@ -47,6 +47,7 @@ VENDORED = (
     "kto_format.py",
     "packs",
     "annotate/__init__.py",
+    "annotate/admin.py",
     "annotate/task.py",
     "annotate/credentials.py",
     "annotate/roles.py",
