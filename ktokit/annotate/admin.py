@@ -75,6 +75,8 @@ def reason(exc: BaseException) -> str:
     if sdk and isinstance(exc, sdk.ArgillaAPIError):  # its message: "<what>. Details: <response body>"
         body = str(exc.args[0] if exc.args else "").partition("Details: ")[2]
         return _detail(httpx.Response(exc.status_code, text=body)) or f"HTTP {exc.status_code}"
+    if sdk and isinstance(exc, sdk.ArgillaError) and exc.args:  # its str() starts "Argilla SDK error: ..."
+        return first_line(str(exc.args[0]))
     return first_line(exc)
 
 

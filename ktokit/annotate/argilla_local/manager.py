@@ -36,7 +36,7 @@ from ktokit.annotate.argilla_local.processes import (
     stop_all,
     tail,
 )
-from ktokit.annotate.argilla_local.status import api_url_of, status, status_lines, status_of
+from ktokit.annotate.argilla_local.report import api_url_of, status, status_lines, status_of
 from ktokit.annotate.argilla_local.venv import (
     CONSTRAINTS,
     Say,

@@ -1,6 +1,6 @@
-"""What `python -m ktokit argilla status` reports: URL, health, processes, datasets with record counts.
-
-Never the password or the API key: only the path of the file that holds them.
+"""The status of a local server, as `python -m ktokit argilla status` reports it: URL, health,
+processes, datasets with record counts. Never the password or the API key: only the path of the
+file that holds them.
 """
 
 from __future__ import annotations
