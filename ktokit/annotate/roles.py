@@ -16,14 +16,14 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from ktokit.annotate import admin
 from ktokit.annotate.credentials import config_dir
 from ktokit.console import KitError
 from ktokit.paths import read_json, write_private
 
 if TYPE_CHECKING:
     import argilla as rg
+    import httpx
 
 USERS_FILE = "argilla-users.json"
 
@@ -60,41 +60,14 @@ def _store(creds: UserCredentials) -> None:
     write_private(path, everything)
 
 
-def _me(api_url: str, api_key: str, headers: dict[str, str]) -> dict[str, Any] | None:
-    """The user an API key belongs to, or None when the server does not know the key."""
-    try:
-        response = httpx.get(
-            f"{api_url.rstrip('/')}/api/v1/me", timeout=30, headers={**headers, "X-Argilla-Api-Key": api_key}
-        )
-    except httpx.HTTPError as exc:
-        raise KitError(f"cannot reach the Argilla server at {api_url} ({type(exc).__name__})") from None
-    return response.json() if response.status_code == 200 else None
-
-
-def _api_key_of(api_url: str, username: str, password: str, headers: dict[str, str]) -> str:
-    """A new user's API key, as the user itself reads it after signing in."""
-    base = api_url.rstrip("/")
-    token = httpx.post(
-        f"{base}/api/v1/token", data={"username": username, "password": password}, timeout=30, headers=headers
-    )
-    token.raise_for_status()
-    me = httpx.get(
-        f"{base}/api/v1/me",
-        timeout=30,
-        headers={**headers, "Authorization": f"Bearer {token.json()['access_token']}"},
-    )
-    me.raise_for_status()
-    return me.json()["api_key"]
-
-
-def _workspace(client: rg.Argilla, name: str) -> rg.Workspace:
-    from ktokit.annotate.task import ensure_workspace
-
-    return ensure_workspace(client, name)
+def _key_works(api_url: str, username: str, api_key: str, headers: dict[str, str]) -> bool:
+    """Whether the server still takes `api_key` as `username`'s."""
+    with admin.session(api_url, api_key, headers) as http:
+        return (admin.me(http) or {}).get("username") == username
 
 
 def ensure_user(
-    owner: rg.Argilla,
+    owner: httpx.Client,
     api_url: str,
     username: str,
     role: str,
@@ -103,54 +76,35 @@ def ensure_user(
 ) -> UserCredentials:
     """A user with exactly this role in exactly these workspaces, created once; its stored key is reused.
 
-    A user of that name the kit holds no working key for is deleted and made again, but only when it has
-    the kit's narrow role (an `annotator` of that name is somebody's account: refused, never deleted).
+    `owner` is the owner's HTTP client (an SDK client's `http_client`). A user of that name the kit holds
+    no working key for is deleted and made again, but only when it has the kit's narrow role (an
+    `annotator` of that name is somebody's account: refused, never deleted).
     """
-    import argilla as rg
-
     headers = headers or {}
     stored = _stored(api_url).get(username)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        user = owner.users(username=username)
+    user = admin.find_user(owner, username)
     if (
         user is not None
         and stored
         and stored.get("role") == role
-        and (_me(api_url, stored["api_key"], headers) or {}).get("username") == username
+        and _key_works(api_url, username, stored["api_key"], headers)
     ):
         creds = UserCredentials(
             api_url, username, role, list(workspaces), stored.get("password", ""), stored["api_key"]
         )
     else:
         if user is not None:
-            has = str(getattr(user.role, "value", user.role))
-            if has != role:
+            if user["role"] != role:
                 raise KitError(
-                    f"the Argilla user {username!r} exists with role {has}, not {role}: it is not "
+                    f"the Argilla user {username!r} exists with role {user['role']}, not {role}: it is not "
                     "the kit's; rename or delete it, then rerun"
                 )
-            user.delete()  # the kit's own narrow user whose key is lost: it owns no answers
+            admin.delete_user(owner, user)  # the kit's own narrow user whose key is lost: it owns no answers
         password = secrets.token_urlsafe(18)
-        user = rg.User(
-            username=username, first_name=username, password=password, role=role, client=owner
-        ).create()
-        creds = UserCredentials(
-            api_url,
-            username,
-            role,
-            list(workspaces),
-            password,
-            _api_key_of(api_url, username, password, headers),
-        )
-    for name in workspaces:
-        _workspace(owner, name)
-    for workspace in owner.workspaces:  # exactly these: a workspace added by hand would widen the credential
-        member = username in {u.username for u in workspace.users}
-        if workspace.name in workspaces and not member:
-            workspace.add_user(user)
-        elif workspace.name not in workspaces and member:
-            workspace.remove_user(user)
+        user = admin.create_user(owner, username, password, role)
+        api_key = admin.api_key_of(api_url, username, password, headers)
+        creds = UserCredentials(api_url, username, role, list(workspaces), password, api_key)
+    admin.set_workspaces(owner, user, workspaces)  # exactly these: another would widen the credential
     _store(creds)
     return creds
 

@@ -215,19 +215,13 @@ def wait_for_argilla(
     api_url: str, headers: dict[str, str] | None = None, timeout_s: float = 600.0, say: Say = say
 ) -> None:
     """A running Space still starts Elasticsearch and the server: wait until Argilla answers."""
-    import httpx
+    from ktokit.annotate import admin
 
     started = time.monotonic()
     while True:
-        try:
-            r = httpx.get(
-                f"{api_url}/api/v1/status", headers=headers or {}, timeout=15, follow_redirects=False
-            )
-            if r.status_code == 200:
-                return
-            state = f"HTTP {r.status_code}"
-        except httpx.HTTPError as exc:
-            state = type(exc).__name__
+        state = admin.probe(api_url, headers, timeout=15)
+        if state is None:
+            return
         if time.monotonic() - started > timeout_s:
             raise KitError(
                 f"Argilla at {api_url} did not answer within {timeout_s:.0f} s ({state}); rerun later"

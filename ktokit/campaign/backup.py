@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import shutil
 import tempfile
 import warnings
@@ -36,7 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ktokit.console import KitError, first_line, say
+from ktokit.annotate import admin
+from ktokit.console import KitError, say
 from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
 from ktokit.hub import hub_error, is_hub_failure, looks_like_hub_id
 from ktokit.paths import read_json, write_json
@@ -125,7 +125,8 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
     with tempfile.TemporaryDirectory(prefix="ktokit-backup-") as tmp:
         staged = Path(tmp) / language
         staged.mkdir()
-        meta = snapshot(client, dataset, language, staged)
+        with admin.translated(f"cannot back up {where}"):
+            meta = snapshot(client, dataset, language, staged)
         if is_hub_target(to):
             changed = _to_hub(staged, to, language, meta["fingerprint"], only_if_changed, private)
             target = f"https://huggingface.co/datasets/{to} ({language}/)"
@@ -260,41 +261,18 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
 def _usernames(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
     """User id -> username. Listing every user takes the owner; the dashboard's user (an admin of the
     workspace, ktokit.campaign.dashboard_space) may list the workspace's members, who are its annotators."""
-    me = _get(client, "/api/v1/me")
-    path = (
-        "/api/v1/users" if me.get("role") == "owner" else f"/api/v1/workspaces/{dataset.workspace.id}/users"
-    )
-    return {u["id"]: u["username"] for u in _get(client, path)["items"]}
-
-
-def _get(client: rg.Argilla, path: str, **params: Any) -> Any:
-    return _call(client, "GET", path, params=params)
-
-
-def _call(client: rg.Argilla, method: str, path: str, **kwargs: Any) -> Any:
-    import httpx
-
-    try:
-        response = client.http_client.request(method, path, **kwargs)
-        response.raise_for_status()
-    except httpx.HTTPStatusError as exc:
-        detail = exc.response.text[:300]
-        raise KitError(
-            f"Argilla refused {method} {exc.request.url.path}: HTTP {exc.response.status_code} {detail}"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise KitError(
-            f"the Argilla server stopped answering ({first_line(exc)}): rerun when it is back"
-        ) from None
-    return response.json() if response.content else None
+    http = client.http_client
+    if (admin.me(http) or {}).get("role") == "owner":
+        found = admin.users(http)
+    else:
+        found = admin.workspace_users(http, str(dataset.workspace.id))
+    return {u["id"]: u["username"] for u in found}
 
 
 def restore_target(
     language: str, *, space: str | None, local: bool, argilla_dir: str | None = None, private: bool = False
 ) -> tuple[rg.Argilla, dict[str, Any], str]:
     """A client for the server to restore into, the target to record for `language`, and its name."""
-    import httpx
-
     from ktokit.annotate.credentials import ArgillaTarget, load_space_credentials
 
     if bool(space) == bool(local):
@@ -332,11 +310,9 @@ def restore_target(
         space=space,
         private=bool(record.get("private")),
     )
-    try:
-        httpx.get(f"{target.api_url.rstrip('/')}/api/v1/status", timeout=10)
-    except httpx.HTTPError as exc:
-        raise KitError(f"cannot reach {where}: {first_line(exc)}") from None
-    return target.client(), record, where
+    admin.require_answer(target.api_url, where)
+    with admin.translated(f"cannot connect to {where}"):
+        return target.client(), record, where
 
 
 def _recorded_private(language: str, space: str) -> bool:
@@ -348,34 +324,6 @@ def _recorded_private(language: str, space: str) -> bool:
     except KitError:
         return False
     return target.space == space and target.private
-
-
-def _ensure_annotators(
-    client: rg.Argilla, usernames: set[str], workspace_id: str
-) -> tuple[dict[str, str], list[str]]:
-    """username -> id on this server, each a member of the workspace; missing annotators are created
-    with a random password nobody is told (they sign in with Hugging Face, or get a new one)."""
-    known = {u["username"]: u["id"] for u in _get(client, "/api/v1/users")["items"]}
-    members = {u["id"] for u in _get(client, f"/api/v1/workspaces/{workspace_id}/users")["items"]}
-    created = []
-    for name in sorted(usernames):
-        if name not in known:
-            user = _call(
-                client,
-                "POST",
-                "/api/v1/users",
-                json={
-                    "username": name,
-                    "first_name": name,
-                    "role": "annotator",
-                    "password": secrets.token_urlsafe(18),
-                },
-            )
-            known[name] = user["id"]
-            created.append(name)
-        if known[name] not in members:
-            _call(client, "POST", f"/api/v1/workspaces/{workspace_id}/users", json={"user_id": known[name]})
-    return {name: known[name] for name in usernames}, created
 
 
 def _dataset_on(client: rg.Argilla, folder: Path, meta: dict[str, Any]) -> tuple[rg.Dataset, bool]:
@@ -476,9 +424,10 @@ def restore(
             f"restoring {meta['workspace']}/{meta['dataset']} ({meta['records']} records, saved {meta['saved_at']}) "
             f"into {where}"
         )
-        dataset, created = _dataset_on(client, folder, meta)
-        user_ids, new_users = _ensure_annotators(
-            client, {a["username"] for a in meta["answers"]}, str(dataset.workspace.id)
+        with admin.translated(f"cannot restore into {where}"):
+            dataset, created = _dataset_on(client, folder, meta)
+        user_ids, new_users = admin.ensure_annotators(
+            client.http_client, {a["username"] for a in meta["answers"]}, str(dataset.workspace.id)
         )
         existing = {
             str(item.get("external_id") or item["id"]): {
@@ -494,10 +443,11 @@ def restore(
             disable=len(items) <= BATCH,
             leave=False,
         ):
-            _call(
-                client,
+            admin.request(
+                client.http_client,
                 "PUT",
                 f"/api/v1/datasets/{dataset.id}/records/bulk",
+                f"cannot restore records into {where}",
                 json={"items": items[start : start + BATCH]},
             )
     save_target(language, {**record, "workspace": meta["workspace"], "dataset": meta["dataset"]})

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from ktokit.annotate import admin
 from ktokit.annotate.credentials import ArgillaTarget, argilla_target
 from ktokit.annotate.roles import UserCredentials, ensure_user
 from ktokit.console import KitError
@@ -56,9 +57,10 @@ def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
     sees only its own, so the narrowest role that reads them all is an admin of the annotation workspace
     alone (not the owner: no other workspace, no users, no new datasets elsewhere).
     """
-    owner = target.client()
+    with admin.translated(f"cannot connect to the Argilla server at {target.api_url}"):
+        owner = target.client()
     return ensure_user(
-        owner,
+        owner.http_client,
         target.api_url,
         dashboard_username(target.workspace),
         "admin",

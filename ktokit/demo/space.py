@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ktokit.console import KitError, first_line
+from ktokit.console import KitError
 from ktokit.demo.visitors import demo_username, visitors_names
 from ktokit.hub import check_repo_id
 from ktokit.packs.languages import LanguagePack, load_pack
@@ -80,16 +80,13 @@ class Feedback:
         from ktokit.demo.visitors import demo_credentials
 
         if self.on and not self.api_key:
-            try:
+            from ktokit.annotate import admin
+
+            fix = "is it running? (local: `python -m ktokit argilla up`)"
+            with admin.translated(
+                f"cannot set up the demo user on the Argilla server at {self.api_url}", fix
+            ):
                 self.api_key = demo_credentials(self.target).api_key
-            except KitError:
-                raise
-            except Exception as exc:  # the SDK and httpx raise many types; the key never shows
-                raise KitError(
-                    f"cannot set up the demo user on the Argilla server at {self.api_url} "
-                    f"({type(exc).__name__}: {first_line(exc)}): is it running? (local: "
-                    "`python -m ktokit argilla up`)"
-                ) from None
 
 
 def feedback_target(language: str, for_space: bool) -> Feedback:

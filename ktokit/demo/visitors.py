@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ktokit.annotate import admin
 from ktokit.annotate.roles import UserCredentials, ensure_user, find_dataset
 
 if TYPE_CHECKING:
@@ -54,15 +55,18 @@ def demo_credentials(target: ArgillaTarget) -> UserCredentials:
     """The demo Space's user: admin of the visitors' workspace only, whose dataset is made here (once)."""
     from ktokit.annotate.task import DEFAULT_MIN_SUBMITTED, ensure_dataset
 
-    owner = target.client()
-    annotation = find_dataset(owner, target.dataset, target.workspace)
-    min_submitted = (
-        annotation.settings.distribution.min_submitted if annotation is not None else DEFAULT_MIN_SUBMITTED
-    )
-    template = visitors_template(target.language, target.workspace, target.dataset, min_submitted)
-    ensure_dataset(owner, template)
+    with admin.translated(f"cannot make the visitors' dataset on the Argilla server at {target.api_url}"):
+        owner = target.client()
+        annotation = find_dataset(owner, target.dataset, target.workspace)
+        min_submitted = (
+            annotation.settings.distribution.min_submitted
+            if annotation is not None
+            else DEFAULT_MIN_SUBMITTED
+        )
+        template = visitors_template(target.language, target.workspace, target.dataset, min_submitted)
+        ensure_dataset(owner, template)
     return ensure_user(
-        owner,
+        owner.http_client,
         target.api_url,
         demo_username(target.workspace),
         "admin",

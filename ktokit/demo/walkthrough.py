@@ -88,8 +88,11 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     without people: 👍 when the answer passes the pack's form check, each vote flipped `noise` of the
     time (people disagree and misclick). Only records a rater has not rated yet are touched: a rerun,
     or a person's own ratings, are never overwritten."""
+    from uuid import UUID
+
     import argilla as rg
 
+    from ktokit.annotate.admin import ensure_annotators
     from ktokit.annotate.credentials import argilla_target
     from ktokit.annotate.task import BAD, GOOD, QUESTION_LABEL
     from ktokit.packs.form import PASS
@@ -98,19 +101,8 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     client = target.client()
     dataset = client.datasets(name=target.dataset, workspace=target.workspace)
     workspace = client.workspaces(target.workspace)
-    users = []
-    for name in DEMO_RATERS:
-        user = client.users(username=name)
-        if user is None:
-            user = rg.User(
-                username=name,
-                password=f"{name}-{random.SystemRandom().getrandbits(64):x}",
-                role="annotator",
-                client=client,
-            ).create()
-        if name not in {u.username for u in workspace.users}:
-            workspace.add_user(user)
-        users.append(user)
+    ids, _ = ensure_annotators(client.http_client, DEMO_RATERS, str(workspace.id))
+    raters = [UUID(ids[name]) for name in DEMO_RATERS]
     rng = random.Random(seed)
     records = list(dataset.records(with_responses=True))
     liked = {r.id for r in records if r.metadata.get("form_verdict") == PASS}
@@ -121,12 +113,12 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     for record in records:
         done = {r.user_id for r in record.responses if r.question_name == QUESTION_LABEL}
         passed = record.id in liked
-        for user in users:
-            if user.id in done:
+        for rater in raters:
+            if rater in done:
                 continue
             good = passed != (rng.random() < noise)
             record.responses.add(
-                rg.Response(QUESTION_LABEL, GOOD if good else BAD, user_id=user.id, status="submitted")
+                rg.Response(QUESTION_LABEL, GOOD if good else BAD, user_id=rater, status="submitted")
             )
             changed.append(record)
     if changed:

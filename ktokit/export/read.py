@@ -86,9 +86,7 @@ def connect(
     Another dataset of the language (`key`, see `argilla_target`) names the command that makes it in
     `fix` and brings its own settings `check`.
     """
-    import argilla as rg
-    import httpx
-
+    from ktokit.annotate import admin
     from ktokit.annotate.credentials import argilla_target
 
     target = argilla_target(language, key, fix)  # KitError when create_task never ran for this language
@@ -100,21 +98,14 @@ def connect(
         if target.kind == "space"
         else f"the local Argilla server ({target.api_url})"
     )
-    try:
-        httpx.get(f"{target.api_url.rstrip('/')}/api/v1/status", timeout=10)  # fail fast: the SDK retries
+    hint = (
+        "start it with `python -m ktokit argilla up`"
+        if target.kind == "local"
+        else "check that the Space is running (a free Space sleeps after 48 h without visits)"
+    )
+    admin.require_answer(target.api_url, server, hint)  # fail fast: the SDK retries
+    with admin.translated(f"cannot connect to {server}", f"rerun {fix} to record the credentials again"):
         client = target.client()
-    except httpx.HTTPError as exc:
-        hint = (
-            "start it with `python -m ktokit argilla up`"
-            if target.kind == "local"
-            else "check that the Space is running (a free Space sleeps after 48 h without visits)"
-        )
-        raise KitError(f"cannot reach {server}: {exc or type(exc).__name__}; {hint}") from None
-    except rg.ArgillaError as exc:
-        raise KitError(
-            f"{server} refused the stored credentials ({type(exc).__name__}): rerun {fix} "
-            "to record them again"
-        ) from None
     import warnings
 
     with warnings.catch_warnings():
@@ -196,26 +187,13 @@ def record_items(
     The SDK's own HTTP client does the requests (its auth, headers and base URL, so a private Space
     works too); the JSON is used directly, which keeps 20,000 records well under a minute.
     """
-    import httpx
+    from ktokit.annotate.admin import request
 
-    http = client.http_client
     offset = 0
     while True:
-        try:
-            response = http.get(
-                f"/api/v1/datasets/{dataset.id}/records",
-                params={"offset": offset, "limit": page_size, "include": list(include)},
-            )
-            response.raise_for_status()
-        except httpx.HTTPStatusError as exc:
-            raise KitError(
-                f"reading records failed: HTTP {exc.response.status_code} from {exc.request.url.path}"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise KitError(
-                f"the Argilla server stopped answering while reading records ({exc}): rerun when it is back"
-            ) from None
-        items = response.json()["items"]
+        params = {"offset": offset, "limit": page_size, "include": list(include)}
+        path = f"/api/v1/datasets/{dataset.id}/records"
+        items = request(client.http_client, "GET", path, "reading records failed", params=params)["items"]
         yield from items
         if len(items) < page_size:
             return
