@@ -79,8 +79,9 @@ def create_task(args: TaskArguments) -> None:
         raise KitError("choose one target: --local or --space ORG/NAME")
     spaces.check_storage(args.storage)
     if args.space:
-        from ktokit.hub import check_hardware, check_sleep_time
+        from ktokit.hub import check_hardware, check_repo_id, check_sleep_time
 
+        check_repo_id(args.space)  # before the generations are read
         check_sleep_time(args.sleep_time, check_hardware(args.hardware))
     pack = load_pack(args.language)
     template = task_template(pack, args.min_submitted, args.dataset_name, args.workspace)

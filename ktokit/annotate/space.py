@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ktokit.console import KitError, say
-from ktokit.hub import hub_error, is_hub_failure
+from ktokit.hub import check_repo_id, hub_error, is_hub_failure
 from ktokit.packs.languages import LanguagePack
 from ktokit.paths import CHECKOUT
 
@@ -42,7 +42,6 @@ ERROR_STAGES = {
     "STOPPED",
     "PAUSED",
 }
-REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 NO_STORAGE_WARNING = (
     "WARNING: this Space has NO persistent storage. Every restart (a rebuild, a change of settings or "
     "secrets, Hub maintenance, sleeping after 48 h without visits) DELETES EVERY ANNOTATION. Back up often "
@@ -70,12 +69,6 @@ NO_APP_FILE_GRACE_S = 120.0
 PLACEHOLDER_RE = re.compile(r"\{\{(\w+)\}\}")
 
 Say = Callable[[str], None]
-
-
-def check_repo_id(repo_id: str) -> str:
-    if not REPO_ID_RE.match(repo_id or ""):
-        raise KitError(f"--space must be ORG/NAME (letters, digits, '-', '_', '.'), got {repo_id!r}")
-    return repo_id
 
 
 def space_url(repo_id: str) -> str:

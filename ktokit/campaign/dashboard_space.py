@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ktokit.annotate.credentials import ArgillaTarget, argilla_target
 from ktokit.annotate.roles import dashboard_credentials, dashboard_username
-from ktokit.annotate.space import check_repo_id, render_text
+from ktokit.annotate.space import render_text
 from ktokit.console import KitError, say
 from ktokit.demo.space import (
     GRADIO_VERSION,
@@ -32,7 +32,14 @@ from ktokit.demo.space import (
     provision_demo_space,
     serve,
 )
-from ktokit.hub import DEFAULT_HARDWARE, check_hardware, check_sleep_time, looks_like_hub_id
+from ktokit.hub import (
+    DEFAULT_HARDWARE,
+    check_hardware,
+    check_repo_id,
+    check_sleep_time,
+    is_hub_id,
+    is_hub_target,
+)
 from ktokit.packs.languages import load_pack
 from ktokit.paths import CHECKOUT
 
@@ -156,10 +163,10 @@ def dashboard(
             "the dashboard here (--serve PORT), or create the task on a Space"
         )
     backup_to = backup_to or default_backup_to(target, space, language)
-    if space and not looks_like_hub_id(backup_to):
+    if space and not is_hub_id(backup_to):
         raise KitError(f"--backup-to {backup_to!r}: a Space can only back up to a Hub dataset repo ORG/NAME")
     token = os.environ.get(BACKUP_TOKEN_ENV, "")
-    on_hub = looks_like_hub_id(backup_to) and not Path(backup_to).exists()
+    on_hub = is_hub_target(backup_to, "--backup-to")
     if space and not token:
         note = (
             f"every {backup_every:g} min to the private Hub dataset {backup_to} once the Space has a secret "

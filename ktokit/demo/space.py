@@ -426,7 +426,7 @@ def demo_space(
     output: str | None = None,
 ) -> int:
     """`python -m ktokit demo-space`: render the Space, then print its plan, serve it, or push it."""
-    from ktokit.annotate.space import check_repo_id
+    from ktokit.hub import check_repo_id
 
     hardware = hardware or DEFAULT_HARDWARE
     if space:
