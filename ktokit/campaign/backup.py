@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktokit.console import KitError, first_line, say
 from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
-from ktokit.hub import check_repo_id, hub_error, is_hub_failure, is_hub_target
+from ktokit.hub import check_repo_id, hub_error, hub_failures, is_hub_target
 from ktokit.paths import read_json, write_json
 
 if TYPE_CHECKING:
@@ -175,10 +175,8 @@ def _to_hub(
             allow_patterns=[BACKUP_FILE, *ARGILLA_FILES],
             commit_message=f"ktokit backup of {language} ({digest[:12]})",
         )
-    except Exception as exc:
-        if is_hub_failure(exc):
-            raise hub_error(f"backup to {repo_id}", exc) from None
-        raise
+    except hub_failures() as exc:
+        raise hub_error(f"backup to {repo_id}", exc) from None
     return True
 
 
@@ -211,10 +209,8 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
                     allow_patterns=[f"{language}/*", f"{language}/.argilla/*"],
                 )
             )
-        except Exception as exc:
-            if is_hub_failure(exc):
-                raise hub_error(f"downloading the backup {source}", exc) from None
-            raise
+        except hub_failures() as exc:
+            raise hub_error(f"downloading the backup {source}", exc) from None
         where = f"the Hub repo {source}"
     else:
         root = Path(source)

@@ -20,7 +20,7 @@ from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_co
 
 from ktokit.console import KitError, run_script, say
 from ktokit.generate.tiny import is_tiny
-from ktokit.hub import check_repo_id, hub_aliases, hub_error, is_hub_failure
+from ktokit.hub import check_repo_id, hub_aliases, hub_error, hub_failures, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.paths import write_json
@@ -283,8 +283,6 @@ def push(trainer: KitKTOTrainer) -> None:
     repo = trainer.args.hub_model_id
     try:
         trainer.push_to_hub(commit_message="ktokit: KTO adapter, model card and metrics")
-    except Exception as exc:
-        if is_hub_failure(exc):
-            raise hub_error(f"push to the Hub repo {repo!r}", exc) from None
-        raise
+    except hub_failures() as exc:
+        raise hub_error(f"push to the Hub repo {repo!r}", exc) from None
     say(f"pushed to https://huggingface.co/{trainer.hub_model_id or repo}", tag=True)
