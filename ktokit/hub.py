@@ -152,6 +152,15 @@ def check_repo_id(repo_id: str, flag: str = "--space", *, bare_name: bool = Fals
     return repo_id
 
 
+def check_hub_options(push_to_hub: bool, hub_model_id: str | None) -> None:
+    """TRL's Hub options as preference_gen.py and export_kto.py take them, checked in their arguments'
+    `__post_init__`, so a bad repo id is one line before any work."""
+    if hub_model_id is not None:
+        check_repo_id(hub_model_id, "--hub_model_id")
+    if push_to_hub and not hub_model_id:
+        raise KitError("--push_to_hub needs --hub_model_id ORG/NAME: the Hub dataset repo to push to")
+
+
 def is_hub_target(target: str, flag: str = "--to") -> bool:
     """Folder or Hub repo? True for ORG/NAME the Hub accepts when no file or folder of that name is here
     (a new local folder is written ./org/name). Something shaped like ORG/NAME that the Hub refuses and

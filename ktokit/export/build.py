@@ -12,7 +12,7 @@ from ktokit.export.aggregate import LEFT_OUT, aggregate
 from ktokit.export.read import DRAFT, SUBMITTED, AnnotatedRecord
 from ktokit.export.rows import dpo_pairs, kto_rows, raw_rows, split_prompts, split_rows
 from ktokit.export.summary import ExportSummary, summarise
-from ktokit.hub import check_repo_id
+from ktokit.hub import check_hub_options
 from ktokit.kto_format import prompt_text
 
 if TYPE_CHECKING:
@@ -59,11 +59,8 @@ class ExportArguments:
     workspace: str | None = option("Argilla workspace (default: the one create_task.py recorded).", None)
 
     def __post_init__(self) -> None:
-        """A repo id the Hub refuses is one line before the server is read (TRL's option names)."""
-        if self.hub_model_id is not None:
-            check_repo_id(self.hub_model_id, "--hub_model_id")
-        if self.push_to_hub and not self.hub_model_id:
-            raise KitError("--push_to_hub needs --hub_model_id ORG/NAME: the Hub dataset repo to push to")
+        """A repo id the Hub refuses is one line before the server is read."""
+        check_hub_options(self.push_to_hub, self.hub_model_id)
 
 
 def export_kto(args: ExportArguments) -> Export:

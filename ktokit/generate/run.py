@@ -19,7 +19,7 @@ from ktokit.generate.models import (
     load_model_set,
 )
 from ktokit.generate.tiny import is_tiny, tiny_language
-from ktokit.hub import LOGIN_HINT, check_repo_id, hf_token, push_dataset, require_hf_token
+from ktokit.hub import LOGIN_HINT, check_hub_options, hf_token, push_dataset, require_hf_token
 from ktokit.packs.languages import FormRule, LanguagePack, load_pack
 
 RUNNERS = ("local", "distilabel")
@@ -46,11 +46,8 @@ class GenerationArguments:
     )
 
     def __post_init__(self) -> None:
-        """A repo id the Hub refuses is one line before anything is generated (TRL's option names)."""
-        if self.hub_model_id is not None:
-            check_repo_id(self.hub_model_id, "--hub_model_id")
-        if self.push_to_hub and not self.hub_model_id:
-            raise KitError("--push_to_hub needs --hub_model_id ORG/NAME: the Hub dataset repo to push to")
+        """A repo id the Hub refuses is one line before anything is generated."""
+        check_hub_options(self.push_to_hub, self.hub_model_id)
 
 
 def generate_responses(args: GenerationArguments) -> GenerationPlan | GenerationResult:
