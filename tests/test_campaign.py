@@ -161,7 +161,7 @@ def answers_to(server, example, user_id):
 def kto_rows(tmp, name):
     from ktokit.export.build import ExportArguments, export_kto
 
-    folder = export_kto(ExportArguments(language=LANG, output_dir=str(tmp / name)))
+    folder = export_kto(ExportArguments(language=LANG, output_dir=str(tmp / name))).folder
     return (folder / "train.jsonl").read_text(encoding="utf-8")
 
 

@@ -102,7 +102,8 @@ def model_set(path: Path, base_url: str, *, models: int = 3, **extra: object) ->
 
 
 def run(language: str = "en", **kwargs: object) -> None:
-    generate_responses(GenerationArguments(language=language, **kwargs))
+    """What preference_gen.py does: the step, then its report on stdout."""
+    print("\n".join(generate_responses(GenerationArguments(language=language, **kwargs)).report()))
 
 
 def rows_of(output: Path) -> list[dict]:
@@ -232,8 +233,8 @@ def test_a_killed_run_resumes_without_generating_a_prompt_twice(env, tmp_path):
 
 def test_dry_run_without_token_goes_offline_and_says_so(env, capsys):
     run(dry_run=True, sample=4)
-    out = capsys.readouterr().out
-    assert "no Hugging Face token found: running offline" in out
+    out, err = capsys.readouterr()
+    assert "no Hugging Face token found: running offline" in err  # a note, on stderr
     assert "requests:  8 (4 prompts x 2 models)" in out and "outputs/en/generations" in out
     assert not Path("outputs").exists()
 

@@ -16,9 +16,10 @@ from datasets import Dataset, DatasetDict
 from kit_testing import LIBRARY_NOISE, ROOT, run_script
 
 from ktokit.cli import main as kit
+from ktokit.hub import hub_aliases
 from ktokit.kto_format import balance_weights
 from ktokit.packs.languages import load_pack
-from ktokit.train.arguments import hub_aliases, learning_rate_band, learning_rate_warning
+from ktokit.train.arguments import learning_rate_band, learning_rate_warning
 from ktokit.train.run import main as train_main
 
 LANG = "ja"  # the pack with prompts and examples in this checkout
@@ -364,6 +365,7 @@ def test_push_failure_is_one_line_without_the_token(bad_input_data, tmp_path, mo
     assert rc == 2 and "Traceback" not in err
     error = [line for line in err.splitlines() if line.startswith("error: ")]
     assert len(error) == 1 and "someone/haiku-kto" in error[0]
+    assert "deprecated: --push-to-hub someone/haiku-kto; write --push_to_hub --hub_model_id" in err
     assert "hf_NotARealToken123" not in err
     assert not (tmp_path / "out" / "adapter_config.json").exists()
 

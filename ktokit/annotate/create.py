@@ -143,7 +143,7 @@ def plan_task(args: TaskArguments) -> TaskPlan:
         raise KitError("choose one target: --local or --space ORG/NAME")
     space.check_storage(args.storage)
     if args.space:
-        check_repo_id(args.space)
+        check_repo_id(args.space)  # before the generations are read
         check_sleep_time(args.sleep_time, check_hardware(args.hardware))
     pack = load_pack(args.language)
     template = task_template(pack, args.min_submitted, args.dataset_name, args.workspace)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import warnings
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ktokit.annotate import admin
 from ktokit.console import KitError, say
 from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
-from ktokit.hub import hub_error, is_hub_failure, looks_like_hub_id
+from ktokit.hub import check_repo_id, hub_error, hub_failures, is_hub_target
 from ktokit.paths import read_json, write_json
 
 if TYPE_CHECKING:
@@ -47,16 +46,10 @@ if TYPE_CHECKING:
 BACKUP_FILE = "ktokit-backup.json"
 ARGILLA_FILES = ("records.json", ".argilla/dataset.json", ".argilla/settings.json")
 FORMAT = 1
-HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 BATCH = 200  # records per bulk request on restore
 
 
 # ---- where a backup goes ------------------------------------------------------------------------------
-
-
-def is_hub_target(target: str) -> bool:
-    """`org/name` that is not a folder here: a Hub dataset repo (write a new local folder as ./org/name)."""
-    return bool(HUB_ID.fullmatch(target)) and looks_like_hub_id(target) and not Path(target).exists()
 
 
 def fingerprint(records: list[dict[str, Any]], answers: list[dict[str, Any]]) -> str:
@@ -120,6 +113,7 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
     """
     from ktokit.export.read import connect
 
+    to_hub = is_hub_target(to)  # an id the Hub refuses: one line before any work
     client, dataset, where = connect(language)
     say(f"backing up {where}")
     with tempfile.TemporaryDirectory(prefix="ktokit-backup-") as tmp:
@@ -127,7 +121,7 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
         staged.mkdir()
         with admin.translated(f"cannot back up {where}"):
             meta = snapshot(client, dataset, language, staged)
-        if is_hub_target(to):
+        if to_hub:
             changed = _to_hub(staged, to, language, meta["fingerprint"], only_if_changed, private)
             target = f"https://huggingface.co/datasets/{to} ({language}/)"
         else:
@@ -183,10 +177,8 @@ def _to_hub(
             allow_patterns=[BACKUP_FILE, *ARGILLA_FILES],
             commit_message=f"ktokit backup of {language} ({digest[:12]})",
         )
-    except Exception as exc:
-        if is_hub_failure(exc):
-            raise hub_error(f"backup to {repo_id}", exc) from None
-        raise
+    except hub_failures() as exc:
+        raise hub_error(f"backup to {repo_id}", exc) from None
     return True
 
 
@@ -206,7 +198,7 @@ def _hub_fingerprint(api: Any, repo_id: str, language: str) -> str | None:
 def find_backup(source: str, language: str, tmp: str) -> Path:
     """The folder holding `language`'s backup: `source/<language>/` or `source` itself, downloaded first
     when `source` is a Hub repo; one clear line when it is not there or is another language's."""
-    if is_hub_target(source):
+    if is_hub_target(source, "--from"):
         from ktokit.hub import hf_api
 
         api = hf_api(f"restore from the Hub repo {source}")
@@ -219,10 +211,8 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
                     allow_patterns=[f"{language}/*", f"{language}/.argilla/*"],
                 )
             )
-        except Exception as exc:
-            if is_hub_failure(exc):
-                raise hub_error(f"downloading the backup {source}", exc) from None
-            raise
+        except hub_failures() as exc:
+            raise hub_error(f"downloading the backup {source}", exc) from None
         where = f"the Hub repo {source}"
     else:
         root = Path(source)
@@ -286,10 +276,8 @@ def restore_target(
         record = {"kind": "local", "data_dir": str(Path(argilla_dir).resolve()) if argilla_dir else None}
         where = f"the local Argilla server ({creds['api_url']})"
     else:
-        from ktokit.hub import check_repo_id
         from ktokit.spaces.provision import space_url
 
-        check_repo_id(space)
         creds = load_space_credentials(space)
         if not creds.get("api_key") and os.environ.get("ARGILLA_API_KEY"):
             creds = {"api_url": space_url(space), "api_key": os.environ["ARGILLA_API_KEY"]}
@@ -414,6 +402,8 @@ def restore(
         raise KitError(
             "say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them"
         )
+    if space:
+        check_repo_id(space)  # before the backup is read or downloaded
     with tempfile.TemporaryDirectory(prefix="ktokit-restore-") as tmp:
         folder = find_backup(source, language, tmp)  # before any server is started or reached
         client, record, where = restore_target(

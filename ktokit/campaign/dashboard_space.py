@@ -26,7 +26,7 @@ from ktokit.annotate import admin
 from ktokit.annotate.credentials import ArgillaTarget, argilla_target
 from ktokit.annotate.roles import UserCredentials, ensure_user
 from ktokit.console import KitError
-from ktokit.hub import check_repo_id, looks_like_hub_id
+from ktokit.hub import check_repo_id, is_hub_id, is_hub_target
 from ktokit.packs.languages import load_pack
 from ktokit.paths import CHECKOUT
 from ktokit.spaces.gradio import PYTHON_VERSION, SECRET_NAME, GradioSpace
@@ -190,10 +190,10 @@ def prepare_dashboard(
             "the dashboard here (--serve PORT), or create the task on a Space"
         )
     backup_to = backup_to or default_backup_to(target, space, language)
-    if space and not looks_like_hub_id(backup_to):
+    if space and not is_hub_id(backup_to):
         raise KitError(f"--backup-to {backup_to!r}: a Space can only back up to a Hub dataset repo ORG/NAME")
     token = os.environ.get(BACKUP_TOKEN_ENV, "")
-    on_hub = looks_like_hub_id(backup_to) and not Path(backup_to).exists()
+    on_hub = is_hub_target(backup_to, "--backup-to")
     if space and not token:
         note = (
             f"every {backup_every:g} min to the private Hub dataset {backup_to} once the Space has a secret "

@@ -12,6 +12,7 @@ from ktokit.export.aggregate import LEFT_OUT, aggregate
 from ktokit.export.read import DRAFT, SUBMITTED, AnnotatedRecord
 from ktokit.export.rows import dpo_pairs, kto_rows, raw_rows, split_prompts, split_rows
 from ktokit.export.summary import ExportSummary, summarise
+from ktokit.hub import check_hub_options
 from ktokit.kto_format import prompt_text
 
 if TYPE_CHECKING:
@@ -51,14 +52,20 @@ class ExportArguments:
         False,
     )
     output_dir: str | None = option("Where to write (default: outputs/<language>/kto).", None)
-    push_to_hub: str | None = option("Also push to this Hub dataset repo ORG/NAME.", None)
-    private: bool = option("Create the Hub repo as private.", False)
+    push_to_hub: bool = option("Also push the export to the Hub dataset repo --hub_model_id.", False)
+    hub_model_id: str | None = option("The Hub dataset repo ORG/NAME that --push_to_hub pushes to.", None)
+    hub_private_repo: bool = option("Create the Hub dataset repo as private.", False)
     dataset_name: str | None = option("Argilla dataset (default: the one create_task.py recorded).", None)
     workspace: str | None = option("Argilla workspace (default: the one create_task.py recorded).", None)
 
+    def __post_init__(self) -> None:
+        """A repo id the Hub refuses is one line before the server is read."""
+        check_hub_options(self.push_to_hub, self.hub_model_id)
 
-def export_kto(args: ExportArguments) -> Path:
-    """The whole step: the dataset create_task.py recorded → one label per record → rows, written and pushed."""
+
+def export_kto(args: ExportArguments) -> Export:
+    """The whole step: the dataset create_task.py recorded → one label per record → rows, written and
+    pushed. Returns the export with where it went (export_kto.py prints its `report()`)."""
     import datasets
 
     from ktokit.export.read import connect, fetch_records
@@ -83,21 +90,18 @@ def export_kto(args: ExportArguments) -> Path:
         where=where,
         drop_wrong_language=args.drop_wrong_language,
     )
-    print("\n".join(export.summary.report()))
     # Written locally always (it is the backup), then pushed if asked
-    folder = write_export(
+    export.folder = write_export(
         args.output_dir or Path("outputs") / pack.code / "kto",
         export.kto,
         export.summary,
         dpo=export.dpo,
         raw=export.raw,
     )
-    print(
-        f"wrote        {folder}/ (load_from_disk, {', '.join(f'{k}.jsonl' for k in export.kto)}, README.md)"
-    )
     if args.push_to_hub:
-        print(f"pushed       {push_export(folder, args.push_to_hub, private=args.private)}")
-    return folder
+        say(f"pushing {export.folder} to {args.hub_model_id} ...")
+        export.url = push_export(export.folder, args.hub_model_id, private=args.hub_private_repo)
+    return export
 
 
 @dataclass
@@ -108,6 +112,16 @@ class Export:
     dpo: dict[str, list[dict[str, Any]]] | None
     raw: list[dict[str, Any]] | None
     summary: ExportSummary
+    folder: Path | None = None  # where `write_export` saved it
+    url: str | None = None  # the Hub dataset, once pushed
+
+    def report(self) -> list[str]:
+        """What export_kto.py prints: the summary, then where the export was written and pushed."""
+        lines = self.summary.report()
+        if self.folder:
+            files = ", ".join(f"{k}.jsonl" for k in self.kto)
+            lines.append(f"wrote        {self.folder}/ (load_from_disk, {files}, README.md)")
+        return lines + ([f"pushed       {self.url}"] if self.url else [])
 
 
 def build_export(

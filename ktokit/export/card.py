@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ktokit.hub import card_header
 from ktokit.kto_format import balance_weights
 
 if TYPE_CHECKING:
@@ -108,24 +109,12 @@ trainer.train()
 
 def dataset_card(s: ExportSummary) -> str:
     """Markdown with the Hub's YAML header: what is in the data, how it was aggregated, how to train on it."""
-    header = "\n".join(
-        [
-            "---",
-            "language:",
-            f"- {s.language}",
-            "task_categories:",
-            "- text-generation",
-            "tags:",
-            "- kto",
-            "- dpo" if s.dpo_pairs else "- unpaired-preference",
-            "- human-feedback",
-            "- argilla",
-            "- ktokit",
-            "size_categories:",
-            f"- {_size_category(s.rows)}",
-            f"pretty_name: KTO {s.language_name} ({s.dataset})",
-            "---",
-        ]
+    header = card_header(
+        language=[s.language],
+        task_categories=["text-generation"],
+        tags=["kto", "dpo" if s.dpo_pairs else "unpaired-preference", "human-feedback", "argilla", "ktokit"],
+        size_categories=[_size_category(s.rows)],
+        pretty_name=f"KTO {s.language_name} ({s.dataset})",
     )
     splits = ", ".join(f"{name} {n}" for name, n in s.splits.items())
     lines = [

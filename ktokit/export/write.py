@@ -97,7 +97,7 @@ def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str |
     and the chart. The card goes last so it keeps the config list the pushes wrote."""
     from datasets import load_from_disk
 
-    from ktokit.hub import hub_error, push_dataset, require_hf_token
+    from ktokit.hub import hub_error, hub_failures, push_dataset, require_hf_token
 
     folder = Path(folder)
     token = token or require_hf_token(f"--push_to_hub {repo_id}")
@@ -116,7 +116,7 @@ def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str |
                 repo_id=repo_id,
                 repo_type="dataset",
             )
-    except Exception as exc:  # noqa: BLE001  (the Hub client raises many types; the user needs one line)
+    except hub_failures() as exc:
         raise hub_error(f"pushing to {repo_id}", exc, token) from None
     card = (folder / CARD_FILE).read_text(encoding="utf-8")
     return push_dataset(load_from_disk(str(folder)), repo_id, card, private=private, token=token)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktokit.console import KitError
+from ktokit.hub import card_header
 from ktokit.packs.form import PASS
 from ktokit.packs.language_id import answer_language
 from ktokit.paths import write_json, write_jsonl
@@ -180,17 +181,12 @@ def dataset_card(
         if repo_id
         else f'load_from_disk("outputs/{pack.code}/generations")'
     )
-    return f"""---
-language:
-- {pack.code.split("-")[0]}
-tags:
-- kto
-- preference
-- synthetic
-- ktokit
-task_categories:
-- text-generation
----
+    header = card_header(
+        language=[pack.code.split("-")[0]],
+        tags=["kto", "preference", "synthetic", "ktokit"],
+        task_categories=["text-generation"],
+    )
+    return f"""{header}
 
 # {pack.name} {pack.task or "generations"}: candidate responses for KTO annotation
 

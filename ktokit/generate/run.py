@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ktokit.console import KitError, option
+from ktokit.console import KitError, option, say
 from ktokit.generate import output
 from ktokit.generate.models import (
     DEFAULT_SET,
@@ -19,7 +19,7 @@ from ktokit.generate.models import (
     load_model_set,
 )
 from ktokit.generate.tiny import is_tiny, tiny_language
-from ktokit.hub import LOGIN_HINT, hf_token, push_dataset, require_hf_token
+from ktokit.hub import LOGIN_HINT, check_hub_options, hf_token, push_dataset, require_hf_token
 from ktokit.packs.languages import FormRule, LanguagePack, load_pack
 
 RUNNERS = ("local", "distilabel")
@@ -37,39 +37,42 @@ class GenerationArguments:
     )
     output: str | None = option("Output directory (default: outputs/<language>/generations).", None)
     sample: int | None = option("Use only the first N prompts of the pack.", None)
-    push_to_hub: str | None = option("Also push the dataset, with its card, to this Hub repo.", None)
-    private: bool = option("Make the Hub dataset private.", False)
+    push_to_hub: bool = option("Also push the dataset, with its card, to the Hub repo --hub_model_id.", False)
+    hub_model_id: str | None = option("The Hub dataset repo ORG/NAME that --push_to_hub pushes to.", None)
+    hub_private_repo: bool = option("Create the Hub dataset repo as private.", False)
     dry_run: bool = option("Print models, prompts, requests and output, then stop.", False)
     runner: str = option(
         "`local` (threads in this process) or `distilabel` (distilabel's multi-process runner).", "local"
     )
 
+    def __post_init__(self) -> None:
+        """A repo id the Hub refuses is one line before anything is generated."""
+        check_hub_options(self.push_to_hub, self.hub_model_id)
 
-def generate_responses(args: GenerationArguments) -> GenerationResult | None:
-    """The whole step: plan (printed), generate what is left, save, push; None for a dry run."""
+
+def generate_responses(args: GenerationArguments) -> GenerationPlan | GenerationResult:
+    """The whole step: plan, generate what is left, save, push. A dry run returns the plan; otherwise the
+    plan is said before the work and the result returned (preference_gen.py prints their `report()`)."""
     pack = load_pack(args.language)
     model_set, note, token = choose_model_set(args.models)
     if note:
-        print(note)
+        say(note)
     output_dir = Path(args.output or f"outputs/{pack.code}/generations")
     plan = prepare(
         pack, model_set, select_prompts(pack, args.sample), output_dir, token=token, runner=args.runner
     )
-    print(plan.describe())
     if args.dry_run:
-        return None
+        return plan
+    say(plan.describe())
     if args.push_to_hub:
-        token = require_hf_token("--push-to-hub")  # fail before generating, not after
+        token = require_hf_token("--push_to_hub")  # fail before generating, not after
     result = run_plan(plan)
-    print(result.summary)
-    print(
-        f"saved {len(result.rows)} rows to {output_dir} (datasets.load_from_disk) and "
-        f"{output_dir}/{output.JSONL}"
-    )
     if args.push_to_hub:
-        card = output.dataset_card(pack, model_set, result.rows, args.push_to_hub)
-        url = push_dataset(result.dataset, args.push_to_hub, card, private=args.private, token=token)
-        print(f"pushed to {url}")
+        say(f"pushing {output_dir} to {args.hub_model_id} ...")
+        card = output.dataset_card(pack, model_set, result.rows, args.hub_model_id)
+        result.url = push_dataset(
+            result.dataset, args.hub_model_id, card, private=args.hub_private_repo, token=token
+        )
     return result
 
 
@@ -134,6 +137,10 @@ class GenerationPlan:
             f"output:    {self.output_dir}",
         ]
         return "\n".join(lines)
+
+    def report(self) -> list[str]:
+        """What a dry run prints: the plan."""
+        return self.describe().splitlines()
 
 
 def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
@@ -210,6 +217,8 @@ class GenerationResult:
     seconds: float
     stats: dict[str, dict[str, Any]]
     dataset: Any = None
+    output_dir: Path | None = None
+    url: str | None = None  # the Hub dataset, once pushed
 
     @property
     def summary(self) -> str:
@@ -217,6 +226,15 @@ class GenerationResult:
             f", {self.skipped} done earlier and skipped" if self.skipped else ""
         )
         return head + ("\n" + output.summary_table(self.stats) if self.new_rows else "")
+
+    def report(self) -> list[str]:
+        """What preference_gen.py prints: the summary table, where the rows are, where they were pushed."""
+        lines = [
+            *self.summary.splitlines(),
+            f"saved {len(self.rows)} rows to {self.output_dir} (datasets.load_from_disk) and "
+            f"{self.output_dir}/{output.JSONL}",
+        ]
+        return lines + ([f"pushed to {self.url}"] if self.url else [])
 
 
 def answer_rows(
@@ -274,7 +292,7 @@ def run_plan(plan: GenerationPlan) -> GenerationResult:
     new_rows = [r for r in rows if r["input"] in set(todo)]
     names = [m.name for m in plan.model_set.models]
     stats = output.model_stats(new_rows, names)
-    result = GenerationResult(rows, new_rows, skipped, seconds, stats)
+    result = GenerationResult(rows, new_rows, skipped, seconds, stats, output_dir=plan.output_dir)
     result.dataset = output.save_local(
         rows, plan.output_dir, output.dataset_card(plan.pack, plan.model_set, rows, None)
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ktokit.console import KitError, say
-from ktokit.hub import hub_error, is_hub_failure
+from ktokit.hub import hub_error, hub_failures
 
 Say = Callable[[str], None]
 
@@ -179,10 +179,8 @@ def provision(
         say("  uploaded " + ", ".join(patterns))
     except KitError:
         raise
-    except Exception as exc:  # the Hub client raises many types; the user needs one line
-        if is_hub_failure(exc):
-            raise hub_error(f"setting up the Space {repo_id}", exc, *secrets.values()) from None
-        raise
+    except hub_failures() as exc:
+        raise hub_error(f"setting up the Space {repo_id}", exc, *secrets.values()) from None
     return created
 
 

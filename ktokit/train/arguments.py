@@ -1,8 +1,8 @@
-"""train_kto.py's options: the kit's few, the defaults it gives TRL's, and the kit's old Hub flags.
+"""train_kto.py's options: the kit's few, and the defaults it gives TRL's.
 
 Every TRL option (`ScriptArguments`, `KTOConfig`, `ModelConfig`) works as a flag or in a YAML recipe;
 `KitArguments` adds what TRL has no name for. Publishing uses TRL's own options (`--push_to_hub`,
-`--hub_model_id`, `--hub_private_repo`); the kit's earlier spellings are rewritten onto them.
+`--hub_model_id`, `--hub_private_repo`); `ktokit.hub.hub_aliases` rewrites the kit's earlier spellings.
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ warnings.filterwarnings(
 
 DEFAULT_DATASET = "outputs/{language}/kto"
 DEFAULT_OUTPUT = "outputs/{language}/kto-model"
-BOOL_WORDS = ("true", "false", "yes", "no", "1", "0")
-# The kit's Hub flags before it used TRL's: a flag taking a repo id, and the private switch.
-REPO_FLAGS = ("--push-to-hub", "--push_to_hub", "--hub_repo", "--hub-repo")
-PRIVATE_FLAGS = {"--hub_private": "--hub_private_repo", "--hub-private": "--hub_private_repo"}
 
 
 @dataclass
@@ -85,33 +81,6 @@ def parser_defaults() -> dict[str, Any]:
     if on_cpu():
         defaults.update(use_cpu=True, bf16=False, gradient_checkpointing=False)
     return defaults
-
-
-def _is_repo(value: str) -> bool:
-    return not value.startswith("-") and value.lower() not in BOOL_WORDS
-
-
-def hub_aliases(argv: list[str]) -> list[str]:
-    """The kit's old Hub flags as TRL's: `--push-to-hub REPO` and `--hub_repo REPO` become
-    `--push_to_hub true --hub_model_id REPO`, `--hub_private [BOOL]` becomes `--hub_private_repo BOOL`
-    (true when no value follows).
-    TRL's boolean `--push_to_hub [true|false]` is left alone."""
-    out, i = [], 0
-    while i < len(argv):
-        flag, _, inline = argv[i].partition("=")
-        if flag in REPO_FLAGS:
-            value = inline or (argv[i + 1] if i + 1 < len(argv) and not inline else "")
-            if value and _is_repo(value):
-                out += ["--push_to_hub", "true", "--hub_model_id", value]
-                i += 1 if inline else 2
-                continue
-        if flag in PRIVATE_FLAGS:  # a switch then; TRL's option takes a value
-            given = inline or (argv[i + 1].lower() in BOOL_WORDS if i + 1 < len(argv) else False)
-            out += [PRIVATE_FLAGS[flag] + (f"={inline}" if inline else "")] + ([] if given else ["true"])
-        else:
-            out.append(argv[i])
-        i += 1
-    return out
 
 
 def config_path(argv: list[str]) -> str | None:

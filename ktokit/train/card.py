@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktokit.hub import looks_like_hub_id
+from ktokit.hub import is_hub_id
 
 TAGS = ["ktokit", "kto", "trl", "peft", "lora"]
 INSERT_BEFORE = "## Quick start"  # the first section of TRL's template after its introduction
@@ -32,7 +32,8 @@ class CardFacts:
 
 
 def on_hub(name: str) -> bool:
-    return looks_like_hub_id(name) and not Path(name).exists()
+    """A Hub repo id rather than a local folder (a folder of that name here wins)."""
+    return is_hub_id(name) and not Path(name).exists()
 
 
 def kit_section(facts: CardFacts) -> str:

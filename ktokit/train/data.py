@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ktokit.console import KitError, first_line
-from ktokit.hub import looks_like_hub_id
+from ktokit.hub import is_hub_id
 from ktokit.kto_format import COLUMNS
 
 
@@ -22,7 +22,7 @@ def load_kto_dataset(name: str, *, train_split: str = "train", test_split: str =
     try:
         if path.is_dir() and ((path / "dataset_dict.json").is_file() or (path / "state.json").is_file()):
             data = load_from_disk(str(path))
-        elif path.is_dir() or (not path.exists() and looks_like_hub_id(name)):
+        elif path.is_dir() or (not path.exists() and is_hub_id(name)):
             data = load_dataset(name)
         elif path.is_file():
             data = load_dataset(path.suffix.lstrip(".").replace("jsonl", "json"), data_files=str(path))

@@ -21,7 +21,7 @@ from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_co
 
 from ktokit.console import KitError, is_verbose, run_script, say
 from ktokit.generate.tiny import is_tiny
-from ktokit.hub import hub_error, is_hub_failure
+from ktokit.hub import check_repo_id, hub_aliases, hub_error, hub_failures, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.paths import write_json
@@ -30,7 +30,6 @@ from ktokit.train.arguments import (
     KitArguments,
     argument_classes,
     config_path,
-    hub_aliases,
     learning_rate_warning,
     parser_defaults,
 )
@@ -84,9 +83,9 @@ class TrainingRun:
 
 def main(argv: list[str] | None = None) -> int:
     """train_kto.py's command line, through the kit's one runner (TRL's parser, one line per user error)."""
-    argv = hub_aliases(list(sys.argv[1:] if argv is None else argv))
-    step = functools.partial(train_kto, recipe=config_path(argv))
-    return run_script(step, *argument_classes(), argv=argv, defaults=parser_defaults())
+    argv = list(sys.argv[1:] if argv is None else argv)
+    step = functools.partial(train_kto, recipe=config_path(argv))  # the user's file, not a translated copy
+    return run_script(step, *argument_classes(), argv=hub_aliases(argv), defaults=parser_defaults())
 
 
 def prepare(
@@ -99,6 +98,8 @@ def prepare(
     """Base model, tokenizer, dataset (checked before any model is loaded) and class weights; (run, tokenizer)."""
     from transformers import AutoTokenizer
 
+    if training_args.push_to_hub and training_args.hub_model_id:  # refused before any work
+        check_repo_id(training_args.hub_model_id, "--hub_model_id", bare_name=True)
     language = kit_args.language
     pack = load_pack(language) if language else None
     training_args.output_dir = training_args.output_dir.replace("{language}", language or "default")
@@ -293,8 +294,6 @@ def push(trainer: KitKTOTrainer) -> None:
     repo = trainer.args.hub_model_id
     try:
         trainer.push_to_hub(commit_message="ktokit: KTO adapter, model card and metrics")
-    except Exception as exc:
-        if is_hub_failure(exc):
-            raise hub_error(f"push to the Hub repo {repo!r}", exc) from None
-        raise
+    except hub_failures() as exc:
+        raise hub_error(f"push to the Hub repo {repo!r}", exc) from None
     say(f"pushed to https://huggingface.co/{trainer.hub_model_id or repo}", tag=True)

@@ -439,6 +439,11 @@ def test_cli_writes_a_loadable_export_byte_for_byte_the_same(task, tmp_path, arg
         "error: --push_to_hub my-org/kto-ja needs a Hugging Face token: set HF_TOKEN or run `hf auth login`"
     )
     assert (tmp_path / "c" / "train.jsonl").exists()
+    # that was the old spelling (one more release): it still works, with a notice naming the new one
+    assert (
+        "deprecated: --push_to_hub my-org/kto-ja; write --push_to_hub --hub_model_id my-org/kto-ja"
+        in hub.stderr
+    )
 
 
 @pytest.mark.server
