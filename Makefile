@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 lint: setup
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 test-deps:
@@ -36,8 +37,7 @@ test-deps:
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 
-test: setup test-deps
-	$(VENV)/bin/ruff check .
+test: lint test-deps
 	$(PY) -m pytest -q
 
 demo: setup

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,12 +263,8 @@ def answer_rows(
         batch_size=min(model_set.batch_size, len(rows)),
         cache_dir=output_dir / ".distilabel",
     )
-    quiet = logging.getLogger("distilabel")
-    level, quiet.level = quiet.level, logging.WARNING if runner == "local" else quiet.level
-    try:
-        (run_in_process if runner == "local" else run_with_distilabel)(gp)
-    finally:
-        quiet.setLevel(level)
+    # distilabel's own logs are the libraries' output: `console.quiet_libraries` hides them unless --verbose
+    (run_in_process if runner == "local" else run_with_distilabel)(gp)
 
 
 def run_plan(plan: GenerationPlan) -> GenerationResult:
