@@ -147,7 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser, arguments: type, *, hidden: C
     no default here, so the value given to the parent command stays (`argilla --data-dir D up`).
     """
     hints = typing.get_type_hints(arguments)
-    members = [f for f in dataclasses.fields(arguments) if f.init]
+    own = vars(arguments).get("__annotations__", {})  # a command's own options first, then inherited ones
+    members = sorted((f for f in dataclasses.fields(arguments) if f.init), key=lambda f: f.name not in own)
     needed = {f.metadata["exclusive"] for f in members if f.metadata.get("required")}
     groups: dict[str, Any] = {}
     for f in members:

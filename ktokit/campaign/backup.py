@@ -132,11 +132,9 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
         dataset=f"{meta['workspace']}/{meta['dataset']}",
         to=to,
         target=target,
-        records=meta["records"],
-        responses=meta["responses"],
         annotators=len(set(meta["users"].values())),
-        fingerprint=meta["fingerprint"],
         changed=changed,
+        **{key: meta[key] for key in ("records", "responses", "fingerprint")},  # as the backup file says
     )
 
 

@@ -17,7 +17,6 @@ your own token.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -26,11 +25,12 @@ from ktokit.annotate import admin
 from ktokit.annotate.credentials import ArgillaTarget, argilla_target
 from ktokit.annotate.roles import UserCredentials, ensure_user
 from ktokit.console import KitError
-from ktokit.hub import check_repo_id, is_hub_id, is_hub_target
+from ktokit.hub import is_hub_id, is_hub_target
 from ktokit.packs.languages import load_pack
 from ktokit.paths import CHECKOUT
 from ktokit.spaces.gradio import PYTHON_VERSION, SECRET_NAME, GradioSpace
-from ktokit.spaces.provision import DEFAULT_HARDWARE, check_hardware, check_port, check_sleep_time, plan_line
+from ktokit.spaces.options import SpaceOptions
+from ktokit.spaces.provision import plan_line
 from ktokit.spaces.render import clear, render_space, rendered_files
 from ktokit.spaces.vendor import copy_vendored, vendored
 
@@ -166,21 +166,15 @@ class DashboardSpace(GradioSpace):
 
 def prepare_dashboard(
     language: str,
+    options: SpaceOptions,
     *,
-    space: str | None = None,
-    private: bool = False,
-    hardware: str | None = None,
-    sleep_time: int | None = None,
     output: str | None = None,
     backup_to: str | None = None,
     backup_every: float = DEFAULT_BACKUP_EVERY,
     min_submitted: int | None = None,
 ) -> DashboardSpace:
-    """Check the options, then render the Space folder (default outputs/<language>/dashboard-space)."""
-    hardware = check_hardware(hardware or DEFAULT_HARDWARE)
-    check_sleep_time(sleep_time, hardware)
-    if space:
-        check_repo_id(space)
+    """Render the Space folder (default outputs/<language>/dashboard-space) for `options` (checked already)."""
+    space = options.space
     if backup_every <= 0:
         raise KitError(f"--backup-every is minutes between backups (> 0), got {backup_every:g}")
     target = argilla_target(language)
@@ -208,42 +202,11 @@ def prepare_dashboard(
         files=render_dashboard(target, out, backup_note=note, min_submitted=min_submitted),
         variables=variables_for(target, min_submitted, backup_to, backup_every),
         repo_id=space,
-        private=private,
-        hardware=hardware,
-        sleep_time=sleep_time,
+        private=options.private,
+        hardware=options.hardware,
+        sleep_time=options.sleep_time,
         target=target,
         backup_to=backup_to,
         backup_note=note,
         token=token,
     )
-
-
-def dashboard(
-    language: str,
-    *,
-    space: str | None = None,
-    private: bool = False,
-    hardware: str | None = None,
-    sleep_time: int | None = None,
-    dry_run: bool = False,
-    serve_port: int | None = None,
-    output: str | None = None,
-    backup_to: str | None = None,
-    backup_every: float = DEFAULT_BACKUP_EVERY,
-    min_submitted: int | None = None,
-    show: Callable[[str], None],
-) -> int:
-    """`ktokit dashboard`: render the Space, `show` its plan (the caller's stdout), serve or push it."""
-    check_port(serve_port)
-    dash = prepare_dashboard(
-        language,
-        space=space,
-        private=private,
-        hardware=hardware,
-        sleep_time=sleep_time,
-        output=output,
-        backup_to=backup_to,
-        backup_every=backup_every,
-        min_submitted=min_submitted,
-    )
-    return dash.run(dry_run=dry_run, serve_port=serve_port, show=show)

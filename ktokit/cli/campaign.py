@@ -10,17 +10,15 @@ from ktokit.console import (
     KitError,
     add_command,
     argilla_dir_option,
-    dry_run_option,
     json_option,
     language_option,
     min_submitted_option,
     option,
     output_option,
-    serve_option,
-    sleep_time_option,
     space_option,
     table,
 )
+from ktokit.spaces.options import SpaceOptions
 
 BACKUP_PLACE = "DIR_OR_REPO"
 
@@ -108,15 +106,9 @@ def restore(args: RestoreArguments) -> None:
     print("\n".join(summary.report_lines()))
 
 
-@dataclass
-class DashboardArguments:
+@dataclass(kw_only=True)
+class DashboardArguments(SpaceOptions):
     language: str = language_option()
-    space: str | None = space_option("create or update this Space on the Hub")
-    serve: int | None = serve_option()
-    dry_run: bool = dry_run_option()
-    private: bool = option("a private Space", False)
-    hardware: str | None = option("Space hardware (default cpu-basic)", None)
-    sleep_time: int | None = sleep_time_option()
     backup_to: str | None = option(
         "where the scheduled backups go (default: the private Hub dataset ORG/<dataset>-backups next to the "
         "Space, or outputs/<lang>/backups when served here)",
@@ -133,22 +125,17 @@ class DashboardArguments:
 
 
 def dashboard(args: DashboardArguments) -> int:
-    from ktokit.campaign.dashboard_space import dashboard
+    from ktokit.campaign.dashboard_space import prepare_dashboard
 
-    return dashboard(
+    dash = prepare_dashboard(
         args.language,
-        space=args.space,
-        private=args.private,
-        hardware=args.hardware,
-        sleep_time=args.sleep_time,
-        dry_run=args.dry_run,
-        serve_port=args.serve,
+        args,
         output=args.output,
         backup_to=args.backup_to,
         backup_every=args.backup_every,
         min_submitted=args.min_submitted,
-        show=print,
     )
+    return dash.run(args, show=print)
 
 
 def register(commands) -> None:

@@ -6,14 +6,11 @@ from dataclasses import dataclass
 
 from ktokit.console import (
     add_command,
-    dry_run_option,
     language_option,
     option,
     output_option,
-    serve_option,
-    sleep_time_option,
-    space_option,
 )
+from ktokit.spaces.options import SpaceOptions
 
 
 @dataclass
@@ -43,24 +40,13 @@ class EvaluateArguments:
 def evaluate(args: EvaluateArguments) -> None:
     from ktokit.train.evaluation import evaluate_adapter, summary_table
 
-    summary, out = evaluate_adapter(
-        args.language,
-        args.adapter,
-        base=args.base,
-        dataset=args.dataset,
-        prompts=args.prompts,
-        seeds=args.seeds,
-        temperatures=args.temperature,
-        max_new_tokens=args.max_new_tokens,
-        batch_size=args.batch_size,
-        output=args.output,
-    )
+    summary, out = evaluate_adapter(**vars(args))  # the options are its parameters, by name
     print(summary_table(summary), end="")
     print(f"files: {out}/ (completions.jsonl, results-*.json, summary.md)")
 
 
-@dataclass
-class DemoSpaceArguments:
+@dataclass(kw_only=True)
+class DemoSpaceArguments(SpaceOptions):
     language: str = language_option()
     adapter: str = option("the adapter folder train_kto.py wrote")
     base: str | None = option(
@@ -68,35 +54,13 @@ class DemoSpaceArguments:
         "on a local copy",
         None,
     )
-    space: str | None = space_option("create or update this Space on the Hub")
-    private: bool = option("a private Space", False)
-    hardware: str | None = option(
-        "Space hardware, e.g. cpu-upgrade or t4-small (default cpu-basic); on cpu-* the requirements take "
-        "torch from PyTorch's CPU index",
-        None,
-    )
-    sleep_time: int | None = sleep_time_option()
-    dry_run: bool = dry_run_option()
-    serve: int | None = serve_option()
     output: str | None = output_option("where to render (default: outputs/<lang>/demo-space)")
 
 
 def demo_space(args: DemoSpaceArguments) -> int:
-    from ktokit.demo.space import demo_space
+    from ktokit.demo.space import prepare_demo_space
 
-    return demo_space(
-        args.language,
-        args.adapter,
-        base=args.base,
-        space=args.space,
-        private=args.private,
-        hardware=args.hardware,
-        sleep_time=args.sleep_time,
-        dry_run=args.dry_run,
-        serve_port=args.serve,
-        output=args.output,
-        show=print,
-    )
+    return prepare_demo_space(args.language, args.adapter, args.base, args, args.output).run(args, show=print)
 
 
 @dataclass

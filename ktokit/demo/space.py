@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ktokit.console import KitError
 from ktokit.demo.visitors import demo_username, visitors_names
-from ktokit.hub import check_repo_id
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.paths import CHECKOUT
 from ktokit.spaces.gradio import PYTHON_VERSION, SECRET_NAME, GradioSpace
-from ktokit.spaces.provision import DEFAULT_HARDWARE, check_hardware, check_port, check_sleep_time, plan_line
+from ktokit.spaces.options import SpaceOptions
+from ktokit.spaces.provision import DEFAULT_HARDWARE, plan_line
 from ktokit.spaces.render import clear, is_cpu, render_space, rendered_files, requirements
 from ktokit.spaces.vendor import copy_vendored, vendored
 from ktokit.train.models import AdapterInfo, adapter_info
@@ -261,66 +260,25 @@ class DemoSpace(GradioSpace):
 
 
 def prepare_demo_space(
-    language: str,
-    adapter: str,
-    *,
-    base: str | None = None,
-    space: str | None = None,
-    private: bool = False,
-    hardware: str | None = None,
-    sleep_time: int | None = None,
-    output: str | None = None,
+    language: str, adapter: str, base: str | None, options: SpaceOptions, output: str | None = None
 ) -> DemoSpace:
-    """Check the options, then render the Space folder (default outputs/<language>/demo-space)."""
-    hardware = check_hardware(hardware or DEFAULT_HARDWARE)
-    if space:
-        check_repo_id(space)
-    check_sleep_time(sleep_time, hardware)
+    """Render the Space folder (default outputs/<language>/demo-space) for `options` (checked already)."""
     pack = load_pack(language)
     info = adapter_info(adapter, base, pack.code)
-    if space and not info.ship_base and Path(info.base_model).exists():
+    if options.space and not info.ship_base and Path(info.base_model).exists():
         raise KitError(
             f"the base model {info.base_model!r} is a local folder a Space cannot load: pass --base "
             "ORG/NAME (the same model on the Hub)"
         )
-    feedback = feedback_target(pack.code, for_space=bool(space))
+    feedback = feedback_target(pack.code, for_space=bool(options.space))
     out = Path(output or Path("outputs") / pack.code / "demo-space")
     return DemoSpace(
         out=out,
-        files=render_demo_space(pack, info, feedback, out, hardware=hardware),
+        files=render_demo_space(pack, info, feedback, out, hardware=options.hardware),
         variables=space_variables(pack, info, feedback),
         feedback=feedback,
-        repo_id=space,
-        private=private,
-        hardware=hardware,
-        sleep_time=sleep_time,
+        repo_id=options.space,
+        private=options.private,
+        hardware=options.hardware,
+        sleep_time=options.sleep_time,
     )
-
-
-def demo_space(
-    language: str,
-    adapter: str,
-    *,
-    base: str | None = None,
-    space: str | None = None,
-    private: bool = False,
-    hardware: str | None = None,
-    sleep_time: int | None = None,
-    dry_run: bool = False,
-    serve_port: int | None = None,
-    output: str | None = None,
-    show: Callable[[str], None],
-) -> int:
-    """`ktokit demo-space`: render the Space, `show` its plan (the caller's stdout), serve or push it."""
-    check_port(serve_port)
-    demo = prepare_demo_space(
-        language,
-        adapter,
-        base=base,
-        space=space,
-        private=private,
-        hardware=hardware,
-        sleep_time=sleep_time,
-        output=output,
-    )
-    return demo.run(dry_run=dry_run, serve_port=serve_port, show=show)

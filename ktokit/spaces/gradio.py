@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ktokit.console import say
+from ktokit.spaces.options import SpaceOptions
 from ktokit.spaces.provision import DEFAULT_HARDWARE, page_url, plan_line, provision, space_lines
 from ktokit.spaces.render import describe_files
 
@@ -130,15 +131,15 @@ class GradioSpace:
         url = page_url(self.repo_id)
         return plan_line(self.label, f"{url} (it builds for a few minutes; logs: {url}?logs=build)")
 
-    def run(self, *, dry_run: bool, serve_port: int | None, show: Callable[[str], None]) -> int:
+    def run(self, options: SpaceOptions, show: Callable[[str], None]) -> int:
         """What `demo-space` and `dashboard` do once the Space is rendered: `show` the plan (the caller's
         stdout, before the work it plans), then serve it here, or push it; the exit status."""
         for line in self.plan():
             show(line)
-        if dry_run:
+        if options.dry_run:
             return 0
-        if serve_port is not None:
-            return self.serve(serve_port)
+        if options.serve is not None:
+            return self.serve(options.serve)
         if not self.repo_id:
             if self.secrets_when_rendered:
                 self.secrets()
