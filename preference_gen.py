@@ -1,10 +1,10 @@
 """Generate candidate responses: every prompt of a language pack, answered by every model of a model set.
 
-    python preference_gen.py --language es                    # Hub models with a token, else tiny offline ones
+    python preference_gen.py --language es      # Hub models with a token, else tiny offline ones
     python preference_gen.py --language es --sample 20 --dry-run
     python preference_gen.py --language es --models model_sets/local-server.yaml --output data/es
     python preference_gen.py --language es --push_to_hub --hub_model_id my-org/haiku-es-generations
-    python preference_gen.py --config gen.yaml                # the same flags as YAML keys
+    python preference_gen.py --config gen.yaml  # the same flags as YAML keys
 
 Rerunning the same command resumes: prompts already in the output directory are skipped.
 Publishing is spelled as in TRL: `--push_to_hub --hub_model_id ORG/NAME [--hub_private_repo]`.

@@ -6,7 +6,8 @@ TRL's KTO script (`trl/scripts/kto.py`) with the kit's checks and outputs around
     python train_kto.py --config recipes/qwen2.5-1.5b-lora.yaml --language es --eval --merge
     python train_kto.py --config recipes/qwen2.5-1.5b-lora.yaml --language es \
         --push_to_hub --hub_model_id you/haiku-es-kto
-    accelerate launch --config_file recipes/accelerate/ddp.yaml train_kto.py --config recipes/... --language es
+    accelerate launch --config_file recipes/accelerate/ddp.yaml train_kto.py \
+        --config recipes/... --language es
 
 Every TRL option (`ScriptArguments`, `KTOConfig`, `ModelConfig`) works as a flag or in the YAML
 recipe; the kit adds `--language`, `--eval`, `--merge` (ktokit/train/arguments.py). Publishing is

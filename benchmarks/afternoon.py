@@ -1,4 +1,5 @@
-"""The afternoon of docs/packs.md, for real: a Portuguese pack from `new-language pt` to a pack that validates.
+"""The afternoon of docs/packs.md, for real: a Portuguese pack from `new-language pt` to a pack that
+validates.
 
     python benchmarks/afternoon.py [--keep DIR]
 
@@ -30,38 +31,53 @@ sys.path.insert(0, str(ROOT / "tests"))
 from openai_double import OpenAIDouble  # noqa: E402  (the test double, run in this process)
 
 # Topics a Portuguese-speaking community might list (draft-prompts --topics): one prompt per topic.
-TOPICS = """a chuva de verão|o mar ao entardecer|as folhas secas do outono|a primeira neve na serra|um gato a dormir ao sol
-o cheiro do café de manhã|uma estação de comboios vazia|as cerejeiras em flor|a lua cheia sobre a cidade|o vento nas montanhas
-o fado numa noite de agosto|as sardinhas na brasa|o elétrico a subir a colina|os azulejos de uma fachada antiga|o farol numa noite de tempestade
-as vindimas no Douro|um barco de pesca ao amanhecer|o mercado de sábado|as andorinhas a voltar na primavera|a roupa a secar na varanda
-o pão acabado de sair do forno|uma avó a tricotar|o primeiro dia de escola|as castanhas assadas no inverno|um pôr do sol na praia
-a neblina sobre o rio|as oliveiras centenárias|o som dos sinos da aldeia|uma tarde de domingo em família|as luzes de Natal na rua
-a maré a subir|um banco de jardim vazio|as flores de laranjeira|o silêncio de uma biblioteca|as crianças a brincar na rua
-uma trovoada ao longe|o musgo nas pedras do caminho|a geada nos campos|um comboio noturno|a fogueira de São João
+TOPICS = """a chuva de verão|o mar ao entardecer|as folhas secas do outono
+a primeira neve na serra|um gato a dormir ao sol
+o cheiro do café de manhã|uma estação de comboios vazia
+as cerejeiras em flor|a lua cheia sobre a cidade|o vento nas montanhas
+o fado numa noite de agosto|as sardinhas na brasa|o elétrico a subir a colina
+os azulejos de uma fachada antiga|o farol numa noite de tempestade
+as vindimas no Douro|um barco de pesca ao amanhecer|o mercado de sábado
+as andorinhas a voltar na primavera|a roupa a secar na varanda
+o pão acabado de sair do forno|uma avó a tricotar|o primeiro dia de escola
+as castanhas assadas no inverno|um pôr do sol na praia
+a neblina sobre o rio|as oliveiras centenárias|o som dos sinos da aldeia
+uma tarde de domingo em família|as luzes de Natal na rua
+a maré a subir|um banco de jardim vazio|as flores de laranjeira
+o silêncio de uma biblioteca|as crianças a brincar na rua
+uma trovoada ao longe|o musgo nas pedras do caminho
+a geada nos campos|um comboio noturno|a fogueira de São João
 as gaivotas no porto|um velho pescador|a sombra de uma figueira|os girassóis no Alentejo|um poço antigo
-a cortiça dos sobreiros|um caracol depois da chuva|o luar no telhado|o primeiro café do dia|as redes de pesca ao sol
-um cão à espera do dono|a janela aberta no verão|os pinheiros junto ao mar|a vinha em setembro|uma ponte de pedra
+a cortiça dos sobreiros|um caracol depois da chuva
+o luar no telhado|o primeiro café do dia|as redes de pesca ao sol
+um cão à espera do dono|a janela aberta no verão
+os pinheiros junto ao mar|a vinha em setembro|uma ponte de pedra
 o nevoeiro da manhã|os pássaros no fio elétrico|a lareira acesa|as ondas na areia|um moinho de vento
 a festa da aldeia|as abelhas no alecrim|o rio cheio depois da chuva|uma carta antiga|o relógio da torre
 um jardim abandonado|as estrelas no campo|o canto do galo|uma chávena de chá quente|as nuvens sobre o mar
-um caminho de terra|o trigo ao vento|um dia de mudança de casa|as mãos de um padeiro|a primeira chuva de outubro
+um caminho de terra|o trigo ao vento|um dia de mudança de casa
+as mãos de um padeiro|a primeira chuva de outubro
 os barcos rabelos|uma praça ao meio-dia|um guarda-chuva esquecido|a varanda da avó|as cegonhas no campanário
 o eco num vale|uma tarde de calor|o lago gelado|um livro esquecido no comboio|a despedida no cais
 o orvalho nas teias|um bairro antigo de Lisboa|as bicicletas na ciclovia|a feira popular|um pomar de macieiras
-a cidade depois da meia-noite|o gato do vizinho|uma concha na areia|os telhados de Coimbra|uma tempestade de verão
-o cheiro a terra molhada|as ruas estreitas de Alfama|a neve que derrete|o último dia de férias|as lanternas no rio
+a cidade depois da meia-noite|o gato do vizinho
+uma concha na areia|os telhados de Coimbra|uma tempestade de verão
+o cheiro a terra molhada|as ruas estreitas de Alfama
+a neve que derrete|o último dia de férias|as lanternas no rio
 um abraço no aeroporto|a colheita da azeitona|o silêncio depois da neve|um mocho na noite|as searas douradas
 o vento norte|um banho de mar em junho|os jacarandás em flor|o porto de Leixões|uma manhã de nevoeiro
-um comboio a passar pela vinha|as estrelas cadentes de agosto|o sabor das cerejas|um pátio com laranjeiras|a luz de inverno
+um comboio a passar pela vinha|as estrelas cadentes de agosto
+o sabor das cerejas|um pátio com laranjeiras|a luz de inverno
 o cheiro a maresia|uma serenata em Coimbra|os campos de papoilas|um elétrico vazio à noite|a chegada do outono
 um farol abandonado|as dunas ao vento|os figos maduros|uma rua em festa|a calçada portuguesa
-um veleiro no horizonte|o canto dos grilos|a sesta no verão|a chuva nos vidros do autocarro|uma horta na cidade
-as luzes do porto à noite|um gato preto na escada|o frio das manhãs de janeiro|o sol entre as nuvens|uma romaria no Minho
+um veleiro no horizonte|o canto dos grilos|a sesta no verão
+a chuva nos vidros do autocarro|uma horta na cidade
+as luzes do porto à noite|um gato preto na escada
+o frio das manhãs de janeiro|o sol entre as nuvens|uma romaria no Minho
 o sino da igreja ao meio-dia|as amendoeiras em flor|um rio a secar|a sombra do castelo|um postal de férias
 as lavadeiras no rio|um ninho no beiral|a lenha a arder|um barco encalhado|a primeira estrela da noite
-o cheiro a alfazema|uma ponte sobre o Tejo|um grilo na erva|a noite mais longa do ano|as marés vivas""".replace(
-    "\n", "|"
-).split("|")
+o cheiro a alfazema|uma ponte sobre o Tejo
+um grilo na erva|a noite mais longa do ano|as marés vivas""".replace("\n", "|").split("|")
 FRAMES = [
     "Escreva um haiku sobre {}",
     "Um haiku sobre {}, por favor",
@@ -210,11 +226,14 @@ def review(env: dict[str, str]) -> str:
         )
         answered.append(record)
     dataset.records.log(answered)
-    return f"{len(answered)} drafts answered ({len(edits)} edited, {len(rejected)} rejected), {len(pending)} left pending"
+    return (
+        f"{len(answered)} drafts answered ({len(edits)} edited, {len(rejected)} rejected), "
+        f"{len(pending)} left pending"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary one)")
     cli = parser.parse_args()
     work = Path(cli.keep or tempfile.mkdtemp(prefix="ktokit-afternoon-"))

@@ -83,8 +83,8 @@ def grow(db_path: Path, dataset_id: str, target: int, user_id: str, answered: fl
     uid = user_id.replace("-", "")
     with sqlite3.connect(db_path, timeout=60) as db:
         rows = db.execute(
-            "SELECT r.id, r.fields, r.metadata, r.inserted_at, s.value, s.score, s.agent, s.type, s.question_id"
-            " FROM records r JOIN suggestions s ON s.record_id = r.id WHERE r.dataset_id = ?",
+            "SELECT r.id, r.fields, r.metadata, r.inserted_at, s.value, s.score, s.agent, s.type,"
+            " s.question_id FROM records r JOIN suggestions s ON s.record_id = r.id WHERE r.dataset_id = ?",
             (ds,),
         ).fetchall()
         have = db.execute("SELECT count(*) FROM records WHERE dataset_id = ?", (ds,)).fetchone()[0]
@@ -100,8 +100,8 @@ def grow(db_path: Path, dataset_id: str, target: int, user_id: str, answered: fl
                 values = json.dumps({"label": {"value": "good"}})
                 responses.append((uuid.uuid4().hex, values, "submitted", rid, uid, inserted, inserted))
         db.executemany(
-            "INSERT INTO records (id, fields, metadata, status, external_id, dataset_id, inserted_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO records (id, fields, metadata, status, external_id, dataset_id, inserted_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             records,
         )
         db.executemany(

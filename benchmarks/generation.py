@@ -103,8 +103,9 @@ def main() -> None:
         double.wait()
     n = args.prompts * len(models)
     print(
-        f"{args.prompts} prompts x {len(models)} models = {n} requests, {args.latency * 1000:.0f} ms per request "
-        f"(test double), kit concurrency {models[0].concurrency} per model"
+        f"{args.prompts} prompts x {len(models)} models = {n} requests, "
+        f"{args.latency * 1000:.0f} ms per request (test double), "
+        f"kit concurrency {models[0].concurrency} per model"
     )
     print(
         f"counter load ({pack.form.counter}) + distilabel import, once per process, before the clocks: "

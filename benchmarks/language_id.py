@@ -120,8 +120,9 @@ def main() -> None:
     }
     n_texts = sum(len(t) for kinds in texts.values() for t in kinds.values())
     header = (
-        "| detector | installed MB | load s | ms per text | prompts | examples | single lines (top1 / kit rule) | "
-        "wrong language caught (top1 / kit rule) | license | download at first use |"
+        "| detector | installed MB | load s | ms per text | prompts | examples | "
+        "single lines (top1 / kit rule) | wrong language caught (top1 / kit rule) | license | "
+        "download at first use |"
     )
     rows = [header, "|" + "---|" * (header.count("|") - 1)]
     for label, (make, license_, download) in DETECTORS.items():
@@ -157,7 +158,8 @@ def main() -> None:
         acc = {k: f"{c / n:.1%}" for k, (c, n) in correct.items()}
         rows.append(
             f"| {label} | {size} | {load_s:.2f} | {per_text_ms:.2f} | {acc['prompts']} | {acc['examples']} | "
-            f"{acc['lines']} / {lines_kit / correct['lines'][1]:.1%} | {caught_top1 / total:.2%} / {caught_kit / total:.2%} | {license_} | {download} |"
+            f"{acc['lines']} / {lines_kit / correct['lines'][1]:.1%} | "
+            f"{caught_top1 / total:.2%} / {caught_kit / total:.2%} | {license_} | {download} |"
         )
     counts = {kind: sum(len(texts[c][kind]) for c in CODES) for kind in ("prompts", "examples", "lines")}
     print(

@@ -14,7 +14,8 @@ Both evaluations score the base and the tuned model on the same held-out prompts
 --eval_prompts of the pack, none of them trained on), same seeds; the gain's 95 % CI is a paired
 bootstrap over prompts. Last line, one per language:
 
-  learning: base B, tuned T (delta D, 95% CI [LO, HI]), flipped F (delta DF, 95% CI [LO2, HI2]), N completions each
+  learning: base B, tuned T (delta D, 95% CI [LO, HI]), flipped F (delta DF, 95% CI [LO2, HI2]),
+            N completions each
 
 The target: LO > 0 (the votes help beyond noise) and DF < D (inverted votes do not help as much).
 The exit status is 1 when a language misses it.
@@ -125,8 +126,9 @@ def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
     base_again, flipped = gain_of(work / "flipped")
     if base_again["form_score"] != base["form_score"]:
         print(
-            f"note: the base scored {base_again['form_score']} in the flipped run, {base['form_score']} in the "
-            "tuned one (same prompts and seeds: sampling differs on this machine)"
+            f"note: the base scored {base_again['form_score']} in the flipped run, "
+            f"{base['form_score']} in the tuned one "
+            "(same prompts and seeds: sampling differs on this machine)"
         )
     wall = time.perf_counter() - start
     line = learning_line(base, tuned, flipped)
@@ -145,7 +147,8 @@ def run_language(language: str, work: Path, args: argparse.Namespace) -> dict:
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| pack | rows | base | tuned | delta (95% CI) | pass base → tuned | flipped | delta (95% CI) | wall |",
+        "| pack | rows | base | tuned | delta (95% CI) | pass base → tuned | flipped | delta (95% CI) "
+        "| wall |",
         "|---|---:|---:|---:|---|---|---:|---|---:|",
     ]
     for r in results:

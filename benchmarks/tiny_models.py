@@ -45,7 +45,8 @@ def main() -> int:
     logging.set_verbosity_error()
     logging.disable_progress_bar()
     print(
-        "| language | model | build (s) | decoding | answers | non-empty | lines as asked | one line more | form pass |"
+        "| language | model | build (s) | decoding | answers | non-empty | lines as asked | one line more "
+        "| form pass |"
     )
     print("|---|---|---:|---|---:|---:|---:|---:|---:|")
     totals = {"answers": 0, "non_empty": 0, "lines": 0, "longer": 0, "pass": 0}
@@ -82,15 +83,16 @@ def main() -> int:
                     totals[key] += value
                 n = len(answers)
                 print(
-                    f"| {code} | seed {seed} | {built:.0f} | {name} | {n} | {non_empty / n:.0%} | {lines / n:.0%} "
-                    f"| {longer / n:.0%} | {passed / n:.0%} |",
+                    f"| {code} | seed {seed} | {built:.0f} | {name} | {n} | {non_empty / n:.0%} "
+                    f"| {lines / n:.0%} | {longer / n:.0%} | {passed / n:.0%} |",
                     flush=True,
                 )
                 built = 0.0
     n = max(totals["answers"], 1)
     print(
         f"tiny models: {totals['answers']} answers, non-empty {totals['non_empty'] / n:.1%}, "
-        f"lines as asked {totals['lines'] / n:.1%}, one line more {totals['longer'] / n:.1%}, form pass {totals['pass'] / n:.1%}"
+        f"lines as asked {totals['lines'] / n:.1%}, one line more {totals['longer'] / n:.1%}, "
+        f"form pass {totals['pass'] / n:.1%}"
     )
     return 0
 

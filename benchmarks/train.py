@@ -5,9 +5,9 @@
 Both scripts run as subprocesses on the kit's tiny model and one conversational KTO dataset (JSONL,
 loaded by both with `datasets.load_dataset(dir)`), with the same TRL flags and explicit weights, so
 the only difference is the kit's code around TRL. Runs alternate (TRL, kit, TRL, kit...) so machine
-load hits both alike; the verdict compares the best run of each (medians shown too). Steps/s and tokens/s come from the trainer's own
-final log (train_steps_per_second, num_tokens / train_runtime); peak memory is each process's
-maximum RSS (os.wait4).
+load hits both alike; the verdict compares the best run of each (medians shown too). Steps/s and
+tokens/s come from the trainer's own final log (train_steps_per_second, num_tokens / train_runtime);
+peak memory is each process's maximum RSS (os.wait4).
 The target: the kit within 5 % of TRL.
 """
 
@@ -184,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(run_one(cmd, env))
                 r = results[name][-1]
                 print(
-                    f"run {i + 1} {name:7s} {r['steps_per_s']:.3f} steps/s  {r['tokens_per_s'] or 0:.0f} tok/s  "
+                    f"run {i + 1} {name:7s} {r['steps_per_s']:.3f} steps/s  "
+                    f"{r['tokens_per_s'] or 0:.0f} tok/s  "
                     f"peak RSS {r['peak_rss_mb']:.0f} MB  wall {r['wall_s']:.1f} s",
                     flush=True,
                 )

@@ -89,7 +89,10 @@ def error_line(message: str, secrets: Iterable[str | None] = ()) -> str:
 
 
 def run_command(body: Callable[[], int | None], *, interrupted: str = "interrupted") -> int:
-    """Run one command and return its exit status: 2 with one `error:` line for a user error, 130 on Ctrl+C."""
+    """Run one command and return its exit status.
+
+    2 with one `error:` line for a user error, 130 on Ctrl+C.
+    """
     try:
         return body() or 0
     except KitError as exc:

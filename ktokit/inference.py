@@ -13,7 +13,10 @@ from typing import Any
 
 
 def load_model(base: str, adapter: str | None = None, *, dtype: str = "auto") -> tuple[Any, Any]:
-    """(model, tokenizer): the base with the adapter attached when one is given; on the GPU if there is one."""
+    """(model, tokenizer): the base with the adapter attached when one is given.
+
+    On the GPU if there is one.
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)

@@ -26,7 +26,10 @@ BALANCE_TARGET = 7 / 6  # the middle of the range: rounding cannot push it out
 
 
 def chat_prompt(prompt: str, pack: LanguagePack | None = None) -> Messages:
-    """The chat a model is given for `prompt`: the pack's (system prompt and user template), else the bare prompt."""
+    """The chat a model is given for `prompt`.
+
+    The pack's (system prompt and user template), else the bare prompt.
+    """
     return pack.messages(prompt) if pack is not None else [{"role": "user", "content": prompt}]
 
 

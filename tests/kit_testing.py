@@ -89,7 +89,10 @@ def front_matter(readme: str) -> dict[str, Any]:
 
 
 def make_generations(path: Path, language: str, n_prompts: int, start: int = 0) -> Path:
-    """A generations dataset in preference_gen.py's layout: per prompt a good, a broken and a failed answer."""
+    """A generations dataset in preference_gen.py's layout.
+
+    Per prompt a good, a broken and a failed answer.
+    """
     from datasets import Dataset
 
     from ktokit.packs.languages import load_pack

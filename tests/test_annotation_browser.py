@@ -1,4 +1,5 @@
-"""An annotator in a real browser: Debian's chromium, headless, driven by Playwright (never `playwright install`).
+"""An annotator in a real browser: Debian's chromium, headless, driven by Playwright
+(never `playwright install`).
 
 Signs in to the local server (configured like the Space, with HF sign-in offered), opens the dataset
 create_task.py made, sees prompt, completion, labels and guidelines in the pack's language, clicks 👍

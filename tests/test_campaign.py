@@ -18,7 +18,8 @@ from ktokit.packs.languages import load_pack
 LANG = "ja"
 WORKSPACE, DATASET = "ja-campaign", "haiku-ja-campaign"
 MIN_SUBMITTED = 2
-# completion (pack example index) -> each annotator's answer: good/bad (submitted), draft:<v>, discarded[:<v>], None
+# completion (pack example index) -> each annotator's answer:
+# good/bad (submitted), draft:<v>, discarded[:<v>], None
 ANSWERS = {
     0: ("good", "good", "bad"),
     1: ("bad", "draft:good", None),

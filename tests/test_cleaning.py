@@ -19,7 +19,10 @@ POEM = "Waves fold into foam\nsalt wind combing the dune grass\ngulls write on t
         "\n".join(f"{i}. {line}" for i, line in enumerate(POEM.split("\n"), 1)),
         "\n".join(f"- {line}" for line in POEM.split("\n")),
         "Waves fold into foam (5)\nsalt wind combing the dune grass (7)\ngulls write on the sky (5)",
-        "Waves fold into foam - 5 syllables\nsalt wind combing the dune grass - 7 syllables\ngulls write on the sky - 5 syllables",
+        (
+            "Waves fold into foam - 5 syllables\nsalt wind combing the dune grass - 7 syllables\n"
+            "gulls write on the sky - 5 syllables"
+        ),
         "*Waves fold into foam*\n*salt wind combing the dune grass*\n*gulls write on the sky*",
         f"```\n{POEM}\n```",
         "Waves fold into foam /\nsalt wind combing the dune grass /\ngulls write on the sky",
@@ -39,7 +42,8 @@ def test_realistic_english_answers_clean_to_the_poem(raw):
     ("raw", "poem"),
     [
         (
-            "¡Claro! Aquí tienes un haiku:\n\n*Luna de otoño*\n*sobre el río dormido*\n*canta la garza*\n\nEspero que te guste.",
+            "¡Claro! Aquí tienes un haiku:\n\n*Luna de otoño*\n*sobre el río dormido*\n*canta la garza*\n\n"
+            "Espero que te guste.",
             "Luna de otoño\nsobre el río dormido\ncanta la garza",
         ),
         (
@@ -47,7 +51,8 @@ def test_realistic_english_answers_clean_to_the_poem(raw):
             "La lune d'automne\nsur la rivière endormie\nchante le héron",
         ),
         (
-            "Hier ist ein Haiku:\n\nAlter Teich im Wald\nein Frosch springt hinein ins Nass\nWasser klingt leise",
+            "Hier ist ein Haiku:\n\nAlter Teich im Wald\nein Frosch springt hinein ins Nass\n"
+            "Wasser klingt leise",
             "Alter Teich im Wald\nein Frosch springt hinein ins Nass\nWasser klingt leise",
         ),
         (

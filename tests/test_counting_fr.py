@@ -1,4 +1,5 @@
-"""French counter: mute e, vowel groups, glides, diaeresis, line totals in speech and verse, and the fr pack."""
+"""French counter: mute e, vowel groups, glides, diaeresis, line totals in speech and verse, and the
+fr pack."""
 
 import pytest
 

@@ -485,7 +485,10 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys):
 def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_for(
     tmp_path, config_dir, hub, capsys
 ):
-    """The demo Space's requirements.txt depends on --hardware (CPU torch index): the Space gets that hardware."""
+    """The demo Space's requirements.txt depends on --hardware (CPU torch index).
+
+    The Space gets that hardware.
+    """
     adapter = stand_in_adapter(tmp_path / "adapter")
     argv = [
         "demo-space",

@@ -159,8 +159,9 @@ def expected(
 
 def counts_line(c: dict[str, int]) -> str:
     return (
-        f"asked {c['asked']}, answered {c['answered']}; dropped: {c['chatter']} chatter only, {c['duplicate']} "
-        f"duplicate, {c['wrong_language']} wrong language, {c['form_fail']} form fail; kept {c['kept']}"
+        f"asked {c['asked']}, answered {c['answered']}; "
+        f"dropped: {c['chatter']} chatter only, {c['duplicate']} duplicate, "
+        f"{c['wrong_language']} wrong language, {c['form_fail']} form fail; kept {c['kept']}"
     )
 
 

@@ -58,7 +58,10 @@ def kit_modules() -> dict[str, Path]:
 
 
 def imports_of(path: Path, modules: dict[str, Path]) -> set[str]:
-    """The kit modules a file imports, anywhere in it (`from ktokit.x import y` is ktokit.x.y when y is a module)."""
+    """The kit modules a file imports, anywhere in it.
+
+    `from ktokit.x import y` is ktokit.x.y when y is a module.
+    """
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):

@@ -107,7 +107,10 @@ def completion_logprob(model, tokenizer, pack, prompt: str, completion: str) -> 
 
 
 def margins(adapter: Path) -> tuple[float, float]:
-    """(base, tuned): mean log p of the pack's 👍 rows minus that of the 👎 rows (labels as first exported)."""
+    """(base, tuned): mean log p of the pack's 👍 rows minus that of the 👎 rows.
+
+    Labels as first exported.
+    """
     from ktokit.inference import load_model, model_variants
     from ktokit.train.models import adapter_info
 

@@ -52,12 +52,16 @@ COLUMNS = [
 ]
 # distilabel 1.5.3 on pydantic 2.11+ warns on every runtime-parameter lookup (tens of thousands per test).
 pytestmark = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
-TINY_RECIPE = "{steps: 3, hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, num_kv_heads: 1, vocab_size: 400, batch_size: 4}"
+TINY_RECIPE = (
+    "{steps: 3, hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, num_kv_heads: 1, "
+    "vocab_size: 400, batch_size: 4}"
+)
 
 
 @pytest.fixture(scope="session")
 def languages(tmp_path_factory) -> Path:
-    """A small English pack (the shipped pack.yaml, 12 prompts) so tests do not depend on the real prompt files."""
+    """A small English pack (the shipped pack.yaml, 12 prompts) so tests do not depend on the real
+    prompt files."""
     root = tmp_path_factory.mktemp("languages")
     (root / "en").mkdir()
     (root / "en" / "pack.yaml").write_text(
@@ -260,7 +264,9 @@ def test_bad_model_sets_are_named(env, tmp_path):
     cases = {
         "backend: nope\nmodels: [org/m]\n": "needs 'backend'",
         "backend: openai\nmodels: [org/m]\n": "needs 'base_url'",
-        "backend: openai\nbase_url: http://x\ngeneration: {beams: 2}\nmodels: [org/m]\n": "beams not supported",
+        (
+            "backend: openai\nbase_url: http://x\ngeneration: {beams: 2}\nmodels: [org/m]\n"
+        ): "beams not supported",
         "models: []\n": "non-empty 'models:'",
         "backend: openai\nbase_url: http://x\nconcurrency: 0\nmodels: [org/m]\n": "must be >= 1",
         "models: [{model: tiny, colour: red}]\n": "unknown key",

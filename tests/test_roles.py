@@ -24,7 +24,10 @@ WORKSPACE, DATASET = "roles", "haiku-roles"
 
 @pytest.fixture(scope="module")
 def annotated(client, argilla_server):
-    """The annotation dataset with one record and one annotator's submitted 👍: (dataset, record id, response id)."""
+    """The annotation dataset with one record and one annotator's submitted 👍.
+
+    Returns (dataset, record id, response id).
+    """
     import argilla as rg
 
     pack = load_pack(LANG)

@@ -36,7 +36,10 @@ def render_demo(out: Path, language: str, hardware: str = provision.DEFAULT_HARD
 
 
 def pinned(requirements: str) -> dict[str, str]:
-    """`name==version` pins of a requirements.txt; pip options (`--extra-index-url`) skipped, `+cpu` dropped."""
+    """`name==version` pins of a requirements.txt.
+
+    Pip options (`--extra-index-url`) skipped, `+cpu` dropped.
+    """
     pins = {}
     for line in requirements.splitlines():
         line = line.split("#")[0].strip()

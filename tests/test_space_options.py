@@ -15,8 +15,8 @@ def test_create_task_private_space_warns_and_takes_hardware_and_sleep_time(tmp_p
     proc = run_script("create_task.py", *argv, "--private", "--hardware", "cpu-upgrade", "--sleep-time", "-1")
     assert proc.returncode == 0, proc.stderr
     assert (
-        "Space        https://huggingface.co/spaces/my-org/haiku-en (private, cpu-upgrade, sdk docker, HF sign-in, "
-        "sleep time -1 s)"
+        "Space        https://huggingface.co/spaces/my-org/haiku-en "
+        "(private, cpu-upgrade, sdk docker, HF sign-in, sleep time -1 s)"
     ) in proc.stdout
     assert (
         PRIVATE_SIGN_IN_WARNING in proc.stdout and "Can't sign-in with Hugging Face on Spaces" in proc.stdout

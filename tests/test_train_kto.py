@@ -343,7 +343,10 @@ def test_push_to_hub_repo_flag():
 
 
 def test_push_failure_is_one_line_without_the_token(bad_input_data, tmp_path, monkeypatch, capsys):
-    """TRL creates the Hub repo before training: a refusal (HF_HUB_OFFLINE=1 here) is one line, token masked."""
+    """TRL creates the Hub repo before training.
+
+    A refusal (HF_HUB_OFFLINE=1 here) is one line, token masked.
+    """
     ok, _ = bad_input_data
     monkeypatch.setenv("HF_TOKEN", "hf_NotARealToken123")
     rc = train_main(

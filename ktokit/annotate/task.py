@@ -73,7 +73,8 @@ def task_template(
     missing = [p for p in pack_problems(pack) if "'annotation." in p]
     if missing:
         raise KitError(
-            f"pack {pack.code!r}: {missing[0]} (`python -m ktokit validate {pack.code}` lists what is missing)"
+            f"pack {pack.code!r}: {missing[0]} "
+            f"(`python -m ktokit validate {pack.code}` lists what is missing)"
         )
     if min_submitted < 1:
         raise KitError(f"--min_submitted must be at least 1, got {min_submitted}")

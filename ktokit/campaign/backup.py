@@ -409,8 +409,8 @@ def restore(
         )
         meta = json.loads((folder / BACKUP_FILE).read_text(encoding="utf-8"))
         say(
-            f"restoring {meta['workspace']}/{meta['dataset']} ({meta['records']} records, saved {meta['saved_at']}) "
-            f"into {where}"
+            f"restoring {meta['workspace']}/{meta['dataset']} "
+            f"({meta['records']} records, saved {meta['saved_at']}) into {where}"
         )
         with admin.translated(f"cannot restore into {where}"):
             dataset, created = _dataset_on(client, folder, meta)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 
 def count_votes(metadata: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """`{"prefer_tuned", "prefer_base", "votes", "by_side": {side: {"good", "bad"}}}` from records' metadata."""
+    """`{"prefer_tuned", "prefer_base", "votes", "by_side": {side: {"good", "bad"}}}` from records'
+    metadata."""
     pairs: dict[str, dict[str, str]] = defaultdict(dict)
     by_side: dict[str, Counter] = {"base": Counter(), "tuned": Counter()}
     votes = 0

@@ -3,11 +3,11 @@
 Two texts are the same draft when they match after normalising (NFKC, so full-width and half-width
 forms agree; case folded; punctuation, spaces and symbols removed), or when their character trigrams
 overlap almost entirely (Dice coefficient >= NEAR = 0.9). Character n-grams need no word boundaries, so
-Japanese counts like English (a Han character, which is a word, weighs three letters). The threshold is well above the closest pair of distinct prompts in the
-six shipped packs (0.73: "Kun je een haiku schrijven over de heide" / "... over dankbaarheid") and
-above one subject changed in a shared frame ("... sobre a chuva" / "... sobre a neve": 0.80;
-"雨の日の..." / "雪の日の...": 0.86), so those stay apart, while a lost accent or a typo in a
-30-character prompt (0.93) does not.
+Japanese counts like English (a Han character, which is a word, weighs three letters). The threshold
+is well above the closest pair of distinct prompts in the six shipped packs (0.73: "Kun je een haiku
+schrijven over de heide" / "... over dankbaarheid") and above one subject changed in a shared frame
+("... sobre a chuva" / "... sobre a neve": 0.80; "雨の日の..." / "雪の日の...": 0.86), so those stay
+apart, while a lost accent or a typo in a 30-character prompt (0.93) does not.
 """
 
 from __future__ import annotations

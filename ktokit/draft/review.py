@@ -65,7 +65,10 @@ def normalize(kind: str, text: str) -> str:
 
 
 def load_drafts(folder: str | Path) -> list[Draft]:
-    """The drafts in `folder` (prompts.jsonl, examples.jsonl); one clear error for a bad line or none at all."""
+    """The drafts in `folder` (prompts.jsonl, examples.jsonl).
+
+    One clear error for a bad line, or none at all.
+    """
     folder = Path(folder)
     drafts = []
     for kind, name in DRAFT_FILES.items():

@@ -78,12 +78,16 @@ def _train_snippet(s: ExportSummary) -> str:
             f"> **Not trainable yet:** every row is {'👍' if s.up else '👎'}, and KTO needs both labels. "
             "Annotate more, or export with another --strategy / --min_votes.\n\n"
         )
+    train = (
+        f"python train_kto.py --config recipes/qwen2.5-1.5b-lora.yaml --language {s.language} "
+        f"--dataset_name outputs/{s.language}/kto --eval"
+    )
     return (
         warning
         + f"""With the kit (LoRA, class weights set from the label balance, base vs tuned evaluation):
 
 ```bash
-python train_kto.py --config recipes/qwen2.5-1.5b-lora.yaml --language {s.language} --dataset_name outputs/{s.language}/kto --eval
+{train}
 ```
 
 (`outputs/{s.language}/kto` is export_kto.py's default `--output_dir`; give yours, or the Hub repo.)
@@ -122,8 +126,8 @@ def dataset_card(s: ExportSummary) -> str:
         "",
         f"# KTO preference data: {s.language_name}",
         "",
-        f"Human 👍/👎 ratings of model responses, collected in the Argilla dataset `{s.dataset}` and exported "
-        f"with ktokit's `export_kto.py` in TRL's KTO format ({s.form} form): "
+        f"Human 👍/👎 ratings of model responses, collected in the Argilla dataset `{s.dataset}` "
+        f"and exported with ktokit's `export_kto.py` in TRL's KTO format ({s.form} form): "
         "`prompt`, `completion`, `label` (true = 👍), plus `model`, `language`, `votes_up`, `votes_down`, "
         "`agreement` (share of votes for the kept label) and `record_id` (the Argilla record).",
         "",
@@ -161,8 +165,9 @@ def dataset_card(s: ExportSummary) -> str:
         "",
         "## How the labels were aggregated",
         "",
-        f"Strategy **{s.strategy}**: {STRATEGY_TEXT[s.strategy]}. A record needs at least {s.min_votes} submitted "
-        f"vote{'s' if s.min_votes != 1 else ''}. Only submitted responses count: drafts and discarded "
+        f"Strategy **{s.strategy}**: {STRATEGY_TEXT[s.strategy]}. "
+        f"A record needs at least {s.min_votes} submitted vote{'s' if s.min_votes != 1 else ''}. "
+        "Only submitted responses count: drafts and discarded "
         "responses never do. The train/test split is by prompt (no prompt is on both sides) and depends "
         "only on the prompt's text, so later exports never move a prompt from test to train.",
         "",

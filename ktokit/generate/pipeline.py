@@ -6,8 +6,9 @@ load_prompts >> [answer_with_<model>, ...] >> group_answers >> clean_and_check_f
 
 Two ways to run the same steps:
 - `run_in_process` (default): in this process, every model's requests on one event loop, each model within
-  its own concurrency limit (local models in a thread each). Generation is I/O-bound; distilabel's multi-process runner costs seconds of start-up and
-  polling that would dominate a run against a fast server (see benchmarks/generation.py).
+  its own concurrency limit (local models in a thread each). Generation is I/O-bound; distilabel's
+  multi-process runner costs seconds of start-up and polling that would dominate a run against a fast
+  server (see benchmarks/generation.py).
 - `run_with_distilabel`: `pipeline.run()`, distilabel's own runner (one process per step; the route to
   `pipeline.ray()` for many machines).
 Either way each finished batch is appended to the checkpoint, which is what resume reads.

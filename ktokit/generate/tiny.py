@@ -33,7 +33,10 @@ TINY = "tiny"  # the model name that means "the tiny model": `tiny`, or `tiny:<l
 
 
 def is_tiny(name: str | None) -> bool:
-    """Whether a model name asks for the kit's tiny model (in a model set, a recipe or on the command line)."""
+    """Whether a model name asks for the kit's tiny model.
+
+    In a model set, a recipe or on the command line.
+    """
     return bool(name) and (name == TINY or name.startswith(TINY + ":"))
 
 

@@ -80,7 +80,8 @@ def scaffold_pack(
         encoding="utf-8",
     )
     (target / PROMPTS_FILE).write_text(
-        f"# {MIN_PROMPTS}+ prompts written in {name}, one per line, varied themes. Lines starting with # are ignored.\n",
+        f"# {MIN_PROMPTS}+ prompts written in {name}, one per line, varied themes. "
+        "Lines starting with # are ignored.\n",
         encoding="utf-8",
     )
     (target / EXAMPLES_FILE).write_text(

@@ -61,7 +61,8 @@ def kit_section(facts: CardFacts) -> str:
         f"| Weights | desirable {m.get('desirable_weight')}, undesirable {m.get('undesirable_weight')} |",
         f"| Steps | {m.get('global_step')} |",
         f"| Training loss | {train.get('train_loss', float('nan')):.4f} |",
-        f"| Runtime | {train.get('train_runtime', 0):.1f} s ({train.get('train_steps_per_second', 0):.2f} steps/s) |",
+        f"| Runtime | {train.get('train_runtime', 0):.1f} s "
+        f"({train.get('train_steps_per_second', 0):.2f} steps/s) |",
         "",
     ]
     if facts.eval_table:

@@ -127,7 +127,10 @@ def evaluate(
     config: dict | None = None,
     batch_size: int = 16,
 ) -> list[dict]:
-    """Generate settings x seeds x prompts for base (and tuned), score, write the files; returns the summary."""
+    """Generate settings x seeds x prompts for base (and tuned), score, write the files.
+
+    Returns the summary.
+    """
     from ktokit.packs.form import check_form
 
     out = Path(out_dir)

@@ -95,7 +95,10 @@ def prepare(
     model_args: ModelConfig,
     recipe: str | None = None,
 ) -> tuple[TrainingRun, Any]:
-    """Base model, tokenizer, dataset (checked before any model is loaded) and class weights; (run, tokenizer)."""
+    """Base model, tokenizer, dataset (checked before any model is loaded) and class weights.
+
+    Returns (run, tokenizer).
+    """
     from transformers import AutoTokenizer
 
     if training_args.push_to_hub and training_args.hub_model_id:  # refused before any work
@@ -160,7 +163,10 @@ def train_kto(
     model_args: ModelConfig,
     recipe: str | None = None,
 ) -> dict:
-    """The whole step, as TRL's script runs it: prepare, KTOTrainer with a LoRA adapter, train, save, publish."""
+    """The whole step, as TRL's script runs it.
+
+    Prepare, KTOTrainer with a LoRA adapter, train, save, publish.
+    """
     run, tokenizer = prepare(kit_args, script_args, training_args, model_args, recipe)
     try:  # with --push_to_hub, TRL creates the Hub repo here, before any training time is spent
         trainer = KitKTOTrainer(

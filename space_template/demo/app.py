@@ -241,7 +241,8 @@ class Feedback:
                 added = log_new_records(self.dataset, [record]).added
                 self.known.add(record["id"])
         except Exception as exc:  # the visitor sees one line; the key never appears in it
-            return f"Feedback could not be sent ({mask(first_line(exc), [self.settings.argilla_api_key])[:200]})."
+            reason = mask(first_line(exc), [self.settings.argilla_api_key])[:200]
+            return f"Feedback could not be sent ({reason})."
         if not added:
             return "Thanks! This text is already in the visitors' dataset."
         return "Thanks! Sent to the visitors' dataset: the organisers will rate it."

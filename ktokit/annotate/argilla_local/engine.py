@@ -241,7 +241,8 @@ class SQLiteSearchEngine(SearchEngine):
         params = {"ds": metadata_property.dataset_id.hex, "path": _path(metadata_property.name)}
         if metadata_property.type == MetadataPropertyType.terms:
             rows = await self._rows(
-                "SELECT CAST(je.value AS TEXT) AS v, count(*) AS n FROM records r, json_each(r.metadata, :path) je"
+                "SELECT CAST(je.value AS TEXT) AS v, count(*) AS n"
+                " FROM records r, json_each(r.metadata, :path) je"
                 " WHERE r.dataset_id = :ds AND je.value IS NOT NULL GROUP BY v ORDER BY n DESC, v",
                 params,
             )
@@ -276,7 +277,10 @@ class SQLiteSearchEngine(SearchEngine):
         n = q.p(limit + offset)
         if sort:
             order = ", ".join(self._order_sql(q, o) for o in sort) + ", r.inserted_at, r.id"
-            sql = f"SELECT r.id FROM records r WHERE {where} ORDER BY {order} LIMIT {q.p(limit)} OFFSET {q.p(offset)}"
+            sql = (
+                f"SELECT r.id FROM records r WHERE {where} ORDER BY {order}"
+                f" LIMIT {q.p(limit)} OFFSET {q.p(offset)}"
+            )
         elif user_id is not None:
             start = q.p(_user_start(user_id))
             sql = (
@@ -395,8 +399,8 @@ class SQLiteSearchEngine(SearchEngine):
             names = [query.field]
         else:
             rows = await self._rows(
-                "SELECT name FROM fields WHERE dataset_id = :ds AND coalesce(json_extract(settings, '$.type'), '')"
-                " != 'image'",
+                "SELECT name FROM fields WHERE dataset_id = :ds"
+                " AND coalesce(json_extract(settings, '$.type'), '') != 'image'",
                 {"ds": dataset.id.hex},
             )
             names = [n for (n,) in rows]
@@ -435,8 +439,8 @@ class SQLiteSearchEngine(SearchEngine):
             )
             return (
                 "EXISTS (SELECT 1 FROM suggestions s JOIN questions qq ON qq.id = s.question_id"
-                f" WHERE s.record_id = r.id AND qq.dataset_id = r.dataset_id AND qq.name = {q.p(scope.question)}"
-                f" AND {cond})"
+                " WHERE s.record_id = r.id AND qq.dataset_id = r.dataset_id"
+                f" AND qq.name = {q.p(scope.question)} AND {cond})"
             )
         if isinstance(scope, ResponseFilterScope):
             user = f" AND x.user_id = {q.p(scope.user.id.hex)}" if scope.user else ""
@@ -494,7 +498,8 @@ class SQLiteSearchEngine(SearchEngine):
             value = f"s.{prop}" if prop in ("agent", "type") else f"json_extract(s.{prop}, '$')"
             expr = (
                 f"(SELECT {value} FROM suggestions s JOIN questions qq ON qq.id = s.question_id"
-                f" WHERE s.record_id = r.id AND qq.dataset_id = r.dataset_id AND qq.name = {q.p(scope.question)})"
+                " WHERE s.record_id = r.id AND qq.dataset_id = r.dataset_id"
+                f" AND qq.name = {q.p(scope.question)})"
             )
         elif isinstance(scope, ResponseFilterScope):
             user = f" AND x.user_id = {q.p(scope.user.id.hex)}" if scope.user else ""

@@ -377,8 +377,8 @@ def _main() -> None:
         table = fit_table(min_count=args.min_count)
         TABLE_PATH.parent.mkdir(parents=True, exist_ok=True)
         doc = {
-            "about": "English vowel-group contexts -> syllables, fitted by ktokit.packs.counting.english on CMUdict "
-            f"words with crc32 % {HELDOUT_MOD} != 0 (the others are held out for evaluation)",
+            "about": "English vowel-group contexts -> syllables, fitted by ktokit.packs.counting.english "
+            f"on CMUdict words with crc32 % {HELDOUT_MOD} != 0 (the others are held out for evaluation)",
             "contexts": dict(sorted(table.items())),
         }
         TABLE_PATH.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
