@@ -29,12 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def default_language() -> str:
+    from ktokit.console import KitError
     from ktokit.packs.languages import load_pack, pack_codes
 
     for code in ["en", *pack_codes()]:
         try:
             pack = load_pack(code)
-        except Exception:
+        except KitError:  # a broken pack is not a benchmark's
             continue
         if len(pack.examples) >= 10 and len(pack.prompts) >= 40:
             return code

@@ -173,7 +173,7 @@ def prepare_dashboard(
     backup_every: float = DEFAULT_BACKUP_EVERY,
     min_submitted: int | None = None,
 ) -> DashboardSpace:
-    """Render the Space folder (default outputs/<language>/dashboard-space) for `options` (checked already)."""
+    """Render the Space folder (default outputs/<language>/dashboard-space) for checked `options`."""
     space = options.space
     if backup_every <= 0:
         raise KitError(f"--backup-every is minutes between backups (> 0), got {backup_every:g}")

@@ -72,7 +72,7 @@ class AnswerPrompt(Task):
                 num_generations=1,
                 **self.llm.get_generation_kwargs(),
             )
-        except Exception as exc:  # the backends catch their own errors; this is the last net
+        except Exception as exc:  # noqa: BLE001 - the backends catch their own errors; the last net
             outputs = [exc] * len(inputs)
         yield self.rows(inputs, outputs)
 

@@ -32,7 +32,7 @@ def load_kto_dataset(name: str, *, train_split: str = "train", test_split: str =
         raise KitError(
             f"no KTO dataset at {name!r}: run export_kto.py first, or pass --dataset_name DIR_OR_HUB_ID"
         ) from None
-    except Exception as exc:  # datasets raises many types for a folder it cannot read
+    except Exception as exc:  # noqa: BLE001 - datasets raises many types for a folder it cannot read
         raise KitError(f"cannot read the KTO dataset {name!r}: {first_line(exc)}") from None
     if isinstance(data, Dataset):
         data = DatasetDict({train_split: data})

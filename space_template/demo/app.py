@@ -240,7 +240,7 @@ class Feedback:
                     self.dataset = self._open()
                 added = log_new_records(self.dataset, [record]).added
                 self.known.add(record["id"])
-        except Exception as exc:  # the visitor sees one line; the key never appears in it
+        except Exception as exc:  # noqa: BLE001 - the visitor sees one line; the key never appears in it
             reason = mask(first_line(exc), [self.settings.argilla_api_key])[:200]
             return f"Feedback could not be sent ({reason})."
         if not added:
