@@ -128,10 +128,8 @@ class TaskResult:
     def lines(self) -> list[str]:
         if self.logged is None:
             return self.dry_run or ["dry run: nothing was created"]
-        logged = self.logged
         return [
-            f"{logged.added} records added, {logged.existing} already there; {logged.total} in the dataset"
-            + (f" ({logged.updated} given the metadata they lacked)" if logged.updated else ""),
+            self.logged.line(),
             f"annotate at  {self.url}",
             f"annotators   {self.annotators}",
         ]

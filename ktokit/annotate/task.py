@@ -398,6 +398,13 @@ class LogResult:
     total: int
     updated: int = 0
 
+    def line(self) -> str:
+        """What a rerun-safe log did, as create_task.py and review-pack report it."""
+        updated = f" ({self.updated} given the metadata they lacked)" if self.updated else ""
+        return (
+            f"{self.added} records added, {self.existing} already there; {self.total} in the dataset{updated}"
+        )
+
 
 def log_new_records(dataset: rg.Dataset, records: list[dict[str, Any]], batch_size: int = 256) -> LogResult:
     """Log only the records whose id the dataset lacks: existing records and their responses stay untouched

@@ -245,13 +245,14 @@ class ReviewResult:
     api_url: str
     workspace: str
     local: bool
+    logged: str  # what the log added, kept and has
 
     def report_lines(self) -> list[str]:
         if self.local:
             reviewers = f"python -m ktokit argilla add-annotator NAME --workspace {self.workspace}"
         else:
             reviewers = f"sign in with Hugging Face at {self.api_url} (workspace {self.workspace})"
-        return [f"review at    {self.url}", f"reviewers    {reviewers}"]
+        return [self.logged, f"review at    {self.url}", f"reviewers    {reviewers}"]
 
 
 def plan_review(args: ReviewArguments) -> ReviewPlan:
@@ -290,8 +291,8 @@ def review_pack(args: ReviewArguments, plan: ReviewPlan | None = None) -> Review
         client, api_url, target = create.space_client(task, pack, template)
     else:
         client, api_url, target = create.local_client(args.argilla_dir)
-    url = create.log_records(client, template, plan.records, api_url)
+    logged, url = create.log_records(client, template, plan.records, api_url)
     save_target(
         review_key(pack.code), {**target, "workspace": template.workspace, "dataset": template.dataset}
     )
-    return ReviewResult(url, api_url, template.workspace, target["kind"] == "local")
+    return ReviewResult(url, api_url, template.workspace, target["kind"] == "local", logged.line())
