@@ -34,7 +34,7 @@ EXIT_INTERRUPTED = 130  # Ctrl+C, as a shell reports it
 # stays behind: the line says what to fix, then a rerun does the work.
 USER_ERRNOS = {
     errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT,
-    errno.EROFS, errno.ENAMETOOLONG,
+    errno.EROFS, errno.ENAMETOOLONG, errno.EFBIG,
 }  # fmt: skip
 TAG = "[ktokit]"
 T = TypeVar("T")
@@ -120,7 +120,7 @@ def run_command(body: Callable[[], int | None], *, interrupted: str = "interrupt
         return 0
 
 
-_FULL = {errno.ENOSPC, errno.EDQUOT}
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class KitArgumentParser(argparse.ArgumentParser):
