@@ -29,7 +29,7 @@ from pathlib import Path
 import psutil
 
 from ktokit.console import mask
-from ktokit.paths import kit_home
+from ktokit.paths import kit_home, write_text
 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "launcher.py"
@@ -78,8 +78,6 @@ class Layout:
         """What every child of this data dir carries in its environment (the token created if missing)."""
         token = self.token()
         if token is None:
-            from ktokit.paths import write_text
-
             token = secrets.token_hex(16)
             write_text(self.instance, token + "\n")
         return {DATA_DIR_ENV: str(self.root), INSTANCE_ENV: token}
@@ -181,8 +179,6 @@ def spawn(layout: Layout, name: str, cmd: list[str], env: dict | None = None) ->
         cwd=layout.root,
     )
     log.close()
-    from ktokit.paths import write_text
-
     write_text(layout.pid_file(name), f"{proc.pid}\n")
     return proc.pid
 
