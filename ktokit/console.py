@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import io
 import logging
 import os
@@ -28,6 +29,13 @@ from typing import Any, TypeVar
 
 EXIT_USER_ERROR = 2  # a KitError: bad input, missing prerequisite, refused request
 EXIT_INTERRUPTED = 130  # Ctrl+C, as a shell reports it
+# What the machine or a path the user gave refuses: a folder where a file was expected, no permission, a
+# full disk, a read-only filesystem. The kit's writes are atomic (ktokit.paths), so nothing half-written
+# stays behind: the line says what to fix, then a rerun does the work.
+USER_ERRNOS = {
+    errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT,
+    errno.EROFS, errno.ENAMETOOLONG, errno.EFBIG,
+}  # fmt: skip
 TAG = "[ktokit]"
 T = TypeVar("T")
 
@@ -98,14 +106,29 @@ def run_command(body: Callable[[], int | None], *, interrupted: str = "interrupt
     except KitError as exc:
         print(error_line(str(exc)), file=sys.stderr)
         return EXIT_USER_ERROR
-    except FileNotFoundError as exc:  # a --config file or an input path that is not there
-        print(error_line(f"{exc.strerror}: {exc.filename}"), file=sys.stderr)
+    except OSError as exc:  # a --config file or an input path that is not there, a full disk, ...
+        if exc.errno not in USER_ERRNOS or not exc.strerror:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        full = " (nothing half-written was left: free some space and rerun)" if exc.errno in _FULL else ""
+        print(error_line(f"{exc.strerror}{where}{full}"), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(interrupted, file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head`: the reader has what it wanted
         return 0
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class KitArgumentParser(argparse.ArgumentParser):
+    """argparse whose refusal of a flag or value is one `error:` line (a KitError, see `run_command`),
+    not the whole usage: the commands' parser, and the base of the entry scripts' (`run_script`)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise KitError(f"{message} (`{self.prog} --help` lists the options)")
 
 
 def option(
@@ -299,17 +322,48 @@ def run_script(
         quiet_libraries(verbose, load_transformers=True)  # TRL's parser is built on transformers anyway
         from trl import TrlParser
 
-        parser = TrlParser(argument_classes)
+        class Parser(TrlParser):
+            error = KitArgumentParser.error  # a bad flag or value: one line, not the usage
+
+        parser = Parser(argument_classes)
         parser.add_argument(VERBOSE_FLAG, action="store_true", help=VERBOSE_HELP)  # taken out above
         if defaults:
             parser.set_defaults(**defaults)
+        check_config(args)
         try:
             parsed = parser.parse_args_and_config(args)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:  # TRL's and transformers' checks of the values given
             raise KitError(first_line(exc)) from None
         step(*parsed[: len(argument_classes)])  # the rest: the Namespace holding --verbose
 
     return run_command(body, interrupted=interrupted)
+
+
+def check_config(argv: Sequence[str]) -> None:
+    """The `--config` recipe of an entry script, read before any work: one line when it is missing, not
+    YAML, or not a mapping of options (TRL's parser would end in a yaml traceback)."""
+    import yaml
+
+    if "--config" not in argv:
+        return
+    at = list(argv).index("--config") + 1
+    if at >= len(argv):
+        raise KitError("--config needs a YAML file: --config recipes/NAME.yaml")
+    path = argv[at]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or first_line(exc)
+        raise KitError(f"--config {path} is not valid YAML: {problem}{where}") from None
+    except UnicodeDecodeError:
+        raise KitError(f"--config {path} is not a UTF-8 text file") from None
+    if not isinstance(config, dict):
+        raise KitError(
+            f"--config {path} must hold options as `key: value` lines, not {type(config).__name__}"
+        )
 
 
 # ---- quiet libraries: the kit's lines and the progress bars of long work, nothing else ---------------

@@ -71,6 +71,56 @@ def script_command(script: str, *args: str) -> list[str]:
     return [sys.executable, str(ROOT / script), *args]
 
 
+# A child process that SIGKILLs itself right after the Nth call of one function (whose arguments' repr
+# contains `match`), then runs a script or `python -m ktokit` as usual: a kill at a chosen point of real
+# work, in a real process (nothing after the kill runs, no handler, no cleanup: what `kill -9` or a power
+# cut leaves).
+KILL_TRAP = """
+import importlib, os, runpy, signal, sys
+spec, nth, match, setup, argv = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
+module, _, path = spec.partition(":")
+owner = importlib.import_module(module)
+*parents, name = path.split(".")
+for part in parents:
+    owner = getattr(owner, part)
+real, calls = getattr(owner, name), [0]
+def trap(*args, **kwargs):
+    result = real(*args, **kwargs)
+    if match in repr((args, kwargs)):
+        calls[0] += 1
+        if calls[0] == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return result
+setattr(owner, name, trap)
+exec(setup)
+sys.argv = argv
+if argv[0].endswith(".py"):
+    runpy.run_path(argv[0], run_name="__main__")
+else:
+    from ktokit.cli import main
+    sys.exit(main(argv))
+"""
+
+
+def run_killed(
+    spec: str,
+    nth: int,
+    *command: str,
+    match: str = "",
+    setup: str = "",
+    env: dict | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """`command` (an entry script, or the arguments of `python -m ktokit`) killed with SIGKILL right
+    after the `nth` call of `spec` ("module:attr.attr") whose arguments mention `match`. The caller
+    asserts `returncode == -9`: the kill happened there, not a normal exit before it."""
+    argv = [str(ROOT / command[0]), *command[1:]] if command[0].endswith(".py") else list(command)
+    return subprocess.run(
+        [sys.executable, "-c", KILL_TRAP, spec, str(nth), match, setup, *argv],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout,
+    )  # fmt: skip
+
+
 def assert_one_error_line(proc: subprocess.CompletedProcess, needle: str) -> None:
     """A user error as every command reports it: exit status 2, one `error:` line, no traceback."""
     assert proc.returncode == 2, proc.stderr

@@ -40,6 +40,8 @@ def _detail(response: httpx.Response) -> str:
         detail = response.text
     if isinstance(detail, dict):
         detail = detail.get("detail", detail)
+    if isinstance(detail, dict) and isinstance(detail.get("params"), dict):  # {code, params: {detail}}
+        detail = detail["params"].get("detail") or detail.get("code") or detail
     if isinstance(detail, list):
         detail = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
     return first_line(str(detail))[:300] if detail else ""

@@ -38,7 +38,7 @@ from ktokit.annotate import admin
 from ktokit.console import KitError, say
 from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
 from ktokit.hub import check_repo_id, hub_error, hub_failures, is_hub_target
-from ktokit.paths import read_json, write_json
+from ktokit.paths import read_json, replace_folder, settled_folder, write_json
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -139,21 +139,16 @@ def backup(language: str, to: str, *, only_if_changed: bool = False, private: bo
 
 
 def _to_folder(staged: Path, root: Path, language: str, digest: str, only_if_changed: bool) -> bool:
-    final = root / language
+    final = settled_folder(root / language)  # a backup killed mid-swap: the previous one back first
     if only_if_changed and read_json(final / BACKUP_FILE).get("fingerprint") == digest:
         return False
     root.mkdir(
         parents=True, exist_ok=True, mode=0o700
     )  # annotators' names and answers: like the server's data
     incoming = root / f".{language}.incoming"
-    shutil.rmtree(incoming, ignore_errors=True)
+    shutil.rmtree(incoming, ignore_errors=True)  # what a backup killed while copying left
     shutil.copytree(staged, incoming)
-    old = root / f".{language}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    incoming.rename(final)  # the previous backup stays whole until the new one is complete
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(incoming, final)  # the previous backup stays whole until the new one is complete
     return True
 
 
@@ -219,7 +214,7 @@ def find_backup(source: str, language: str, tmp: str) -> Path:
                 f"no backup folder {source}: pass the folder `backup --to` wrote, or a Hub repo ORG/NAME"
             )
         where = str(root)
-    for folder in (root / language, root):
+    for folder in (settled_folder(root / language), root):
         meta = read_json(folder / BACKUP_FILE, "it is not a backup the kit wrote")
         if meta:
             if meta.get("format", FORMAT) > FORMAT:

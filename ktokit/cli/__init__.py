@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 
 from ktokit.cli import argilla, campaign, demo, draft, packs
-from ktokit.console import VERBOSE_FLAG, VERBOSE_HELP, quiet_libraries, run_command, take_verbose_flag
+from ktokit.console import (
+    VERBOSE_FLAG,
+    VERBOSE_HELP,
+    KitArgumentParser,
+    quiet_libraries,
+    run_command,
+    take_verbose_flag,
+)
 
 GROUPS = (packs, draft, argilla, demo, campaign)  # the order `--help` lists their commands in
 DESCRIPTION = """\
@@ -30,7 +37,7 @@ The kit's small commands, in the order of the flow:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every group's commands; the program is named as it was started (`ktokit` or `python -m ktokit`)."""
-    parser = argparse.ArgumentParser(
+    parser = KitArgumentParser(
         prog="ktokit" if Path(sys.argv[0]).name == "ktokit" else "python -m ktokit",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -46,5 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit status (the console script and `python -m ktokit` exit with it)."""
     argv, verbose = take_verbose_flag(sys.argv[1:] if argv is None else argv)
     quiet_libraries(verbose)  # before any library is imported; also inherited by the scripts `demo` runs
-    args = build_parser().parse_args(argv)
-    return run_command(lambda: args.run(args))
+    parser = build_parser()
+
+    def body() -> int | None:
+        args = parser.parse_args(argv)  # a bad flag or value: one `error:` line (KitArgumentParser)
+        return args.run(args)
+
+    return run_command(body)

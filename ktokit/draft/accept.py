@@ -34,6 +34,7 @@ from ktokit.draft.review import (
 )
 from ktokit.packs.form import FAIL, check_form, validation_problems
 from ktokit.packs.languages import EXAMPLES_FILE, PROMPTS_FILE, TODO, LanguagePack, load_pack
+from ktokit.paths import write_text
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -142,8 +143,9 @@ def problem_with(decision: Decision, pack: LanguagePack) -> str | None:
 
 
 def append_texts(path: Path, texts: list[str], kind: str) -> None:
-    """Add texts at the end of a pack file, never rewriting what is there: prompts one per line,
-    examples separated by blank lines."""
+    """Add texts at the end of a pack file, never changing what is there: prompts one per line,
+    examples separated by blank lines. The file is replaced whole (ktokit.paths.write_text), so an
+    interrupted accept-pack leaves the pack as it was, never a half-written line."""
     if not texts:
         return
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -151,8 +153,7 @@ def append_texts(path: Path, texts: list[str], kind: str) -> None:
     if kind == EXAMPLE and existing.strip():
         lead += "\n"
     joiner = "\n" if kind == PROMPT else "\n\n"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(lead + joiner.join(texts) + "\n")
+    write_text(path, existing + lead + joiner.join(texts) + "\n")
 
 
 def apply_decisions(decisions: list[Decision], pack: LanguagePack) -> AcceptResult:

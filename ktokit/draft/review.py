@@ -210,6 +210,10 @@ class ReviewArguments:
     def __post_init__(self) -> None:
         if self.local and self.space:
             raise KitError("choose one target: --local or --space ORG/NAME")
+        if self.space:
+            from ktokit.hub import check_repo_id
+
+            check_repo_id(self.space)  # a bad Space id: one line before the drafts are read
 
 
 @dataclass

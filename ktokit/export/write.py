@@ -14,7 +14,7 @@ from typing import Any
 
 from ktokit.console import KitError
 from ktokit.export.summary import ExportSummary
-from ktokit.paths import write_jsonl
+from ktokit.paths import replace_folder, settled_folder, write_jsonl
 
 MARKER = ".ktokit-export"  # marks a folder this module wrote, so it may replace it
 SUMMARY_FILE = "export_summary.json"
@@ -65,7 +65,7 @@ def write_export(
     """
     from ktokit.export.card import dataset_card, model_chart
 
-    folder = Path(folder)
+    folder = settled_folder(folder)  # an export cut off mid-swap: the previous one back in place
     if not _replaceable(folder):
         raise KitError(f"{folder} exists and was not written by export_kto.py: choose another --output_dir")
     tmp = folder.with_name(folder.name + ".tmp-export")
@@ -80,16 +80,7 @@ def write_export(
         model_chart(summary.models, tmp / CHART_FILE)
     (tmp / CARD_FILE).write_text(dataset_card(summary), encoding="utf-8")
     (tmp / MARKER).write_text("written by export_kto.py; rerunning it replaces this folder\n")
-    if folder.exists():
-        old = folder.with_name(folder.name + ".old-export")
-        shutil.rmtree(old, ignore_errors=True)
-        folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(folder)
-    return folder
+    return replace_folder(tmp, folder)  # the old export stays whole until the new one is complete
 
 
 def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str | None = None) -> str:

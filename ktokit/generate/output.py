@@ -16,7 +16,7 @@ from ktokit.console import KitError
 from ktokit.hub import card_header
 from ktokit.packs.form import PASS
 from ktokit.packs.language_id import answer_language
-from ktokit.paths import write_json, write_jsonl
+from ktokit.paths import save_dataset, write_json, write_jsonl, write_text
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -88,9 +88,9 @@ def save_local(rows: list[dict[str, Any]], output_dir: Path, card: str) -> Datas
     from ktokit.generate.pipeline import COLUMNS
 
     dataset = Dataset.from_list([{k: row[k] for k in COLUMNS} for row in rows])
-    dataset.save_to_disk(str(output_dir))
+    save_dataset(dataset, output_dir)  # each file whole: a kill mid-save leaves the last run's
     write_jsonl(output_dir / JSONL, ({k: row[k] for k in COLUMNS} for row in rows))
-    (output_dir / CARD).write_text(card, encoding="utf-8")
+    write_text(output_dir / CARD, card)
     return dataset
 
 

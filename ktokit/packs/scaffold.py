@@ -17,6 +17,7 @@ from ktokit.packs.languages import (
     PROMPTS_FILE,
     TODO,
 )
+from ktokit.paths import write_text
 
 PACK_TEMPLATE = """\
 # Language pack for {name}. Format and examples: languages/README.md and languages/en/pack.yaml.
@@ -67,7 +68,8 @@ def scaffold_pack(
         raise KitError(f"unknown counter {counter!r}: use one of {', '.join(sorted(COUNTERS))}")
     target.mkdir(parents=True)
     dump = lambda v: yaml.safe_dump(v, allow_unicode=True, default_style='"').strip()  # noqa: E731
-    (target / PACK_FILE).write_text(
+    write_text(
+        target / PACK_FILE,
         PACK_TEMPLATE.format(
             code=code,
             code_yaml=dump(code),  # quoted: YAML reads `no` (Norwegian) as false
@@ -77,16 +79,15 @@ def scaffold_pack(
             counter=counter or (code if code in COUNTERS else TODO),
             counters=", ".join(sorted(COUNTERS)),
         ),
-        encoding="utf-8",
     )
-    (target / PROMPTS_FILE).write_text(
+    write_text(
+        target / PROMPTS_FILE,
         f"# {MIN_PROMPTS}+ prompts written in {name}, one per line, varied themes. "
         "Lines starting with # are ignored.\n",
-        encoding="utf-8",
     )
-    (target / EXAMPLES_FILE).write_text(
+    write_text(
+        target / EXAMPLES_FILE,
         f"# {MIN_EXAMPLES}+ example answers written in {name} that follow the form rule, "
         "separated by blank lines. Lines starting with # are ignored.\n",
-        encoding="utf-8",
     )
     return target

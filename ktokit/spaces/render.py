@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from ktokit.console import KitError
+from ktokit.paths import write_text
 
 PLACEHOLDER_RE = re.compile(r"\{\{(\w+)\}\}")
 # On CPU hardware torch comes from PyTorch's CPU index: PyPI's Linux wheel is the CUDA build, which pulls
@@ -47,7 +48,7 @@ def render_space(
             text = render_text(text, values, str(src))
         if edit and name in edit:
             text = edit[name](text)
-        (out_dir / name).write_text(text, encoding="utf-8")
+        write_text(out_dir / name, text)
         written.append(out_dir / name)
     return written
 

@@ -22,7 +22,7 @@ from scipy import stats
 from ktokit.console import KitError
 from ktokit.inference import complete, load_model, model_variants
 from ktokit.kto_format import prompt_text
-from ktokit.paths import write_json, write_jsonl
+from ktokit.paths import write_json, write_jsonl, write_text
 
 SUMMARY_HEADER = "| Model | Form score | Pass rate | Mean length (chars) | Empty | Completions |"
 
@@ -208,7 +208,7 @@ def evaluate(
         if entry["model"] == "tuned" and gain:
             entry["gain"] = gain  # on the tuned row: summary.json stays one entry per model
     write_json(out / "summary.json", summary)
-    (out / "summary.md").write_text(summary_table(summary), encoding="utf-8")
+    write_text(out / "summary.md", summary_table(summary))
     return summary
 
 

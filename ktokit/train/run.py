@@ -106,6 +106,21 @@ def prepare(
     language = kit_args.language
     pack = load_pack(language) if language else None
     training_args.output_dir = training_args.output_dir.replace("{language}", language or "default")
+    # The data first: a missing or untrainable dataset is one line before any model is built or loaded
+    dataset = script_args.dataset_name or (DEFAULT_DATASET.format(language=language) if language else None)
+    if not dataset:
+        raise KitError(
+            "no dataset: give --language CODE (reads outputs/CODE/kto) or --dataset_name DIR_OR_HUB_ID"
+        )
+    train, test = load_kto_dataset(
+        dataset, train_split=script_args.dataset_train_split, test_split=script_args.dataset_test_split
+    )
+    positives, negatives = check_trainable(train, training_args.per_device_train_batch_size)
+    if (model_args.load_in_4bit or model_args.load_in_8bit) and training_args.use_cpu:
+        raise KitError(
+            "--load_in_4bit/--load_in_8bit (QLoRA) needs a CUDA GPU and bitsandbytes; "
+            "on CPU train plain LoRA without them"
+        )
     model_path = resolve_base_model(model_args.model_name_or_path, language)
     # The recommended band is for real models; the tiny offline model is a toy that needs far larger rates.
     lr_warning = (
@@ -115,11 +130,6 @@ def prepare(
     )
     if lr_warning:
         say(f"warning: {lr_warning}", tag=True)
-    if (model_args.load_in_4bit or model_args.load_in_8bit) and training_args.use_cpu:
-        raise KitError(
-            "--load_in_4bit/--load_in_8bit (QLoRA) needs a CUDA GPU and bitsandbytes; "
-            "on CPU train plain LoRA without them"
-        )
     training_args.model_init_kwargs = {
         "revision": model_args.model_revision,
         "trust_remote_code": training_args.trust_remote_code,
@@ -130,15 +140,6 @@ def prepare(
     tokenizer = AutoTokenizer.from_pretrained(
         model_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
     )
-    dataset = script_args.dataset_name or (DEFAULT_DATASET.format(language=language) if language else None)
-    if not dataset:
-        raise KitError(
-            "no dataset: give --language CODE (reads outputs/CODE/kto) or --dataset_name DIR_OR_HUB_ID"
-        )
-    train, test = load_kto_dataset(
-        dataset, train_split=script_args.dataset_train_split, test_split=script_args.dataset_test_split
-    )
-    positives, negatives = check_trainable(train, training_args.per_device_train_batch_size)
     # Class weights from the label balance, unless the recipe or a flag gave them
     desirable, undesirable, why = balance_weights(
         positives, negatives, training_args.desirable_weight, training_args.undesirable_weight

@@ -47,7 +47,7 @@ from ktokit.annotate.argilla_local.venv import (
     server_venv_dir,
 )
 from ktokit.console import KitError, say
-from ktokit.paths import read_json, write_private
+from ktokit.paths import read_json, write_private, write_text
 
 if TYPE_CHECKING:
     import httpx
@@ -122,7 +122,7 @@ def _bootstrap(layout: Layout, python: Path, env: dict, creds: dict) -> None:
         raise KitError(
             f"preparing the Argilla database failed: {last.splitlines()[-1] if last else proc.returncode}"
         )
-    layout.bootstrapped.write_text(mark + "\n")
+    write_text(layout.bootstrapped, mark + "\n")
 
 
 def _start_redis(layout: Layout, venv: Path) -> None:

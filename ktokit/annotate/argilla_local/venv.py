@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ktokit.annotate.argilla_local.processes import HERE, locked, tail
 from ktokit.console import KitError, say
-from ktokit.paths import kit_home
+from ktokit.paths import kit_home, write_text
 
 CONSTRAINTS = HERE / "server-constraints.txt"
 
@@ -85,7 +85,7 @@ def ensure_server_venv(say: Say = say) -> Path:
         if rc != 0:
             shutil.rmtree(venv, ignore_errors=True)
             raise KitError(f"installing argilla-server failed (pip exit {rc}): {tail(log, 1)}")
-        stamp.write_text(digest + "\n")
+        write_text(stamp, digest + "\n")
         say(f"  server environment ready in {time.monotonic() - started:.0f} s")
     return server_python(venv)
 

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from ktokit.packs.counting.base import WordCounter
+from ktokit.paths import write_text
 
 TABLE_PATH = Path(__file__).resolve().parent / "data" / "en_syllables.json"
 HELDOUT_MOD = 10  # words with crc32 % HELDOUT_MOD == 0 are held out of the fit
@@ -381,7 +382,7 @@ def _main() -> None:
             f"on CMUdict words with crc32 % {HELDOUT_MOD} != 0 (the others are held out for evaluation)",
             "contexts": dict(sorted(table.items())),
         }
-        TABLE_PATH.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+        write_text(TABLE_PATH, json.dumps(doc, separators=(",", ":")))
         _table.cache_clear()
         say(f"fitted {len(table)} contexts in {time.time() - start:.1f}s -> {TABLE_PATH}")
     held = heldout_words()
