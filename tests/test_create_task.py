@@ -39,7 +39,9 @@ def test_template_comes_from_the_pack_in_its_language():
     assert template.labels() == {GOOD: "👍 よい", BAD: "👎 よくない"}
     assert pack.annotation.guidelines.strip() in template.guidelines
     assert pack.annotation.dataset_title in template.guidelines
-    assert [q["name"] for q in template.questions] == ["label", "comment"]
+    assert [q["name"] for q in template.questions] == ["label", "flag", "comment"]
+    flag = template.questions[1]
+    assert not flag["required"] and flag["labels"]["wrong_language"] == "🌐 言語が違う"
     assert template.questions[1]["required"] is False
     assert {m["name"] for m in template.metadata} == {
         "model",
