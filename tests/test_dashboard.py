@@ -132,7 +132,9 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(
     printed = "".join(capsys.readouterr())
     assert "rendered only" in printed and argilla_server["api_key"] not in printed
     creds = json.loads(users_path().read_text())[argilla_server["api_url"]]["en-dash-dashboard"]
-    assert creds["role"] == "admin" and creds["workspaces"] == [WORKSPACE] and creds["api_key"] not in printed
+    # admin of the annotation workspace and of its gold key's (annotators belong to neither's key)
+    assert creds["role"] == "admin" and creds["workspaces"] == [WORKSPACE, f"{WORKSPACE}-organisers"]
+    assert creds["api_key"] not in printed
 
     app = load_app(out)
     backups_dir = tmp_path / "backups"

@@ -46,7 +46,8 @@ UP_RATE_GAP = 0.35  # 👍 rate this far from the others' (e.g. 100 % against 50
 FAST_SECONDS = 3.0  # nobody reads a prompt and an answer and decides in under 3 s
 FAST_SHARE = 0.5  # unreliable when more than half of the timed answers came that fast ...
 MIN_TIMED = 10  # ... out of at least this many gaps between answers
-BULK_SECONDS = 0.2  # a median gap under this is answers logged in bulk (the SDK, a restore): not timed
+BULK_SECONDS = 1.0  # a median gap under this is not a person clicking through the UI (a script, the SDK,
+#                     a restore logging answers in bulk): such times say nothing about reading
 
 
 @dataclass
