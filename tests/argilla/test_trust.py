@@ -8,6 +8,7 @@ careful annotators' majority, with no gold record among the rows; nothing an ann
 gold apart.
 """
 
+import json
 import random
 
 import pytest
@@ -113,6 +114,10 @@ def test_gold_reliability_flags_and_the_export(kit_server, client, tmp_path, con
     s = export.summary
     assert len(s.left_out_annotators) == 2 and s.left_out_votes == 100 and s.gold == 10
     assert s.flags == {"harmful": 1} and s.alpha > s.alpha_all
+    from ktokit.campaign.backup import backup  # the key is not in the dataset: backups carry it
+
+    backup(LANG, str(tmp_path / "backups"))
+    assert json.loads((tmp_path / "backups" / LANG / "ktokit-backup.json").read_text())["gold"] == key
     card = (tmp_path / "kto" / "README.md").read_text()
     assert (
         "votes of 2 annotators flagged unreliable were left out" in card and "harmful or offensive 1" in card
