@@ -16,6 +16,7 @@ unreliable votes out), `progress` and the dashboard give the same verdicts.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -39,13 +40,16 @@ GOLD_ACCURACY_MIN = 0.7  # unreliable when their gold score would happen under 1
 GOLD_ALPHA = 0.01  #       right 70 % of the time (binomial tail): a careful annotator is right 85-100 %
 #                          of the time, random clicks on half-good, half-bad gold 50 %
 MIN_SHARED = 20  # records shared with others (a strict majority among them) before agreement counts
-AGREEMENT_MIN = 0.3  # alpha below this is "fair" agreement at best (Landis & Koch). Simulated (benchmarks/
-#                      trust.py's voters, 5 per record, 70+ answers each): careful annotators who slip on
-#                      15 % of votes score 0.33-0.9 even beside 40 % careless ones; random clicks -0.2-0.3
+AGREEMENT_MAX_BELOW = 0.45  # unreliable when we are 95 % sure their alpha is below this (its upper bound
+#   under it): so the bar follows the number of records. Simulated (benchmarks/trust.py's voters): careful
+#   annotators who slip on 15 % of votes score 0.3-0.9 (0.3 on 35 records has an upper bound of 0.54),
+#   random clicks and one-button voting about 0 (an upper bound of 0.26 on 38 records); Landis & Koch
+#   call below 0.4 fair agreement at best
 UP_RATE_GAP = 0.35  # 👍 rate this far from the others' (e.g. 100 % against 50 %): one button for everything
 FAST_SECONDS = 3.0  # nobody reads a prompt and an answer and decides in under 3 s
 FAST_SHARE = 0.5  # unreliable when more than half of the timed answers came that fast ...
 MIN_TIMED = 10  # ... out of at least this many gaps between answers
+Z95 = 1.645  # one-sided 95 %
 BULK_SECONDS = 1.0  # a median gap under this is not a person clicking through the UI (a script, the SDK,
 #                     a restore logging answers in bulk): such times say nothing about reading
 
@@ -62,6 +66,7 @@ class AnnotatorScore:
     gold_answered: int = 0
     gold_correct: int = 0
     agreement: float | None = None  # alpha with the others' majority
+    agreement_upper: float | None = None  # its one-sided 95 % upper bound
     shared: int = 0  # records in that agreement
     fast: int = 0  # answers that came under FAST_SECONDS after the previous one
     timed: int = 0  # gaps between answers that were timed (0: none, or logged in bulk)
@@ -104,10 +109,25 @@ def timing(stamps: Iterable[str]) -> tuple[int, int]:
     return sum(g < FAST_SECONDS for g in gaps), len(gaps)
 
 
+def alpha_upper(units: list[list[str]], z: float = Z95) -> float | None:
+    """The upper end of a one-sided confidence interval of Krippendorff's alpha (two coders, nominal):
+    alpha = 1 - D_o / D_e with D_o = 1 - p_o (the share of units where the two agree); the Wilson upper
+    bound of p_o, the expected disagreement D_e held fixed. None when alpha is undefined."""
+    n = len(units)
+    values = Counter(v for unit in units for v in unit)
+    expected = 1 - sum(c * (c - 1) for c in values.values()) / (2 * n * (2 * n - 1)) if n else 0.0
+    if not n or expected <= 0:
+        return None
+    p = sum(a == b for a, b in units) / n
+    upper = (p + z * z / (2 * n) + z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+    return 1 - (1 - min(1.0, upper)) / expected
+
+
 def _agreement(
     records: list[AnnotatedRecord], annotator: str, left_out: set[str]
-) -> tuple[float | None, int]:
-    """Alpha between the annotator's votes and the strict majority of the others (not `left_out`)."""
+) -> tuple[float | None, float | None, int]:
+    """Alpha between the annotator's votes and the strict majority of the others (not `left_out`), its
+    upper confidence bound, and the number of records compared."""
     units = []
     for r in records:
         mine = [a.vote for a in r.answers if a.annotator == annotator and a.vote]
@@ -120,7 +140,7 @@ def _agreement(
         if not top or (len(top) == 2 and top[0][1] == top[1][1]):
             continue  # nobody else, or a tie: no majority to compare with
         units.append([mine[0], top[0][0]])
-    return (krippendorff_alpha(units) if units else None), len(units)
+    return (krippendorff_alpha(units) if units else None), alpha_upper(units), len(units)
 
 
 def _judge(s: AnnotatorScore) -> AnnotatorScore:
@@ -131,9 +151,9 @@ def _judge(s: AnnotatorScore) -> AnnotatorScore:
         text = f"gold: {s.gold_correct} of {s.gold_answered} right ({pct(s.gold_correct / s.gold_answered)})"
         below = binom.cdf(s.gold_correct, s.gold_answered, GOLD_ACCURACY_MIN) < GOLD_ALPHA
         (bad if below else good).append(text)
-    if s.agreement is not None and s.shared >= MIN_SHARED:
+    if s.agreement is not None and s.agreement_upper is not None and s.shared >= MIN_SHARED:
         text = f"agreement with the others' majority {s.agreement:.2f} (alpha, {s.shared} records)"
-        (bad if s.agreement < AGREEMENT_MIN else good).append(text)
+        (bad if s.agreement_upper < AGREEMENT_MAX_BELOW else good).append(text)
     rates = s.up_rate is not None and s.others_up_rate is not None
     if rates and s.answers >= MIN_ANSWERS and abs(s.up_rate - s.others_up_rate) > UP_RATE_GAP:
         bad.append(f"👍 on {pct(s.up_rate)} of answers, the others {pct(s.others_up_rate)}")
@@ -184,7 +204,7 @@ def score_annotators(records: Iterable[AnnotatedRecord]) -> dict[str, AnnotatorS
     left_out: set[str] = set()
     for _ in range(2):  # the second round compares with the majority of those the first found reliable
         for name, s in scores.items():
-            s.agreement, s.shared = _agreement(records, name, left_out - {name})
+            s.agreement, s.agreement_upper, s.shared = _agreement(records, name, left_out - {name})
         judged = {name: _judge(s) for name, s in scores.items()}
         left_out = {name for name, s in judged.items() if s.flag == UNRELIABLE}
     return dict(sorted(judged.items()))
