@@ -199,7 +199,7 @@ def main() -> int:
     parser.add_argument("--language", default="en", help="a pack code")
     parser.add_argument("--mixes", default="0,20,40", help="shares of careless annotators, in percent")
     parser.add_argument(
-        "--prompts", type=int, default=36, help="prompts generated for and rated (the first N)"
+        "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
     )
     parser.add_argument("--annotators", type=int, default=10, help="simulated annotators per mix")
     parser.add_argument("--per_record", type=int, default=5, help="annotators who rate each record")
