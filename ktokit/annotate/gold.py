@@ -195,7 +195,7 @@ def gold_records(
         return []
     prompts = [r["fields"]["prompt"] for r in records]
     models = sorted({m for r in records for m in r["metadata"]["model"]})
-    found, described = candidates(pack, prompts)
+    found, _ = candidates(pack, prompts)
     taken = {r["id"] for r in records}
     rng = random.Random(seed)
     built: list[Gold] = []
@@ -205,6 +205,8 @@ def gold_records(
         if made and made[0]["id"] not in taken:
             taken.add(made[0]["id"])
             built.append(Gold(made[0], label, kind))
+    kinds = {k: sum(g.kind == k for g in built) for k in KINDS}
+    described = [f"{n} {KINDS[k]}" for k, n in kinds.items() if n]
     if wanted is None:
         wanted = min(default_count(len(records)), len(built))
     elif wanted > len(built):

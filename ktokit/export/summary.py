@@ -185,7 +185,9 @@ def summarise(
         pairwise_agreement=None if agree is None else round(agree, 4),
         models=model_rates(decisions),
         raw=None if raw is None else len(raw),
-        other_language=sum(1 for r in records if r.detected_language not in ("", r.language)),
+        other_language=sum(
+            1 for r in records if r.gold is None and r.detected_language not in ("", r.language)
+        ),
         drop_wrong_language=drop_wrong_language,
         gold=sum(1 for r in records if r.gold is not None),
         flags=dict(sorted(flags.items())),
