@@ -27,6 +27,9 @@ SHOTS = {
         "tests/test_dashboard.py::test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed"
     ),
     "annotation-ja.png": "tests/test_annotation_browser.py::test_annotator_rates_a_completion_in_the_browser",
+    "annotation-flag-ja.png": (
+        "tests/test_annotation_browser.py::test_annotator_rates_a_completion_in_the_browser"
+    ),
 }
 
 

@@ -51,6 +51,23 @@ def wait_for_answers(dataset, user_id, timeout_s: float = 30.0) -> list[tuple[st
         time.sleep(0.5)
 
 
+def wait_for_flags(client, dataset, user_id, timeout_s: float = 30.0) -> list[tuple[str, str]]:
+    """(status, flag) of the user's flagged answers, once the UI's discard has reached the server."""
+    from ktokit.export.read import record_items
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [
+            (r["status"], r["values"]["flag"]["value"])
+            for item in record_items(client, dataset)
+            for r in item.get("responses") or []
+            if r["user_id"] == str(user_id) and "flag" in (r.get("values") or {})
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
 @pytest.mark.server
 def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monkeypatch):
     import argilla as rg
@@ -125,6 +142,16 @@ def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monke
             submit.click()
             me = next(u for u in client.users if u.username == user["username"])
             answers = wait_for_answers(dataset, me.id)  # the SDK reads what the browser submitted
+
+            # the next record: a flag instead of 👍/👎 (the optional question), then Discard
+            flag = page.get_by_text(ann.flag_labels["wrong_language"], exact=True)
+            expect(flag).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(ann.flag)).to_be_visible()
+            flag.click()
+            page.wait_for_timeout(500)  # the chip's selected style, for the screenshot
+            page.screenshot(path=str(ARTIFACTS / f"annotation-flag-{LANG}.png"), full_page=True)
+            page.locator("button.button--discard").click()
+            flagged = wait_for_flags(client, dataset, me.id)
         finally:
             browser.close()
     print(f"screenshot: {shot}")
@@ -133,3 +160,4 @@ def test_annotator_rates_a_completion_in_the_browser(kit_server, tmp_path, monke
     record_id, value, status = answers[0]
     assert (value, status) == ("good", "submitted")
     assert record_id in {str(r.id) for r in shown_records}
+    assert flagged == [("discarded", "wrong_language")]  # the export leaves it out, not a 👎

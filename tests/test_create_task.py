@@ -39,7 +39,9 @@ def test_template_comes_from_the_pack_in_its_language():
     assert template.labels() == {GOOD: "👍 よい", BAD: "👎 よくない"}
     assert pack.annotation.guidelines.strip() in template.guidelines
     assert pack.annotation.dataset_title in template.guidelines
-    assert [q["name"] for q in template.questions] == ["label", "comment"]
+    assert [q["name"] for q in template.questions] == ["label", "flag", "comment"]
+    flag = template.questions[1]
+    assert not flag["required"] and flag["labels"]["wrong_language"] == "🌐 言語が違う"
     assert template.questions[1]["required"] is False
     assert {m["name"] for m in template.metadata} == {
         "model",
@@ -133,6 +135,8 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
         str(kit_server["data_dir"]),
         "--dataset_name",
         "haiku-ja-cli",
+        "--gold",
+        "0",  # gold has its own test (tests/argilla/test_trust.py): the counts here are the generations'
     ]
     proc = run_create_task(*args)
     assert proc.returncode == 0, proc.stderr
@@ -236,6 +240,8 @@ def test_annotator_queue_shows_records_with_the_suggestion(kit_server, client, t
         str(kit_server["data_dir"]),
         "--dataset_name",
         "haiku-ja-queue",
+        "--gold",
+        "0",
     )
     assert proc.returncode == 0, proc.stderr
     dataset = client.datasets(name="haiku-ja-queue", workspace=LANG)

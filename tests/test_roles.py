@@ -147,7 +147,12 @@ def test_dashboard_user_reads_every_answer_of_its_workspace_only(
         dataset=DATASET,
     )
     reader = dashboard_credentials(target)
-    assert (reader.username, reader.role, reader.workspaces) == ("roles-dashboard", "admin", [WORKSPACE])
+    # the workspace and its gold key's (ktokit.annotate.gold): the dashboard grades annotators on gold
+    assert (reader.username, reader.role, reader.workspaces) == (
+        "roles-dashboard",
+        "admin",
+        [WORKSPACE, f"{WORKSPACE}-organisers"],
+    )
     as_reader = rg.Argilla(api_url=argilla_server["api_url"], api_key=reader.api_key, timeout=60)
     seen = as_reader.datasets(name=DATASET, workspace=WORKSPACE)
     answers = [(a.value, a.status) for r in seen.records(with_responses=True) for a in r.responses["label"]]
@@ -155,7 +160,10 @@ def test_dashboard_user_reads_every_answer_of_its_workspace_only(
     http = httpx.Client(
         base_url=argilla_server["api_url"], headers={"X-Argilla-Api-Key": reader.api_key}, timeout=60
     )
-    assert [w["name"] for w in http.get("/api/v1/me/workspaces").json()["items"]] == [WORKSPACE]
+    assert sorted(w["name"] for w in http.get("/api/v1/me/workspaces").json()["items"]) == [
+        WORKSPACE,
+        f"{WORKSPACE}-organisers",
+    ]
     assert (
         http.post(
             "/api/v1/users",

@@ -158,6 +158,9 @@ def run_space_flow(kit_server, tmp_path, monkeypatch, hub, api=None, stored: dic
     )
     gen = make_generations(tmp_path / "gen", LANG, 2)
     overrides.setdefault("dataset_name", "haiku-ja-space")
+    overrides.setdefault(
+        "gold", 0
+    )  # the counts below are the generations'; gold: tests/argilla/test_trust.py
     hub.api = api or RecordingHfApi()
     run_task(
         TaskArguments(

@@ -86,6 +86,8 @@ def test_old_dataset_gets_the_metadata_and_the_export_drops_wrong_language(
         name,
         "--min_submitted",
         "1",
+        "--gold",
+        "0",
     ]
     proc = run_script("create_task.py", *args)
     assert proc.returncode == 0, proc.stderr

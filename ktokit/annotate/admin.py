@@ -256,6 +256,13 @@ def set_workspaces(http: httpx.Client, user: dict[str, Any], names: Iterable[str
         request(http, "DELETE", f"/api/v1/workspaces/{workspace_id}/users/{user['id']}", doing)
 
 
+def usernames(http: httpx.Client, workspace_id: str) -> dict[str, str]:
+    """User id -> username of everyone who may have answered in the workspace: every user for the owner,
+    the workspace's members for its admin (the dashboard's user may not list every user)."""
+    found = users(http) if (me(http) or {}).get("role") == "owner" else workspace_users(http, workspace_id)
+    return {str(u["id"]): u["username"] for u in found}
+
+
 def ensure_annotators(
     http: httpx.Client, usernames: Iterable[str], workspace_id: str
 ) -> tuple[dict[str, str], list[str]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktokit.annotate import space
+from ktokit.annotate.gold import Gold, describe, gold_records, key_workspace, load_key, save_key
 from ktokit.annotate.task import (
     LogResult,
     TaskTemplate,
@@ -75,6 +76,11 @@ class TaskArguments:
     dataset_name: str | None = option("Argilla dataset name (default: <task>-<language>).", None)
     workspace: str | None = option("Argilla workspace (default: the language code).", None)
     seed: int = option("Seed of the record shuffle.", 42)
+    gold: int | None = option(
+        "Gold answers (known-good and known-bad) mixed in to check annotators; default: one record in 20, "
+        "at least 10, as many as the pack allows. 0: none.",
+        None,
+    )
     space_url: str | None = option(
         "Argilla URL of the Space when it is not https://<owner>-<name>.hf.space (a custom domain).", None
     )
@@ -89,7 +95,8 @@ class TaskPlan:
     args: TaskArguments
     pack: LanguagePack
     template: TaskTemplate
-    records: Records
+    records: Records  # the gold records among them, shuffled in
+    gold: list[Gold] = field(default_factory=list)
 
     @property
     def target(self) -> str:
@@ -97,10 +104,15 @@ class TaskPlan:
 
     def lines(self) -> list[str]:
         pack, template, records = self.pack, self.template, self.records
+        gold = {g.id for g in self.gold}
+        records = [r for r in records if r["id"] not in gold]
         verdicts = Counter(r["metadata"]["form_verdict"] for r in records)
         other = sum(r["metadata"]["detected_language"] != pack.code for r in records)
         labels = template.labels()
-        comment = ", comment (optional)" if len(template.questions) > 1 else ""
+        names = {q["name"] for q in template.questions}
+        comment = (", flag (optional: then Discard)" if "flag" in names else "") + (
+            ", comment (optional)" if "comment" in names else ""
+        )
         checked = ", ".join(f"{v} {k}" for k, v in sorted(verdicts.items()))
         return [
             f"target       {self.target}",
@@ -112,6 +124,8 @@ class TaskPlan:
             f"distribution TaskDistribution(min_submitted={template.min_submitted})",
             f"records      {len(records)} (form check: {checked}), {other} not in {pack.name} (metadata "
             "detected_language), shuffled; only those not yet in the dataset are added",
+            f"gold         {describe(self.gold)}, shuffled in; the key in workspace "
+            f"{key_workspace(template.workspace)} (annotators are not members)",
         ]
 
 
@@ -146,26 +160,45 @@ def plan_task(args: TaskArguments) -> TaskPlan:
     pack = load_pack(args.language)
     template = task_template(pack, args.min_submitted, args.dataset_name, args.workspace)
     rows = load_generations(args.generations or Path("outputs") / pack.code / "generations")
-    records = shuffle_records(build_records(rows, pack), args.seed)
+    records = build_records(rows, pack)
     if not records:
         raise KitError(
             "the generations hold no usable (prompt, completion) pair: check preference_gen.py's output"
         )
-    return TaskPlan(args, pack, template, records)
+    gold = gold_records(pack, records, args.gold, args.seed)
+    return TaskPlan(
+        args, pack, template, shuffle_records(records + [g.record for g in gold], args.seed), gold
+    )
 
 
 def create_task(plan: TaskPlan) -> TaskResult:
     """The dataset on its server (a Space, provisioned on first use, or the local server), the records it
     lacks logged, the target recorded for later steps; on a dry run, nothing."""
     if plan.args.space:
-        return to_space(plan.args, plan.pack, plan.template, plan.records)
+        return to_space(plan.args, plan.pack, plan.template, plan.records, plan.gold)
     if plan.args.dry_run:
         return TaskResult()
-    return to_local_server(plan.args, plan.template, plan.records)
+    return to_local_server(plan.args, plan.template, plan.records, plan.gold)
+
+
+def gold_to_add(
+    client: rg.Argilla, dataset: rg.Dataset, template: TaskTemplate, records: Records, gold: list[Gold]
+) -> tuple[Records, list[Gold]]:
+    """The records to log and the gold to add: a rerun adds gold only up to the number asked (the key
+    already holds the rest, even when other generations paired other prompts), and never makes a record
+    already in the dataset gold."""
+    from ktokit.annotate.task import existing_records
+
+    key = load_key(client, template.workspace, template.dataset)
+    there = set(existing_records(dataset)) if key or gold else set()
+    fresh = [g for g in gold if g.id not in key and g.id not in there]
+    add = fresh[: max(0, len(gold) - len(key))]
+    skip = {g.id for g in fresh} - {g.id for g in add}
+    return [r for r in records if r["id"] not in skip], add
 
 
 def log_records(
-    client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str
+    client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str, gold: list[Gold] | None = None
 ) -> tuple[LogResult, str]:
     """The dataset (created or reused) with the records it lacks: what was logged, and where annotators
     work on it."""
@@ -174,7 +207,11 @@ def log_records(
     try:
         dataset, created = ensure_dataset(client, template)
         say(f"{'created' if created else 'reusing'} dataset {template.workspace}/{template.dataset}")
+        records, add = gold_to_add(client, dataset, template, records, gold or [])
         result = log_new_records(dataset, records)
+        result.gold = save_key(client, template.workspace, template.dataset, add)
+        if result.gold and not created and result.added == result.gold:
+            say("note: only gold was added, so it comes after every record already there in the queue")
     except UnauthorizedError:
         raise KitError(
             f"Argilla at {api_url} refused the stored API key: set ARGILLA_API_KEY to the owner's key "
@@ -197,12 +234,14 @@ def local_client(argilla_dir: str | None) -> tuple[rg.Argilla, str, dict[str, An
     return client, creds["api_url"], {"kind": "local", "data_dir": data_dir}
 
 
-def to_local_server(args: TaskArguments, template: TaskTemplate, records: Records) -> TaskResult:
+def to_local_server(
+    args: TaskArguments, template: TaskTemplate, records: Records, gold: list[Gold] | None = None
+) -> TaskResult:
     """The local Argilla server (started if needed) holds the dataset; its own credentials stay its own."""
     from ktokit.annotate.credentials import save_target
 
     client, api_url, target = local_client(args.argilla_dir)
-    logged, url = log_records(client, template, records, api_url)
+    logged, url = log_records(client, template, records, api_url, gold)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     hint = f"python -m ktokit argilla add-annotator NAME --workspace {template.workspace}"
     return TaskResult(logged, url, hint)
@@ -286,7 +325,13 @@ def space_client(
     return client, plan.api_url, {"kind": "space", "space": repo_id, "private": args.private}
 
 
-def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, records: Records) -> TaskResult:
+def to_space(
+    args: TaskArguments,
+    pack: LanguagePack,
+    template: TaskTemplate,
+    records: Records,
+    gold: list[Gold] | None = None,
+) -> TaskResult:
     """An Argilla Space with HF sign-in holds the dataset: provisioned on first use, reused afterwards."""
     from ktokit.annotate.credentials import save_target
 
@@ -294,7 +339,7 @@ def to_space(args: TaskArguments, pack: LanguagePack, template: TaskTemplate, re
     if isinstance(opened, list):
         return TaskResult(dry_run=opened)
     client, api_url, target = opened
-    logged, url = log_records(client, template, records, api_url)
+    logged, url = log_records(client, template, records, api_url, gold)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     if args.storage == "none":
         say(space.NO_STORAGE_WARNING)

@@ -6,7 +6,10 @@ client calls the default client, which needs a live server; `build_settings` tur
 more generations adds only the new ones and never touches a response an annotator already gave.
 
 The names below are the contract with `export_kto.py`: fields `prompt` and `completion`, the label
-question `label` with values `good` / `bad`, the optional text question `comment`.
+question `label` with values `good` / `bad`, the optional label question `flag` (wrong language,
+harmful, can't judge: the answer is left out, not counted as 👎) and the optional text question
+`comment`. Datasets made before `flag` existed lack it (Argilla adds no question to a published
+dataset): they are reused as they are, and their export reads no flags.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ if TYPE_CHECKING:
     import argilla as rg
 
 FIELD_PROMPT, FIELD_COMPLETION = "prompt", "completion"
-QUESTION_LABEL, QUESTION_COMMENT = "label", "comment"
+QUESTION_LABEL, QUESTION_COMMENT, QUESTION_FLAG = "label", "comment", "flag"
+# Argilla 2.8 publishes no dataset without a required question, so 👍/👎 stays required; an annotator
+# who flags an answer picks the reason and presses Discard (a discarded response keeps its values).
+FLAGS = ("wrong_language", "harmful", "cant_judge")
+OPTIONAL_QUESTIONS = (QUESTION_FLAG,)  # a dataset made before them is still the kit's
 GOOD, BAD = "good", "bad"
 DEFAULT_MIN_SUBMITTED = 2  # two annotators per record, so agreement can be measured
 FORM_AGENT = "ktokit-form-check"
@@ -87,6 +94,15 @@ def task_template(
             "required": True,
         },
     ]
+    questions.append(
+        {
+            "kind": "label",
+            "name": QUESTION_FLAG,
+            "title": ann.flag,
+            "labels": {k: ann.flag_labels[k] for k in FLAGS},
+            "required": False,
+        }
+    )
     if ann.comment.strip():
         questions.append({"kind": "text", "name": QUESTION_COMMENT, "title": ann.comment, "required": False})
     metadata: list[dict[str, Any]] = [
@@ -305,6 +321,8 @@ def _check_compatible(dataset: rg.Dataset, template: TaskTemplate) -> list[str]:
             problems.append(f"field {f['name']!r} is missing")
     for q in template.questions:
         got = have_questions.get(q["name"])
+        if got is None and q["name"] in OPTIONAL_QUESTIONS:
+            continue  # made before the question existed: reused without it
         if got is None:
             problems.append(f"question {q['name']!r} is missing")
         elif q["kind"] == "label" and set(got.labels) != set(q["labels"]):
@@ -397,12 +415,15 @@ class LogResult:
     existing: int
     total: int
     updated: int = 0
+    gold: int = 0  # gold records among the added (their key saved: ktokit.annotate.gold)
 
     def line(self) -> str:
         """What a rerun-safe log did, as create_task.py and review-pack report it."""
         updated = f" ({self.updated} given the metadata they lacked)" if self.updated else ""
+        gold = f"; {self.gold} of them gold (key updated)" if self.gold else ""
         return (
-            f"{self.added} records added, {self.existing} already there; {self.total} in the dataset{updated}"
+            f"{self.added} records added, {self.existing} already there; {self.total} in the dataset"
+            f"{updated}{gold}"
         )
 
 

@@ -8,7 +8,8 @@ A backup of language L is one folder `L/` (in the folder, or in the Hub repo):
 
     .argilla/dataset.json, .argilla/settings.json, records.json   Argilla's own `Dataset.to_disk`
     ktokit-backup.json    every response (status, values, the author's USERNAME), the user id -> username
-                          map, counts and a fingerprint of the content
+                          map, counts, a fingerprint of the content, and the gold key (kept in a
+                          workspace of its own on the server: ktokit.annotate.gold)
 
 Argilla's `to_disk`/`from_disk` (and `to_hub`/`from_hub`) carry settings, records, suggestions and
 metadata, and serve here for those; they do not bring answers back into another server: a response
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktokit.annotate import admin
 from ktokit.console import KitError, say
-from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
+from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, gold_key, record_items
 from ktokit.hub import check_repo_id, hub_error, hub_failures, is_hub_target
 from ktokit.paths import read_json, replace_folder, settled_folder, write_json
 
@@ -100,6 +101,7 @@ def snapshot(client: rg.Argilla, dataset: rg.Dataset, language: str, folder: Pat
         "users": {a["user_id"]: a["username"] for a in answers},
         "fingerprint": fingerprint(records, answers),
         "answers": answers,
+        "gold": gold_key(client, dataset),  # record id -> expected label: the key is not in the dataset
     }
     write_json(folder / BACKUP_FILE, meta)
     return meta
@@ -390,6 +392,7 @@ def restore(
     from tqdm.auto import tqdm
 
     from ktokit.annotate.credentials import save_target
+    from ktokit.annotate.gold import save_key_entries
 
     if bool(space) == bool(local):
         raise KitError(
@@ -433,6 +436,8 @@ def restore(
                 f"cannot restore records into {where}",
                 json={"items": items[start : start + BATCH]},
             )
+        with admin.translated(f"cannot restore the gold key into {where}"):
+            save_key_entries(client, meta["workspace"], meta["dataset"], meta.get("gold") or {})
     save_target(language, {**record, "workspace": meta["workspace"], "dataset": meta["dataset"]})
     return RestoreSummary(
         language=language,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktokit.campaign.progress import progress
 from ktokit.export.aggregate import aggregate, krippendorff_alpha, pairwise_agreement
-from ktokit.export.read import SUBMITTED, parse_record, record_items
+from ktokit.export.read import SUBMITTED, gold_key, parse_record, record_items
 from ktokit.export.summary import model_rates
 
 if TYPE_CHECKING:
@@ -35,9 +35,10 @@ def dashboard_figures(
     client: rg.Argilla, dataset: rg.Dataset, *, language: str, min_submitted: int
 ) -> dict[str, Any]:
     """`progress` plus `per_day`, `models` ({model, up, down, rate} of the labels so far) and `agreement`."""
-    figures = progress(dataset, language=language, min_submitted=min_submitted, client=client)
     items = list(record_items(client, dataset))
-    records = [parse_record(item, str(dataset.id), language) for item in items]
+    figures = progress(dataset, language=language, min_submitted=min_submitted, client=client, items=items)
+    key = gold_key(client, dataset)
+    records = [r for item in items if (r := parse_record(item, str(dataset.id), language, key)).gold is None]
     units = [r.votes for r in records if len(r.votes) >= 2]
     alpha, agree = krippendorff_alpha(units), pairwise_agreement(units)
     figures["per_day"] = answers_per_day(items)

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from ktokit.annotate import admin
 from ktokit.annotate.credentials import ArgillaTarget, argilla_target
+from ktokit.annotate.gold import key_workspace
 from ktokit.annotate.roles import UserCredentials, ensure_user
 from ktokit.console import KitError
 from ktokit.hub import is_hub_id, is_hub_target
@@ -55,7 +56,8 @@ def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
 
     It must read every annotator's answers (progress, leaderboard, agreement, backup), and an annotator
     sees only its own, so the narrowest role that reads them all is an admin of the annotation workspace
-    alone (not the owner: no other workspace, no users, no new datasets elsewhere).
+    alone (not the owner: no other workspace, no users, no new datasets elsewhere), and of the workspace
+    of its gold key (ktokit.annotate.gold), to grade annotators on gold as `progress` does.
     """
     with admin.translated(f"cannot connect to the Argilla server at {target.api_url}"):
         owner = target.client()
@@ -64,7 +66,7 @@ def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
         target.api_url,
         dashboard_username(target.workspace),
         "admin",
-        [target.workspace],
+        [target.workspace, key_workspace(target.workspace)],
         headers=target.edge_headers(),
     )
 

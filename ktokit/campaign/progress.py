@@ -5,14 +5,17 @@ Argilla's own progress API answers both halves: `/datasets/{id}/progress` counts
 `/datasets/{id}/users/progress` counts each annotator's responses by status. Both are plain SQL on
 the server's database, so the local server (SQLite search engine) serves them as a Space does.
 Only when asked for another `min_submitted` than the dataset's own are completed records counted
-from the records themselves.
+from the records themselves. Each annotator's reliability (gold accuracy, agreement with the others,
+flag and reasons: ktokit.export.reliability) is read from the records, and the leaderboard ranks by
+reliable answers: an annotator flagged `unreliable` has none.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, record_items
+from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, gold_key, parse_record, pseudonym, record_items
+from ktokit.export.reliability import CHECK, UNRELIABLE, AnnotatorScore, score_annotators
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -24,7 +27,7 @@ class Progress(dict):
     """`progress` of one dataset: a plain dict (the JSON of `progress --json`, what the dashboard reads),
     and the report `python -m ktokit progress` prints."""
 
-    LEADERBOARD = ("#", "annotator", "submitted", "draft", "discarded")
+    LEADERBOARD = ("#", "annotator", "reliable", "submitted", "draft", "discarded", "flag")
 
     def report_lines(self) -> list[str]:
         """The report's lines, down to the leaderboard's heading (its rows are `leaderboard_rows`)."""
@@ -43,26 +46,64 @@ class Progress(dict):
                 f"pairs with 👍 on one side and 👎 on the other, the tuned model preferred "
                 f"{v['prefer_tuned']} times, the base {v['prefer_base']}"
             )
-        board = ", most submitted answers first:" if self["annotators"] else ""
+        board = ", most reliable answers first:" if self["annotators"] else ""
         return [*lines, f"annotators   {len(self['annotators'])}{board}"]
 
     def leaderboard_rows(self) -> list[tuple[str, ...]]:
-        """One row per annotator under `LEADERBOARD`, most submitted answers first."""
+        """One row per annotator under `LEADERBOARD`, most reliable answers first."""
         return [
-            (str(i), a["username"], str(a[SUBMITTED]), str(a[DRAFT]), str(a[DISCARDED]))
+            (
+                str(i),
+                a["username"],
+                str(a["reliable"]),
+                str(a[SUBMITTED]),
+                str(a[DRAFT]),
+                str(a[DISCARDED]),
+                a["flag"],
+            )
             for i, a in enumerate(self["annotators"], 1)
         ]
 
+    def flag_lines(self) -> list[str]:
+        """Why each annotator not `ok` is flagged (printed under the leaderboard)."""
+        return [
+            f"{a['flag']:<12} {a['username']}: {'; '.join(a['why'])}"
+            for a in self["annotators"]
+            if a["flag"] != "ok"
+        ]
+
+
+def annotator_scores(
+    client: rg.Argilla, dataset: rg.Dataset, language: str, items: list[dict[str, Any]]
+) -> dict[str, AnnotatorScore]:
+    """Username -> reliability of each annotator who answered (`items`: the records endpoint's JSON)."""
+    from ktokit.annotate import admin
+
+    key = gold_key(client, dataset)
+    scores = score_annotators(parse_record(item, str(dataset.id), language, key) for item in items)
+    names = admin.usernames(client.http_client, str(dataset.workspace.id))
+    return {
+        name: scores[p] for uid, name in names.items() if (p := pseudonym(str(dataset.id), uid)) in scores
+    }
+
 
 def progress(
-    dataset: rg.Dataset, *, language: str, min_submitted: int, client: rg.Argilla | None = None
+    dataset: rg.Dataset,
+    *,
+    language: str,
+    min_submitted: int,
+    client: rg.Argilla | None = None,
+    items: list[dict[str, Any]] | None = None,
 ) -> Progress:
     """Records, completed/pending records, responses by status and the annotator leaderboard of `dataset`.
 
-    Annotators are sorted by submitted answers (most first), then by username. When `min_submitted`
-    differs from the dataset's own distribution, completed records are counted here from the records
-    (read with `client`, default: the dataset's own).
+    Annotators are sorted by reliable answers (submitted ones, none for an annotator flagged
+    unreliable), then submitted answers, then username. The records are read with `client` (default:
+    the dataset's own) unless `items` (the records endpoint's JSON) are given.
     """
+    client = client or dataset._client
+    items = list(record_items(client, dataset)) if items is None else items
+    scores = annotator_scores(client, dataset, language, items)
     team = dataset.progress(with_users_distribution=True)
     annotators = []
     for username, by_record in team.get("users", {}).items():
@@ -70,13 +111,26 @@ def progress(
             s: sum((by_record.get(part) or {}).get(s) or 0 for part in ("completed", "pending"))
             for s in STATUSES
         }
-        annotators.append({"username": username, **counts})
-    annotators.sort(key=lambda a: (-a[SUBMITTED], a["username"]))
+        score = scores.get(username)
+        public = (
+            score.public()
+            if score
+            else {
+                "gold_answered": 0,
+                "gold_accuracy": None,
+                "agreement": None,
+                "flag": CHECK,
+                "why": ["no answers yet"],
+            }
+        )
+        reliable = 0 if public["flag"] == UNRELIABLE else counts[SUBMITTED]
+        annotators.append({"username": username, **counts, "reliable": reliable, **public})
+    annotators.sort(key=lambda a: (-a["reliable"], -a[SUBMITTED], a["username"]))
     records, completed = team["total"], team["completed"]
     if min_submitted != dataset.settings.distribution.min_submitted:
         completed = sum(
             sum(r.get("status") == SUBMITTED for r in item.get("responses") or []) >= min_submitted
-            for item in record_items(client or dataset._client, dataset)
+            for item in items
         )
     return Progress(
         {

@@ -60,6 +60,9 @@ def progress(args: ProgressArguments) -> int:
         print(("\n" if n else "") + "\n".join(p.report_lines()))
         if p["annotators"]:
             table(Progress.LEADERBOARD, p.leaderboard_rows())
+            flags = p.flag_lines()
+            if flags:
+                print("\n".join(flags))
     return 1 if failed else 0
 
 

@@ -105,7 +105,12 @@ def simulate_ratings(language: str, noise: float = 0.15, seed: int = 0) -> int:
     raters = [UUID(ids[name]) for name in DEMO_RATERS]
     rng = random.Random(seed)
     records = list(dataset.records(with_responses=True))
-    liked = {r.id for r in records if r.metadata.get("form_verdict") == PASS}
+    liked = {  # what the guidelines ask: the pack's form, in the pack's language
+        r.id
+        for r in records
+        if r.metadata.get("form_verdict") == PASS
+        and r.metadata.get("detected_language", language) == language
+    }
     if not liked or len(liked) == len(records):  # a pack without a form rule, or models that always pass
         ranked = sorted(records, key=lambda r: (r.metadata.get("form_score", 0.0), r.id), reverse=True)
         liked = {r.id for r in ranked[: (len(ranked) + 1) // 2]}  # KTO needs both labels: the better half

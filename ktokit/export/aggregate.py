@@ -18,8 +18,10 @@ from ktokit.export.read import AnnotatedRecord
 STRATEGIES = ("majority", "unanimous")
 # Why a record is not in the KTO rows (the card lists these counts)
 KEPT, UNRATED, TOO_FEW, TIE, NOT_UNANIMOUS = "kept", "unrated", "too_few_votes", "tie", "not_unanimous"
-WRONG_LANGUAGE = "wrong_language"
-LEFT_OUT = (UNRATED, WRONG_LANGUAGE, TOO_FEW, TIE, NOT_UNANIMOUS)
+WRONG_LANGUAGE, FLAGGED = "wrong_language", "flagged"
+LEFT_OUT = (FLAGGED, UNRATED, WRONG_LANGUAGE, TOO_FEW, TIE, NOT_UNANIMOUS)
+# Flags that take the answer out of the rows whatever the votes say; `cant_judge` only withholds a vote
+RECORD_FLAGS = ("wrong_language", "harmful")
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,11 @@ def decide(
 ) -> Decision:
     """One record's label. majority: more 👍 than 👎 (or the reverse), ties left out;
     unanimous: every vote the same. Fewer than `min_votes` submitted votes: left out, and so is a
-    rated answer in another language than the pack's when `drop_wrong_language`."""
+    rated answer in another language than the pack's when `drop_wrong_language`, and an answer an
+    annotator flagged as in the wrong language or harmful (flagged answers are never votes)."""
     up, down = record.votes_up, record.votes_down
+    if any(f in RECORD_FLAGS for f in record.flags):
+        return Decision(record, None, FLAGGED)
     if up + down == 0:
         return Decision(record, None, UNRATED)
     if drop_wrong_language and record.detected_language not in ("", record.language):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ktokit.console import KitError, option, say
 from ktokit.export.aggregate import LEFT_OUT, aggregate
 from ktokit.export.read import DRAFT, SUBMITTED, AnnotatedRecord
+from ktokit.export.reliability import ANNOTATOR_CHOICES, score_annotators, unreliable, without
 from ktokit.export.rows import dpo_pairs, kto_rows, raw_rows, split_prompts, split_rows
 from ktokit.export.summary import ExportSummary, summarise
 from ktokit.hub import check_hub_options
@@ -30,6 +31,12 @@ class ExportArguments:
         choices=["majority", "unanimous"],
     )
     min_votes: int = option("Submitted votes a record needs to be exported.", 1)
+    annotators: str = option(
+        "Whose votes count: `reliable` leaves out the votes of annotators flagged unreliable (gold "
+        "answers, agreement with the others, 👍 rate, speed: docs/export.md); `all` keeps every vote.",
+        "reliable",
+        choices=list(ANNOTATOR_CHOICES),
+    )
     conversational: bool = option(
         "Conversational rows (lists of messages, the pack's system prompt included) "
         "instead of standard text rows.",
@@ -89,6 +96,7 @@ def export_kto(args: ExportArguments) -> Export:
         raw=args.raw,
         where=where,
         drop_wrong_language=args.drop_wrong_language,
+        annotators=args.annotators,
     )
     # Written locally always (it is the backup), then pushed if asked
     export.folder = write_export(
@@ -137,9 +145,16 @@ def build_export(
     raw: bool = False,
     where: str | None = None,
     drop_wrong_language: bool = False,
+    annotators: str = "reliable",
 ) -> Export:
-    """Aggregate, shape and split; a KitError when there is nothing to export, saying why."""
-    decisions = aggregate(records, strategy, min_votes, drop_wrong_language)
+    """Score the annotators, leave out the unreliable ones' votes (`annotators="reliable"`), aggregate the
+    records that are not gold, shape and split; a KitError when there is nothing to export, saying why."""
+    if annotators not in ANNOTATOR_CHOICES:
+        raise KitError(f"--annotators must be one of {', '.join(ANNOTATOR_CHOICES)}, got {annotators!r}")
+    scores = score_annotators(records)
+    left_out = unreliable(scores) if annotators == "reliable" else set()
+    used = without(records, left_out)
+    decisions = aggregate([r for r in used if r.gold is None], strategy, min_votes, drop_wrong_language)
     where = where or dataset
     if not records:
         raise KitError(f"{where} has no records: run `python create_task.py --language {pack.code}` first")
@@ -165,7 +180,7 @@ def build_export(
     dpo_splits = split_rows(pairs, test_prompts) if pairs is not None else None
     raw_list = raw_rows(records) if raw else None
     summary = summarise(
-        records,
+        used,
         decisions,
         rows,
         kto,
@@ -178,5 +193,9 @@ def build_export(
         min_votes=min_votes,
         form="conversational" if conversational else "standard",
         drop_wrong_language=drop_wrong_language,
+        before=records,
+        scores=scores,
+        left_out=left_out,
+        annotators_mode=annotators,
     )
     return Export(kto=kto, dpo=dpo_splits, raw=raw_list, summary=summary)

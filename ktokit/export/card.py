@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ktokit.export.summary import ExportSummary, ModelRate
 
 REASONS = {
+    "flagged": "flagged by an annotator (wrong language or harmful)",
     "unrated": "no submitted vote",
     "wrong_language": "not in the pack's language (--drop-wrong-language)",
     "too_few_votes": "fewer submitted votes than --min_votes",
@@ -63,6 +64,49 @@ def _agreement(s: ExportSummary) -> str:
         "tentative conclusions. 👍/👎 on taste often scores lower: low values are worth a look at the "
         "guidelines."
     )
+
+
+FLAG_TEXT = {
+    "wrong_language": "wrong language",
+    "harmful": "harmful or offensive",
+    "cant_judge": "can't judge",
+}
+
+
+def _trust(s: ExportSummary) -> str:
+    """Gold, the annotators' flags, whose votes were left out, agreement before and after, answers flagged."""
+    parts = []
+    if s.gold:
+        parts.append(
+            f"{s.gold} records are gold: known answers mixed in to check annotators, never rows of this data."
+        )
+    else:
+        parts.append(
+            "The task has no gold records (known answers), so annotators are checked on agreement alone."
+        )
+    if s.reliability:
+        parts.append(
+            "Each annotator is scored on gold accuracy, chance-corrected agreement with the other "
+            "annotators' majority, 👍 rate against the others' and answering speed (ktokit's "
+            "`export/reliability.py`): " + ", ".join(f"{n} {flag}" for flag, n in s.reliability.items()) + "."
+        )
+    if s.left_out_annotators:
+        before = "n/a" if s.alpha_all is None else f"{s.alpha_all:.3f}"
+        after = "n/a" if s.alpha is None else f"{s.alpha:.3f}"
+        parts.append(
+            f"The {s.left_out_votes} votes of {len(s.left_out_annotators)} annotator"
+            f"{'s' if len(s.left_out_annotators) != 1 else ''} flagged unreliable were left out before "
+            f"aggregation (Krippendorff's alpha {before} with their votes, {after} without):\n\n"
+            + "\n".join(f"- `{name}`: {'; '.join(why)}" for name, why in s.left_out_annotators.items())
+        )
+    elif s.reliability.get("unreliable"):
+        parts.append("Every vote was kept, those of annotators flagged unreliable too (`--annotators all`).")
+    if s.flags:
+        parts.append(
+            "Answers annotators flagged instead of rating (not votes; wrong language and harmful leave "
+            "the record out): " + ", ".join(f"{FLAG_TEXT.get(k, k)} {n}" for k, n in s.flags.items()) + "."
+        )
+    return "\n\n".join(parts)
 
 
 def _train_snippet(s: ExportSummary) -> str:
@@ -174,6 +218,10 @@ def dataset_card(s: ExportSummary) -> str:
         "## Agreement between annotators",
         "",
         _agreement(s),
+        "",
+        "## Whose votes count",
+        "",
+        _trust(s),
         "",
         "## 👍 rate per generating model",
         "",

@@ -18,6 +18,7 @@ from ktokit.annotate.task import (
     FIELD_PROMPT,
     GOOD,
     QUESTION_COMMENT,
+    QUESTION_FLAG,
     QUESTION_LABEL,
 )
 from ktokit.console import KitError
@@ -38,6 +39,16 @@ class Answer:
     status: str
     value: str | None  # good | bad | None (a draft or discard may have no value)
     comment: str | None = None
+    flag: str | None = None  # wrong_language | harmful | cant_judge: not a vote, whatever its status
+    inserted_at: str = ""  # ISO times the server gave the response (reliability: answers too fast to read)
+    updated_at: str = ""
+
+    @property
+    def vote(self) -> str | None:
+        """good | bad when this answer counts as a vote: submitted, with a label, and not flagged."""
+        return (
+            self.value if self.status == SUBMITTED and self.value in (GOOD, BAD) and not self.flag else None
+        )
 
 
 @dataclass
@@ -51,11 +62,17 @@ class AnnotatedRecord:
     language: str
     answers: list[Answer] = field(default_factory=list)
     detected_language: str = ""  # the pack's code when the completion passes the language check
+    gold: str | None = None  # the expected label of a gold record (ktokit.annotate.gold); never a row
 
     @property
     def votes(self) -> list[str]:
-        """Submitted labels only: drafts and discards are not votes."""
-        return [a.value for a in self.answers if a.status == SUBMITTED and a.value in (GOOD, BAD)]
+        """Submitted labels only: drafts, discards and flagged answers are not votes."""
+        return [a.vote for a in self.answers if a.vote]
+
+    @property
+    def flags(self) -> list[str]:
+        """The flags annotators gave this record (any status: a flag is usually discarded)."""
+        return [a.flag for a in self.answers if a.flag]
 
     @property
     def votes_up(self) -> int:
@@ -140,8 +157,11 @@ def _metadata(raw: Any) -> dict[str, Any]:
     return {m["name"]: m["value"] for m in raw or []}
 
 
-def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> AnnotatedRecord:
-    """One record as the records endpoint returns it (JSON) → AnnotatedRecord."""
+def parse_record(
+    item: dict[str, Any], dataset_id: str, language: str, gold: dict[str, str] | None = None
+) -> AnnotatedRecord:
+    """One record as the records endpoint returns it (JSON) → AnnotatedRecord; `gold` is the key
+    (record id -> expected label, `ktokit.annotate.gold.load_key`)."""
     fields = item.get("fields") or {}
     metadata = _metadata(item.get("metadata"))
     models = metadata.get("model") or []
@@ -151,19 +171,24 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
         values = response.get("values") or {}
         label = (values.get(QUESTION_LABEL) or {}).get("value")
         comment = (values.get(QUESTION_COMMENT) or {}).get("value")
+        flag = (values.get(QUESTION_FLAG) or {}).get("value")
         answers.append(
             Answer(
                 pseudonym(dataset_id, str(response.get("user_id"))),
                 response.get("status"),
                 label,
                 comment or None,
+                flag or None,
+                str(response.get("inserted_at") or ""),
+                str(response.get("updated_at") or response.get("inserted_at") or ""),
             )
         )
     answers.sort(key=lambda a: (a.annotator, a.status))
     completion = str(fields.get(FIELD_COMPLETION) or "").strip()
     record_language = str(metadata.get("language") or language)
+    rid = str(item.get("external_id") or item["id"])
     return AnnotatedRecord(
-        id=str(item.get("external_id") or item["id"]),
+        id=rid,
         prompt=str(fields.get(FIELD_PROMPT) or "").strip(),
         completion=completion,
         models=models,
@@ -173,6 +198,7 @@ def parse_record(item: dict[str, Any], dataset_id: str, language: str) -> Annota
         detected_language=str(
             metadata.get(DETECTED_LANGUAGE) or answer_language(completion, record_language)
         ),
+        gold=(gold or {}).get(rid),
     )
 
 
@@ -203,9 +229,17 @@ def record_items(
 def fetch_records(
     client: rg.Argilla, dataset: rg.Dataset, language: str, page_size: int = PAGE_SIZE
 ) -> list[AnnotatedRecord]:
-    """Every record of `dataset` with its responses (any status), annotators pseudonymised."""
+    """Every record of `dataset` with its responses (any status), annotators pseudonymised, gold marked."""
     dataset_id = str(dataset.id)
+    key = gold_key(client, dataset)
     return [
-        parse_record(item, dataset_id, language)
+        parse_record(item, dataset_id, language, key)
         for item in record_items(client, dataset, page_size=page_size)
     ]
+
+
+def gold_key(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
+    """The dataset's gold key (empty for a dataset without gold); see ktokit.annotate.gold."""
+    from ktokit.annotate.gold import load_key
+
+    return load_key(client, dataset.workspace.name, dataset.name)

@@ -84,9 +84,11 @@ def dpo_pairs(
 
 
 def raw_rows(records: Iterable[AnnotatedRecord]) -> list[dict[str, Any]]:
-    """Every response of every record (any status: the backup keeps drafts too), annotators pseudonymised."""
+    """Every response of every record (any status: the backup keeps drafts too), annotators pseudonymised.
+    Gold records are left out: a published raw set would tell annotators which records are gold."""
     rows = []
-    for r in sorted(records, key=lambda r: (row_order(r.prompt, r.completion), r.id)):
+    real = (r for r in records if r.gold is None)
+    for r in sorted(real, key=lambda r: (row_order(r.prompt, r.completion), r.id)):
         for a in r.answers:
             rows.append(
                 {
@@ -99,6 +101,7 @@ def raw_rows(records: Iterable[AnnotatedRecord]) -> list[dict[str, Any]]:
                     "status": a.status,
                     "label": a.value,
                     "comment": a.comment,
+                    "flag": a.flag,
                 }
             )
     return rows

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ktokit.export.aggregate import LEFT_OUT, UNRATED, Decision, krippendorff_alpha, pairwise_agreement
+from ktokit.export.aggregate import LEFT_OUT, Decision, krippendorff_alpha, pairwise_agreement
 from ktokit.export.read import DISCARDED, DRAFT, SUBMITTED, AnnotatedRecord
+from ktokit.export.reliability import AnnotatorScore
 from ktokit.kto_format import prompt_text
 
 
@@ -52,6 +53,13 @@ class ExportSummary:
     raw: int | None
     other_language: int = 0  # records whose completion is not in the pack's language (detected)
     drop_wrong_language: bool = False
+    gold: int = 0  # gold records (known answers: ktokit.annotate.gold), never rows
+    flags: dict[str, int] = field(default_factory=dict)  # answers flagged, by reason
+    annotators_mode: str = "all"  # export_kto.py --annotators
+    reliability: dict[str, int] = field(default_factory=dict)  # annotators per flag (ok, check, unreliable)
+    left_out_annotators: dict[str, list[str]] = field(default_factory=dict)  # pseudonym -> reasons
+    left_out_votes: int = 0
+    alpha_all: float | None = None  # alpha with every annotator's votes (before leaving any out)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -80,9 +88,31 @@ class ExportSummary:
                 )
             )
         alpha = "n/a" if self.alpha is None else f"{self.alpha:.3f}"
+        before = "n/a" if self.alpha_all is None else f"{self.alpha_all:.3f}"
         lines.append(
             f"agreement    Krippendorff's alpha {alpha} on {self.overlap_records} records with 2+ votes"
+            + (f" ({before} with every annotator's votes)" if self.left_out_annotators else "")
         )
+        if self.reliability:
+            lines.append(
+                "annotators   "
+                + ", ".join(f"{n} {flag}" for flag, n in self.reliability.items())
+                + (f"; {self.gold} gold records (never rows)" if self.gold else "; no gold records")
+            )
+        for name, why in self.left_out_annotators.items():
+            lines.append(f"left out     {name} (unreliable): {'; '.join(why)}")
+        if self.left_out_annotators:
+            lines.append(
+                f"             {self.left_out_votes} votes of {len(self.left_out_annotators)} "
+                "annotators left "
+                "out (--annotators all keeps them)"
+            )
+        elif self.annotators_mode == "all" and self.reliability.get("unreliable"):
+            lines.append("             unreliable annotators' votes kept (--annotators all)")
+        if self.flags:
+            lines.append(
+                "flags        " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in self.flags.items())
+            )
         if self.dpo_pairs is not None:
             lines.append(f"DPO pairs    {self.dpo_pairs}")
         return lines
@@ -115,13 +145,22 @@ def summarise(
     min_votes: int,
     form: str,
     drop_wrong_language: bool = False,
+    before: list[AnnotatedRecord] | None = None,
+    scores: dict[str, AnnotatorScore] | None = None,
+    left_out: set[str] | None = None,
+    annotators_mode: str = "all",
 ) -> ExportSummary:
+    """The figures of an export; `records` are the votes used, `before` every vote (what was left out)."""
+    before = records if before is None else before
+    scores, left_out = scores or {}, left_out or set()
     reasons = Counter(d.reason for d in decisions)
-    statuses = Counter(a.status for r in records for a in r.answers)
-    submitters = {a.annotator for r in records for a in r.answers if a.status == SUBMITTED and a.value}
+    statuses = Counter(a.status for r in before for a in r.answers)
+    submitters = {a.annotator for r in before for a in r.answers if a.status == SUBMITTED and a.value}
     units = [r.votes for r in records if len(r.votes) >= 2]
     up = sum(1 for r in rows if r["label"])
     alpha = krippendorff_alpha(units)
+    alpha_all = krippendorff_alpha([r.votes for r in before if len(r.votes) >= 2])
+    flags = Counter(f for r in records if r.gold is None for f in r.flags)
     agree = pairwise_agreement(units)
     return ExportSummary(
         language=language,
@@ -131,7 +170,7 @@ def summarise(
         min_votes=min_votes,
         form=form,
         records=len(records),
-        rated=len(records) - reasons[UNRATED],
+        rated=sum(1 for d in decisions if d.record.votes),
         left_out={k: reasons[k] for k in LEFT_OUT if reasons[k]},
         rows=len(rows),
         up=up,
@@ -146,6 +185,17 @@ def summarise(
         pairwise_agreement=None if agree is None else round(agree, 4),
         models=model_rates(decisions),
         raw=None if raw is None else len(raw),
-        other_language=sum(1 for r in records if r.detected_language not in ("", r.language)),
+        other_language=sum(
+            1 for r in records if r.gold is None and r.detected_language not in ("", r.language)
+        ),
         drop_wrong_language=drop_wrong_language,
+        gold=sum(1 for r in records if r.gold is not None),
+        flags=dict(sorted(flags.items())),
+        annotators_mode=annotators_mode,
+        reliability={
+            k: n for k in ("ok", "check", "unreliable") if (n := sum(s.flag == k for s in scores.values()))
+        },
+        left_out_annotators={name: scores[name].why for name in sorted(left_out)},
+        left_out_votes=sum(1 for r in before for a in r.answers if a.annotator in left_out and a.vote),
+        alpha_all=None if alpha_all is None else round(alpha_all, 4),
     )

@@ -64,6 +64,19 @@ class Annotation:
     comment: str = ""
     prompt_title: str = ""
     completion_title: str = ""
+    flag: str = ""  # the optional flag question (English when the pack has none: FLAG_DEFAULTS)
+    flag_labels: dict[str, str] = field(default_factory=dict)
+
+
+# The flag question annotators answer instead of 👍/👎 (then Discard), when the pack gives no text of its own.
+FLAG_DEFAULTS = {
+    "flag": "Or flag it instead of rating it (choose one, then press Discard)",
+    "labels": {
+        "wrong_language": "🌐 Wrong language",
+        "harmful": "⚠️ Harmful or offensive",
+        "cant_judge": "🤷 I can't judge it",
+    },
+}
 
 
 # What reviewers of drafted prompts and examples read (`review-pack`), when the pack has no `review:`.
@@ -122,12 +135,20 @@ class AnnotationLabels(Strict):
     bad: str | None = None
 
 
+class FlagLabels(Strict):
+    wrong_language: str | None = None
+    harmful: str | None = None
+    cant_judge: str | None = None
+
+
 class AnnotationFile(Strict):
     dataset_title: str | None = None
     guidelines: str | None = None
     question: str | None = None
     labels: AnnotationLabels | None = None
     comment: str | None = None
+    flag: str | None = None
+    flag_labels: FlagLabels | None = None
     prompt_title: str | None = None
     completion_title: str | None = None
 
@@ -258,6 +279,10 @@ def load_pack(code_or_path: str | Path) -> LanguagePack:
             comment=ann.comment or "",
             prompt_title=ann.prompt_title or "",
             completion_title=ann.completion_title or "",
+            flag=ann.flag or FLAG_DEFAULTS["flag"],
+            flag_labels={
+                k: getattr(ann.flag_labels, k, None) or v for k, v in FLAG_DEFAULTS["labels"].items()
+            },
         ),
         form=FormRule(
             lines=form.lines or (len(form.pattern) if form.pattern else None),

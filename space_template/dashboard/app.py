@@ -1,6 +1,7 @@
 """ktokit campaign dashboard: how far the annotation of one language is, who carries it, and backups.
 
-It shows a progress bar, the annotator leaderboard, answers per day, the 👍 rate per model and the
+It shows a progress bar, the annotator leaderboard (ranked by reliable answers, each annotator's flag
+beside it: ok, check or unreliable, with the reasons), answers per day, the 👍 rate per model and the
 agreement between annotators, read from the language's Argilla dataset (ktokit.campaign.dashboard),
 and it backs the dataset up to a private Hub dataset on a schedule (ktokit.campaign.backup, only when
 something changed), so a restart of the annotation Space loses at most one interval of work.
@@ -34,11 +35,13 @@ from ktokit.console import first_line, mask
 from ktokit.export.read import connect
 
 BACKUP_EVERY_MIN = 30.0
+FLAG_SIGNS = {"ok": "✅", "check": "❔", "unreliable": "⚠️"}  # the reasons are the flag's tooltip
 STYLE = """
 #progress .track {background:#e5e7eb;border-radius:6px;height:22px;width:100%}
 #progress .fill {background:#16a34a;border-radius:6px;height:22px}
 .kit table {border-collapse:collapse;margin:4px 0 12px} .kit td,.kit th {padding:3px 10px;text-align:left}
 .kit th {border-bottom:1px solid #9ca3af} .kit .bar {background:#2563eb;height:12px;display:inline-block}
+.kit .flag-unreliable {color:#b91c1c;font-weight:600}
 """
 
 
@@ -161,13 +164,32 @@ def render(figures: dict) -> tuple[str, str, str, str, str]:
         f"Answers: {r['submitted']} submitted, {r['draft']} draft, {r['discarded']} discarded.</p></div>"
     )
     leaderboard = _table(
-        ("#", "annotator", "submitted", "draft", "discarded"),
+        ("#", "annotator", "reliable", "submitted", "draft", "discarded", "flag"),
         [
-            (i, html.escape(a["username"]), a["submitted"], a["draft"], a["discarded"])
+            (
+                i,
+                html.escape(a["username"]),
+                a["reliable"],
+                a["submitted"],
+                a["draft"],
+                a["discarded"],
+                f'<span class="flag-{a["flag"]}" title="{html.escape("; ".join(a["why"]))}">'
+                f"{FLAG_SIGNS.get(a['flag'], '')} {a['flag']}</span>",
+            )
             for i, a in enumerate(figures["annotators"], 1)
         ],
         "leaderboard",
     )
+    flagged = [a for a in figures["annotators"] if a["flag"] == "unreliable"]
+    if flagged:  # the reasons in words, under the board: the export leaves their votes out
+        leaderboard += (
+            '<ul id="flagged">'
+            + "".join(
+                f"<li><b>{html.escape(a['username'])}</b>: {html.escape('; '.join(a['why']))}</li>"
+                for a in flagged
+            )
+            + "</ul>"
+        )
     most = max((d["submitted"] for d in figures["per_day"]), default=0) or 1
     per_day = _table(
         ("day", "submitted", ""),
