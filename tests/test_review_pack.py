@@ -369,13 +369,13 @@ def test_review_on_the_language_space_and_accept_from_it(
     import argilla as rg
     from kit_testing import RecordingHfApi
 
-    from ktokit.annotate import space
     from ktokit.annotate.credentials import save_space_credentials
     from ktokit.cli import main
     from ktokit.draft.accept import accept_pack
+    from ktokit.spaces import provision
 
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setattr(space, "POLL_S", 0.01)
+    monkeypatch.setattr(provision, "POLL_S", 0.01)
     repo = "kit-community/haiku-es-annotation"
     save_space_credentials(repo, {"api_key": kit_server["api_key"], "password": "owner-password-123"})
     hub.api = RecordingHfApi(exists=True, stages=("RUNNING",))
