@@ -1,6 +1,6 @@
 """Benchmark: the kit's generation against the recipe's way (one request at a time).
 
-200 prompts x 3 models against the OpenAI-compatible test double (tests/openai_double.py, run in its
+200 prompts x 3 models against the scripted OpenAI-compatible server (tests/scripted_openai.py, run in its
 own process) answering each request after 100 ms. The kit runs with the shipped default model set's
 limits (8 requests in flight per model, batches of 32), pointed at the double; the recipe's way sends
 the same 600 requests one after the other. Both wall times are measured in the same run.
@@ -33,7 +33,7 @@ def start_double(port: int, latency: float) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "tests" / "openai_double.py"),
+            str(ROOT / "tests" / "scripted_openai.py"),
             "--port",
             str(port),
             "--latency",
@@ -104,7 +104,7 @@ def main() -> None:
     n = args.prompts * len(models)
     print(
         f"{args.prompts} prompts x {len(models)} models = {n} requests, "
-        f"{args.latency * 1000:.0f} ms per request (test double), "
+        f"{args.latency * 1000:.0f} ms per request (scripted server), "
         f"kit concurrency {models[0].concurrency} per model"
     )
     print(
