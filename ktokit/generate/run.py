@@ -185,9 +185,11 @@ def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
         return LocalTransformersLLM(
             model=path,
             display_name=spec.name,
-            device="cpu",
+            device="cuda"
+            if spec.gpus
+            else "cpu",  # Ray gives a step with `gpus:` its GPUs (CUDA_VISIBLE_DEVICES)
             token=None,
-            torch_dtype="float32",
+            torch_dtype="auto" if spec.gpus else "float32",
             generation_kwargs=generation,
         )
     return OpenAICompatibleLLM(
