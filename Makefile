@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 # CPU torch by default (the wheel pip finds on disk here). Bring your own, e.g. for CUDA:
 #   make setup TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128"
 TORCH ?= torch==2.13.0
-EXTRAS ?= dev,ja
+EXTRAS ?= dev,ja,ray
 STAMP := $(VENV)/.ktokit-installed
 # Debian packages only the tests need: a browser for the annotation-UI test (driven by Playwright,
 # never `playwright install`, which downloads a browser) and fonts so its screenshots show CJK and emoji.

@@ -5,7 +5,7 @@ validates.
 
 Every step is the command a community would type, run in a scratch folder (its own languages/,
 outputs/, Argilla data and credentials), printed with its output: scaffold → draft → review → accept →
-validate → generate. The models are the OpenAI-compatible test double (tests/openai_double.py, a real
+validate → generate. The models are the scripted OpenAI-compatible server (tests/scripted_openai.py, a real
 HTTP server) answering like a model set drafting a pack: mostly good drafts, some in another language,
 some wrapped in talk, some chatter only, and the second model repeating the first. The reviewers are
 this script, answering through Argilla's API: most drafts accepted, a few edited, rejected or left
@@ -28,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from openai_double import OpenAIDouble  # noqa: E402  (the test double, run in this process)
+from scripted_openai import ScriptedOpenAI  # noqa: E402  (the test double, run in this process)
 
 # Topics a Portuguese-speaking community might list (draft-prompts --topics): one prompt per topic.
 TOPICS = """a chuva de verão|o mar ao entardecer|as folhas secas do outono
@@ -261,7 +261,7 @@ def main() -> None:
         print(f"[{time.monotonic() - start:.1f} s, exit {proc.returncode}]", flush=True)
 
     (work / "topics.txt").write_text("\n".join(TOPICS) + "\n", encoding="utf-8")
-    with OpenAIDouble(script=Models()) as api:
+    with ScriptedOpenAI(script=Models()) as api:
         (work / "models.yaml").write_text(
             yaml.safe_dump(
                 {

@@ -306,7 +306,7 @@ def test_restore_and_progress_errors_are_one_line(tmp_path, config_dir, capsys):
         restore(LANG, str(tmp_path / "other"), local=True)
     with pytest.raises(KitError, match="is of 'es', not 'ja'"):
         restore(LANG, str(tmp_path / "other" / "es"), local=True)
-    with pytest.raises(KitError, match="--local .* or --space"):
+    with pytest.raises(KitError, match="--local .*, --space ORG/NAME or --server URL"):
         restore(LANG, str(tmp_path / "other"))
     assert_one_error_line(kit(capsys, "progress", "--all"), "no language has an annotation task")
     assert_one_error_line(

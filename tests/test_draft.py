@@ -1,5 +1,5 @@
 """The language check on the six packs, duplicates in any script, and `draft-prompts` / `draft-examples`
-for a freshly scaffolded Portuguese pack against the OpenAI-compatible test double (a real HTTP server)
+for a freshly scaffolded Portuguese pack against the scripted OpenAI-compatible server (a real HTTP server)
 answering with a mix of good drafts, wrong-language drafts, duplicates and chatter."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from kit_testing import ROOT, assert_one_error_line, run_kit
-from openai_double import DraftScript, OpenAIDouble
+from scripted_openai import DraftScript, ScriptedOpenAI
 
 from ktokit.draft.dedup import NEAR, Seen, similarity, trigrams
 from ktokit.packs import language_id
@@ -168,7 +168,7 @@ def counts_line(c: dict[str, int]) -> str:
 def test_draft_prompts_then_examples_for_a_new_pack(checkout):
     cwd, env = checkout
     script = DraftScript({source: pt for source, pt in SOURCES.items()})
-    with OpenAIDouble(script=script) as api:
+    with ScriptedOpenAI(script=script) as api:
         models = str(model_set(cwd / "models.yaml", api.base_url))
         run = run_kit(
             "draft-prompts", "--language", "pt", "--from", "en", "--models", models, env=env, cwd=cwd

@@ -1,5 +1,5 @@
-"""preference_gen.py: tiny local models through distilabel's transformers path, and a local test double
-of the OpenAI chat-completions API (tests/openai_double.py) for retries, failures, cleaning and resume."""
+"""preference_gen.py: tiny local models through distilabel's transformers path, and a scripted stand-in
+of the OpenAI chat-completions API (tests/scripted_openai.py) for retries, failures, cleaning and resume."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from kit_testing import ROOT, run_script, script_command
-from openai_double import OpenAIDouble
+from scripted_openai import ScriptedOpenAI
 
 from ktokit.console import KitError
 from ktokit.generate import GenerationArguments, generate_responses
@@ -146,7 +146,7 @@ def test_tiny_local_models_make_rows_with_the_recipe_columns(env, tmp_path, caps
 
 
 def test_http_models_retry_count_failures_clean_and_keep_order(env, tmp_path, capsys):
-    with OpenAIDouble(rate_limit_first=1, fail_prompts=("bread",), preamble=True) as api:
+    with ScriptedOpenAI(rate_limit_first=1, fail_prompts=("bread",), preamble=True) as api:
         run(models=str(model_set(tmp_path / "m.yaml", api.base_url, max_retries=1)), output="out")
         log = list(api.log)
     rows = rows_of(Path("out"))
@@ -177,12 +177,12 @@ def test_http_models_retry_count_failures_clean_and_keep_order(env, tmp_path, ca
 
 
 def test_identical_answers_kept_once_and_timeouts_counted(env, tmp_path):
-    with OpenAIDouble(same_answer=True) as api:
+    with ScriptedOpenAI(same_answer=True) as api:
         run(models=str(model_set(tmp_path / "m.yaml", api.base_url)), sample=3, output="same")
     for row in rows_of(Path("same")):
         assert row["generation_model"] == ["org/model-a"]
         assert [q["duplicate_of"] for q in row["requests"]] == ["", "org/model-a", "org/model-a"]
-    with OpenAIDouble(latency=1.0) as api:
+    with ScriptedOpenAI(latency=1.0) as api:
         run(
             models=str(model_set(tmp_path / "t.yaml", api.base_url, models=1, timeout=0.2, max_retries=0)),
             sample=2,
@@ -195,7 +195,7 @@ def test_identical_answers_kept_once_and_timeouts_counted(env, tmp_path):
 
 @pytest.mark.slow
 def test_distilabel_runner_gives_the_same_rows(env, tmp_path):
-    with OpenAIDouble() as api:
+    with ScriptedOpenAI() as api:
         models = str(model_set(tmp_path / "m.yaml", api.base_url, models=2))
         run(models=models, sample=6, output="local")
         run(models=models, sample=6, output="distilabel", runner="distilabel")
@@ -209,7 +209,7 @@ def test_distilabel_runner_gives_the_same_rows(env, tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_run_resumes_without_generating_a_prompt_twice(env, tmp_path):
-    api = OpenAIDouble(latency=0.25).start()
+    api = ScriptedOpenAI(latency=0.25).start()
     models = model_set(tmp_path / "m.yaml", api.base_url, models=2, concurrency=1, batch_size=2)
     command = script_command(
         "preference_gen.py", "--language", "en", "--models", str(models), "--output", "out"
@@ -309,14 +309,14 @@ def test_the_command_line_prints_one_line_on_bad_input(env, tmp_path):
 
 
 def test_another_runs_output_is_not_mixed_in(env, tmp_path):
-    with OpenAIDouble() as api:
+    with ScriptedOpenAI() as api:
         run(models=str(model_set(tmp_path / "a.yaml", api.base_url, models=1)), sample=1, output="out")
         with pytest.raises(KitError, match="holds generations of another run"):
             run(models=str(model_set(tmp_path / "b.yaml", api.base_url, models=2)), sample=1, output="out")
 
 
 def test_dataset_card_names_models_counts_and_reuse(env, tmp_path):
-    with OpenAIDouble() as api:
+    with ScriptedOpenAI() as api:
         run(models=str(model_set(tmp_path / "m.yaml", api.base_url, models=2)), sample=3, output="out")
     card = (Path("out") / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\nlanguage:\n- en\n")

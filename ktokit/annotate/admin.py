@@ -162,6 +162,26 @@ def require_answer(
         raise KitError(f"cannot reach {where}: {first_line(exc)}" + (f"; {fix}" if fix else "")) from None
 
 
+def argilla_version(api_url: str, where: str, fix: str = "", headers: dict[str, str] | None = None) -> str:
+    """The version of the Argilla server at `api_url`; one line when nothing, or something else, answers.
+
+    A URL that answers but is not Argilla's (a proxy's page, the UI's address with a path) answers
+    `/api/v1/status` with another status or with HTML: that is a wrong URL too, not a server error.
+    """
+    require_answer(api_url, where, fix, headers)
+    response = _status(api_url, headers, PROBE_TIMEOUT_S)
+    try:
+        version = response.json().get("version") if response.status_code == 200 else None
+    except (ValueError, AttributeError):
+        version = None
+    if not version:
+        raise KitError(
+            f"{api_url} is not an Argilla server (HTTP {response.status_code} on {STATUS_PATH}, no version): "
+            "give the address Argilla's sign-in page is at, without a path"
+        )
+    return str(version)
+
+
 # ---- users and keys ---------------------------------------------------------------------------------
 
 
@@ -170,6 +190,27 @@ def me(http: httpx.Client) -> dict[str, Any] | None:
     with translated("cannot ask the Argilla server whose key this is"):
         response = http.get("/api/v1/me")
     return response.json() if response.status_code == 200 else None
+
+
+MANAGING_ROLES = ("owner", "admin")
+
+
+def require_manager(http: httpx.Client, where: str, key_from: str) -> dict[str, Any]:
+    """The user behind the client's key, who must be an owner or an admin (they make datasets and read every
+    annotator's answers); one line when the server refuses the key or it is an annotator's."""
+    user = me(http)
+    if user is None:
+        raise KitError(
+            f"{where} refused the key in {key_from}: set it to the API key of an owner or admin of that "
+            "server (Argilla > My settings)"
+        )
+    if user.get("role") not in MANAGING_ROLES:
+        raise KitError(
+            f"the key in {key_from} is {user.get('username')!r}'s, an {user.get('role')} on {where}: "
+            "the kit needs an owner's or admin's key (annotators cannot make datasets or read others' "
+            "answers)"
+        )
+    return user
 
 
 def users(http: httpx.Client) -> list[dict[str, Any]]:

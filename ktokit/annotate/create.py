@@ -1,7 +1,8 @@
 """create_task.py's work: the plan of a language's annotation dataset, then the dataset on its server.
 
-The server is either the local Argilla server (started if needed) or an Argilla Space with HF sign-in
-(provisioned on first use, reused as it is afterwards). Either way the records are logged
+The server is the local Argilla server (started if needed), an Argilla Space with HF sign-in
+(provisioned on first use, reused as it is afterwards), or any Argilla server the campaign runs itself
+(`--server URL`, an owner's or admin's key from ARGILLA_API_KEY). Either way the records are logged
 idempotently and the target is recorded, so later steps (export_kto.py, the demo) need no flags.
 Nothing secret is printed: the owner credentials of a Space are stored 0600 before the Hub sees them.
 """
@@ -57,6 +58,9 @@ class TaskArguments:
     )
     local: bool = option("Use the local Argilla server (the default without --space).", False)
     space: str | None = option("Provision or reuse the Argilla Space ORG/NAME on the Hub.", None)
+    server: str | None = option(
+        "Any Argilla server you run (its URL); the key of an owner or admin from $ARGILLA_API_KEY.", None
+    )
     private: bool = option("Make a new Space private (see the warning it prints about HF sign-in).", False)
     hardware: str = option(
         "Hardware of a new Space: cpu-basic (free, sleeps after 48 h without visits, and a "
@@ -100,6 +104,8 @@ class TaskPlan:
 
     @property
     def target(self) -> str:
+        if self.args.server:
+            return f"Argilla server {self.args.server}"
         return f"Space {self.args.space}" if self.args.space else "local Argilla server"
 
     def lines(self) -> list[str]:
@@ -151,8 +157,12 @@ class TaskResult:
 
 def plan_task(args: TaskArguments) -> TaskPlan:
     """Check the options, read the generations, make the records: nothing on a server or the Hub yet."""
-    if args.local and args.space:
-        raise KitError("choose one target: --local or --space ORG/NAME")
+    if sum(map(bool, (args.local, args.space, args.server))) > 1:
+        raise KitError("choose one target: --local, --space ORG/NAME or --server URL")
+    if args.server:
+        from ktokit.annotate.credentials import server_url
+
+        args.server = server_url(args.server)
     space.check_storage(args.storage)
     if args.space:
         check_repo_id(args.space)  # before the generations are read
@@ -178,6 +188,8 @@ def create_task(plan: TaskPlan) -> TaskResult:
         return to_space(plan.args, plan.pack, plan.template, plan.records, plan.gold)
     if plan.args.dry_run:
         return TaskResult()
+    if plan.args.server:
+        return to_server(plan.args, plan.template, plan.records, plan.gold)
     return to_local_server(plan.args, plan.template, plan.records, plan.gold)
 
 
@@ -245,6 +257,33 @@ def to_local_server(
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     hint = f"python -m ktokit argilla add-annotator NAME --workspace {template.workspace}"
     return TaskResult(logged, url, hint)
+
+
+def server_client(url: str) -> tuple[rg.Argilla, str, dict[str, Any]]:
+    """Any Argilla server (`--server URL`), checked (URL, key, role): a client, its URL, the target."""
+    from ktokit.annotate.credentials import open_server
+
+    target = open_server(url)
+    return target.client(), target.api_url, {"kind": "server", "api_url": target.api_url}
+
+
+def to_server(
+    args: TaskArguments, template: TaskTemplate, records: Records, gold: list[Gold] | None = None
+) -> TaskResult:
+    """An Argilla server the campaign runs holds the dataset; its key stays in a 0600 file."""
+    from ktokit.annotate.credentials import save_target
+
+    client, api_url, target = server_client(args.server)
+    logged, url = log_records(client, template, records, api_url, gold)
+    save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
+    return TaskResult(logged, url, server_annotators(api_url, template.workspace))
+
+
+def server_annotators(api_url: str, workspace: str) -> str:
+    return (
+        f"sign in at {api_url} (Hugging Face sign-in if the server has it, else a user an owner "
+        f"makes), members of the workspace {workspace}"
+    )
 
 
 def owner_credentials(repo_id: str, exists: bool, api: Any) -> dict[str, Any]:

@@ -254,16 +254,29 @@ def _usernames(client: rg.Argilla, dataset: rg.Dataset) -> dict[str, str]:
     return {u["id"]: u["username"] for u in found}
 
 
+WHERE_TO_RESTORE = (
+    "say where to restore: --local (the local Argilla server), --space ORG/NAME or --server URL, one of them"
+)
+
+
 def restore_target(
-    language: str, *, space: str | None, local: bool, argilla_dir: str | None = None, private: bool = False
+    language: str,
+    *,
+    space: str | None,
+    local: bool,
+    argilla_dir: str | None = None,
+    private: bool = False,
+    server: str | None = None,
 ) -> tuple[rg.Argilla, dict[str, Any], str]:
     """A client for the server to restore into, the target to record for `language`, and its name."""
-    from ktokit.annotate.credentials import ArgillaTarget, load_space_credentials
+    from ktokit.annotate.credentials import ArgillaTarget, load_space_credentials, open_server
 
-    if bool(space) == bool(local):
-        raise KitError(
-            "say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them"
-        )
+    if sum(map(bool, (space, local, server))) != 1:
+        raise KitError(WHERE_TO_RESTORE)
+    if server:  # checked: the URL, the key in ARGILLA_API_KEY, an owner's or admin's
+        target = open_server(server)
+        with admin.translated(f"cannot connect to {target.where}"):
+            return target.client(), {"kind": "server", "api_url": target.api_url}, target.where
     if local:
         from ktokit.annotate.argilla_local import ensure_running
 
@@ -386,6 +399,7 @@ def restore(
     local: bool = False,
     argilla_dir: str | None = None,
     private: bool = False,
+    server: str | None = None,
 ) -> RestoreSummary:
     """Bring `language`'s backup from `source` (folder or Hub repo) back into the local server or a Space,
     and record that server for the language, so export_kto.py reads it again. Adds only what is missing."""
@@ -394,16 +408,14 @@ def restore(
     from ktokit.annotate.credentials import save_target
     from ktokit.annotate.gold import save_key_entries
 
-    if bool(space) == bool(local):
-        raise KitError(
-            "say where to restore: --local (the local Argilla server) or --space ORG/NAME, one of them"
-        )
+    if sum(map(bool, (space, local, server))) != 1:
+        raise KitError(WHERE_TO_RESTORE)
     if space:
         check_repo_id(space)  # before the backup is read or downloaded
     with tempfile.TemporaryDirectory(prefix="ktokit-restore-") as tmp:
         folder = find_backup(source, language, tmp)  # before any server is started or reached
         client, record, where = restore_target(
-            language, space=space, local=local, argilla_dir=argilla_dir, private=private
+            language, space=space, local=local, argilla_dir=argilla_dir, private=private, server=server
         )
         meta = json.loads((folder / BACKUP_FILE).read_text(encoding="utf-8"))
         say(
@@ -469,7 +481,7 @@ class BackupSummary(dict):
             f"backed up {self['dataset']} to {self['target']}",
             f"  {self['records']} records, {answers} by {self['annotators']} annotators ({fingerprint})",
             f"restore with: python -m ktokit restore --language {self['language']} --from {self['to']} "
-            "--local (or --space ORG/NAME)",
+            "--local (or --space ORG/NAME, --server URL)",
         ]
 
 
@@ -488,6 +500,11 @@ class RestoreSummary(dict):
         if created and self["kind"] == "space":
             lines.append(
                 f"  recreated {names}: they sign in with Hugging Face as before (matched by username)"
+            )
+        elif created and self["kind"] == "server":
+            lines.append(
+                f"  recreated {names} with passwords nobody knows: they sign in with Hugging Face if that "
+                "server has it, else an owner gives each a new password"
             )
         elif created:
             lines.append(

@@ -97,6 +97,13 @@ class RestoreArguments:
         exclusive="where",
         required=True,
     )
+    server: str | None = option(
+        "into any Argilla server you run (its URL; an owner's or admin's key from $ARGILLA_API_KEY)",
+        None,
+        metavar="URL",
+        exclusive="where",
+        required=True,
+    )
     argilla_dir: str | None = argilla_dir_option()
 
 
@@ -104,7 +111,12 @@ def restore(args: RestoreArguments) -> None:
     from ktokit.campaign.backup import restore
 
     summary = restore(
-        args.language, args.source, space=args.space, local=args.local, argilla_dir=args.argilla_dir
+        args.language,
+        args.source,
+        space=args.space,
+        local=args.local,
+        argilla_dir=args.argilla_dir,
+        server=args.server,
     )
     print("\n".join(summary.report_lines()))
 
@@ -165,7 +177,7 @@ def register(commands) -> None:
         "restore",
         RestoreArguments,
         restore,
-        help="bring a backup back into the local server or a Space",
+        help="bring a backup back into the local server, a Space or any Argilla server",
         description="Restore a backup into an empty (or partly filled) server: adds what is missing, "
         "never overwrites an answer, and records the server for the language.",
     )

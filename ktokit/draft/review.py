@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktokit.annotate.task import TaskTemplate
+from ktokit.annotate.task import LogResult, TaskTemplate
 from ktokit.console import KitError, argilla_dir_option, language_option, option, space_option
 from ktokit.packs.languages import LanguagePack, load_pack
 
@@ -197,6 +197,12 @@ class ReviewArguments:
     space: str | None = space_option(
         "the language's Argilla Space (provisioned on first use)", exclusive="target"
     )
+    server: str | None = option(
+        "any Argilla server you run (its URL; an owner's or admin's key from $ARGILLA_API_KEY)",
+        None,
+        metavar="URL",
+        exclusive="target",
+    )
     drafts: str | None = option(
         "where prompts.jsonl / examples.jsonl are (default: outputs/CODE/drafts)", None, metavar="FOLDER"
     )
@@ -208,8 +214,8 @@ class ReviewArguments:
     argilla_dir: str | None = argilla_dir_option()
 
     def __post_init__(self) -> None:
-        if self.local and self.space:
-            raise KitError("choose one target: --local or --space ORG/NAME")
+        if sum(map(bool, (self.local, self.space, self.server))) > 1:
+            raise KitError("choose one target: --local, --space ORG/NAME or --server URL")
         if self.space:
             from ktokit.hub import check_repo_id
 
@@ -228,13 +234,19 @@ class ReviewPlan:
     records: list[dict[str, Any]]
     in_pack: int  # drafts the pack already holds
 
+    @property
+    def target(self) -> str:
+        if self.args.server:
+            return f"Argilla server {self.args.server}"
+        return f"Space {self.args.space}" if self.args.space else "local Argilla server"
+
     def report_lines(self) -> list[str]:
         kinds = Counter(r["metadata"]["kind"] for r in self.records)
         own = "the pack's" if self.pack.review.own else "English (the pack has no `review:` texts)"
         repeated = len(self.drafts) - len(self.records) - self.in_pack
         template = self.template
         return [
-            f"target       {f'Space {self.args.space}' if self.args.space else 'local Argilla server'}",
+            f"target       {self.target}",
             f"dataset      {template.workspace}/{template.dataset}  ({self.pack.name}, texts: {own})",
             f"drafts       {len(self.drafts)} in {self.folder}/: {kinds[PROMPT]} prompts and "
             f"{kinds[EXAMPLE]} examples to review, {repeated} repeated, {self.in_pack} already in the pack",
@@ -248,15 +260,20 @@ class ReviewResult:
     url: str
     api_url: str
     workspace: str
-    local: bool
-    logged: str  # what the log added, kept and has
+    kind: str
+    logged: LogResult | None = None
 
     def report_lines(self) -> list[str]:
-        if self.local:
+        if self.kind == "local":
             reviewers = f"python -m ktokit argilla add-annotator NAME --workspace {self.workspace}"
+        elif self.kind == "server":
+            from ktokit.annotate.create import server_annotators
+
+            reviewers = server_annotators(self.api_url, self.workspace)
         else:
             reviewers = f"sign in with Hugging Face at {self.api_url} (workspace {self.workspace})"
-        return [self.logged, f"review at    {self.url}", f"reviewers    {reviewers}"]
+        counts = [self.logged.line()] if self.logged else []
+        return [*counts, f"review at    {self.url}", f"reviewers    {reviewers}"]
 
 
 def plan_review(args: ReviewArguments) -> ReviewPlan:
@@ -293,10 +310,12 @@ def review_pack(args: ReviewArguments, plan: ReviewPlan | None = None) -> Review
             space_url=args.space_url,
         )
         client, api_url, target = create.space_client(task, pack, template)
+    elif args.server:
+        client, api_url, target = create.server_client(args.server)
     else:
         client, api_url, target = create.local_client(args.argilla_dir)
     logged, url = create.log_records(client, template, plan.records, api_url)
     save_target(
         review_key(pack.code), {**target, "workspace": template.workspace, "dataset": template.dataset}
     )
-    return ReviewResult(url, api_url, template.workspace, target["kind"] == "local", logged.line())
+    return ReviewResult(url, api_url, template.workspace, target["kind"], logged)

@@ -110,16 +110,7 @@ def connect(
     fix = fix or f"`python create_task.py --language {language}`"
     dataset_name = dataset_name or target.dataset
     workspace = workspace or target.workspace
-    server = (
-        f"the Space {target.space}"
-        if target.kind == "space"
-        else f"the local Argilla server ({target.api_url})"
-    )
-    hint = (
-        "start it with `python -m ktokit argilla up`"
-        if target.kind == "local"
-        else "check that the Space is running (a free Space sleeps after 48 h without visits)"
-    )
+    server, hint = target.where, target.unreachable_hint
     admin.require_answer(target.api_url, server, hint)  # fail fast: the SDK retries
     with admin.translated(f"cannot connect to {server}", f"rerun {fix} to record the credentials again"):
         client = target.client()

@@ -48,6 +48,10 @@ class ModelSettings(Strict):
     max_retries: int | None = Field(None, ge=0)
     generation: dict[str, Any] | None = None
     tiny_recipe: dict[str, Any] | None = None
+    # what the model's step gets from distilabel's runners (`--runner ray`: a Ray actor per replica)
+    replicas: int | None = Field(None, ge=1)
+    cpus: int | None = Field(None, ge=1)
+    gpus: int | None = Field(None, ge=1)
 
 
 class ModelEntry(ModelSettings):
@@ -58,6 +62,7 @@ class ModelEntry(ModelSettings):
 
 class ModelSetFile(ModelSettings):
     models: list[Any] = Field(min_length=1)  # each a model id or a ModelEntry, checked one by one
+    runner: str | None = None  # preference_gen.py's --runner when the command line gives none
 
 
 SET_HINTS = {"models": "write a non-empty 'models:' list of model ids, or of mappings with 'model:'"}
@@ -80,6 +85,15 @@ class ModelSpec:
     generation: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     tiny_recipe: dict[str, Any] = field(default_factory=dict)
+    replicas: int = 1
+    cpus: int | None = None
+    gpus: int | None = None
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """What distilabel's `StepResources` gets for this model's step (only what the set gives)."""
+        given = {"replicas": self.replicas, "cpus": self.cpus, "gpus": self.gpus}
+        return {k: v for k, v in given.items() if v is not None}
 
     def describe(self) -> str:
         where = {
@@ -94,7 +108,10 @@ class ModelSpec:
             else f"batches of {self.batch_size}"
         )
         params = ", ".join(f"{k}={v}" for k, v in sorted(self.generation.items()))
-        return f"{self.name}: {where}, {limit}; {params or 'default parameters'}"
+        resources = ", ".join(f"{k} {v}" for k, v in self.resources.items() if (k, v) != ("replicas", 1))
+        return f"{self.name}: {where}, {limit}; {params or 'default parameters'}" + (
+            f"; {resources}" if resources else ""
+        )
 
 
 @dataclass
@@ -102,6 +119,7 @@ class ModelSet:
     name: str
     path: Path
     models: list[ModelSpec]
+    runner: str | None = None
 
     @property
     def needs_hf_token(self) -> bool:
@@ -158,7 +176,7 @@ def _spec(entry: ModelEntry, defaults: ModelSettings, where: str) -> ModelSpec:
         generation=dict(generation),
         tiny_recipe=dict(merged.get("tiny_recipe") or {}),
     )
-    for key in ("concurrency", "batch_size", "max_retries", "seed", "timeout"):
+    for key in ("concurrency", "batch_size", "max_retries", "seed", "timeout", "replicas", "cpus", "gpus"):
         if merged.get(key) is not None:
             setattr(spec, key, merged[key])
     return spec
@@ -192,7 +210,7 @@ def load_model_set(name_or_path: str | Path) -> ModelSet:
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise KitError(f"{where}: two models share a name; give each a distinct 'name'")
-    return ModelSet(name=path.stem, path=path, models=specs)
+    return ModelSet(name=path.stem, path=path, models=specs, runner=defaults.runner)
 
 
 def api_key_for(spec: ModelSpec, hf_token: str | None) -> str | None:

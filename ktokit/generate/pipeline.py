@@ -9,12 +9,14 @@ Two ways to run the same steps:
   its own concurrency limit (local models in a thread each). Generation is I/O-bound; distilabel's
   multi-process runner costs seconds of start-up and polling that would dominate a run against a fast
   server (see benchmarks/generation.py).
-- `run_with_distilabel`: `pipeline.run()`, distilabel's own runner (one process per step; the route to
-  `pipeline.ray()` for many machines).
+- `run_with_distilabel`: `pipeline.run()`, distilabel's own runner (one process per step).
+- `run_with_ray`: `pipeline.ray().run()`, distilabel's Ray pipeline: the same steps as Ray actors, on a
+  local Ray or a cluster of many machines, each model's step with its own replicas and resources.
 Either way each finished batch is appended to the checkpoint, which is what resume reads.
 """
 
 import asyncio
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,12 +29,13 @@ from distilabel.steps import GroupColumns, LoadDataFromDicts, Step, StepInput
 from distilabel.steps.tasks import Task
 from pydantic import Field
 
+from ktokit.console import KitError, first_line
 from ktokit.generate.backends import OpenAICompatibleLLM
 from ktokit.packs.counting import get_counter
 from ktokit.packs.form import check_form
 from ktokit.packs.language_id import answer_language
 from ktokit.packs.languages import FormRule
-from ktokit.paths import write_jsonl
+from ktokit.paths import CHECKOUT, write_jsonl
 
 # Columns of a finished row, in the order the dataset shows them (the recipe's, then ours).
 COLUMNS = [
@@ -230,8 +233,15 @@ def build_pipeline(
     checkpoint: Path,
     batch_size: int,
     cache_dir: Path | None = None,
+    resources: list[dict[str, int]] | None = None,
 ) -> GenerationPipeline:
-    """Wire the steps; `rows` carry `input` (the prompt) and `messages` (what the models are sent)."""
+    """Wire the steps; `rows` carry `input` (the prompt) and `messages` (what the models are sent).
+
+    `resources`, one per model (`replicas`, `cpus`, `gpus`), are what distilabel's runners give each
+    model's step (the in-process runner has no use for them)."""
+    from distilabel.steps import StepResources
+
+    resources = resources or [{} for _ in llms]
     with Pipeline(
         name=f"ktokit-generations-{language}",
         cache_dir=cache_dir,
@@ -239,7 +249,13 @@ def build_pipeline(
     ) as pipeline:
         load = LoadDataFromDicts(name="load_prompts", data=rows, batch_size=batch_size)
         answer = [
-            AnswerPrompt(name=step_name(llm.model_name), llm=llm, input_batch_size=batch_size) for llm in llms
+            AnswerPrompt(
+                name=step_name(llm.model_name),
+                llm=llm,
+                input_batch_size=batch_size,
+                resources=StepResources(**wanted),
+            )
+            for llm, wanted in zip(llms, resources, strict=True)
         ]
         group = GroupColumns(
             name="group_answers",
@@ -256,7 +272,7 @@ def build_pipeline(
             input_batch_size=batch_size,
         )
         save = AppendToCheckpoint(
-            name="append_to_checkpoint", path=str(checkpoint), input_batch_size=batch_size
+            name="append_to_checkpoint", path=str(checkpoint.resolve()), input_batch_size=batch_size
         )
         load >> answer >> group >> check >> save
     return GenerationPipeline(pipeline, load, answer, group, check, save)
@@ -322,3 +338,72 @@ async def _run_batches(gp: GenerationPipeline) -> None:
 def run_with_distilabel(gp: GenerationPipeline) -> None:
     """distilabel's own runner (a process per step)."""
     gp.pipeline.run(use_cache=False)
+
+
+RAY_HINT = "pip install -e .[ray]"
+RAY_TOKEN = Path.home() / ".ray" / "auth_token"  # Ray's default token file
+
+
+def require_ray() -> None:
+    """Ray is an optional extra: one line saying how to add it, before anything is generated."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise KitError(f"--runner ray needs Ray, an optional extra of the kit: {RAY_HINT}") from None
+
+
+def join_with_token(address: str) -> None:
+    """Send the cluster's token when there is one, as `ray start` does.
+
+    Ray 2.60 trap: `ray start --head` turns token authentication on when a token exists
+    (`~/.ray/auth_token`, which any local `ray.init()` writes, or $RAY_AUTH_TOKEN / $RAY_AUTH_TOKEN_PATH),
+    but a driver joining it with an address does not, and the cluster then refuses it (`InvalidAuthToken`,
+    retried for a minute). With $RAY_AUTH_MODE set, Ray's choice stands.
+    """
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or RAY_TOKEN.is_file():
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def run_with_ray(gp: GenerationPipeline, address: str | None = None) -> None:
+    """distilabel's Ray pipeline (`pipeline.ray()`): each step replica a Ray actor, each model's step with
+    the replicas and resources of its model set entry.
+
+    Without `address` a local Ray starts for the run and stops after it; with one (`HOST:PORT`, `auto`,
+    `ray://HOST:PORT`) the run joins that cluster. distilabel 1.5.3's RayPipeline passes its own
+    `runtime_env` when given the address, so the kit connects first and distilabel finds Ray initialised.
+    The checkpoint step is pinned to this machine's node (Ray's `node:<ip>` resource): the checkpoint,
+    which resume reads, is written where the command runs, with no filesystem shared between nodes. The
+    workers import the kit from this checkout when it is on their machine, else from their own install.
+    """
+    import ray
+
+    from ktokit.console import QUIET_ENV, VERBOSE_ENV, is_verbose
+
+    verbose = is_verbose()
+    env = {key: os.environ[key] for key in (*QUIET_ENV, VERBOSE_ENV) if key in os.environ}  # quiet actors too
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(CHECKOUT), os.environ.get("PYTHONPATH"))))
+    init: dict[str, Any] = {
+        "address": address or "local",  # "local": a new Ray for this run, even if another runs here
+        "runtime_env": {"env_vars": env},
+        "log_to_driver": verbose,  # the actors' logs: the libraries' output (see console.quiet_libraries)
+        "logging_level": "INFO" if verbose else "ERROR",
+    }
+    if not address:
+        init["include_dashboard"] = False
+    if address:
+        join_with_token(address)
+    started = not ray.is_initialized()
+    try:
+        if started:
+            try:
+                ray.init(**init)
+            except (ConnectionError, ValueError, RuntimeError) as exc:
+                where = f"the Ray cluster at {address}" if address else "a local Ray"
+                raise KitError(f"cannot start or join {where}: {first_line(exc)}") from None
+        gp.save.resources.resources = {f"node:{ray.util.get_node_ip_address()}": 1}
+        gp.pipeline.ray().run(use_cache=False)
+    finally:
+        if started:
+            ray.shutdown()

@@ -21,7 +21,7 @@ from ktokit.generate.tiny import is_tiny, tiny_language
 from ktokit.hub import LOGIN_HINT, check_hub_options, hf_token, push_dataset, require_hf_token
 from ktokit.packs.languages import FormRule, LanguagePack, load_pack
 
-RUNNERS = ("local", "distilabel")
+RUNNERS = ("local", "distilabel", "ray")
 
 
 @dataclass
@@ -40,13 +40,22 @@ class GenerationArguments:
     hub_model_id: str | None = option("The Hub dataset repo ORG/NAME that --push_to_hub pushes to.", None)
     hub_private_repo: bool = option("Create the Hub dataset repo as private.", False)
     dry_run: bool = option("Print models, prompts, requests and output, then stop.", False)
-    runner: str = option(
-        "`local` (threads in this process) or `distilabel` (distilabel's multi-process runner).", "local"
+    runner: str | None = option(
+        "`local` (threads in this process), `distilabel` (distilabel's multi-process runner) or `ray` "
+        "(distilabel's Ray pipeline; `pip install -e .[ray]`). Default: the model set's `runner:`, "
+        "else local.",
+        None,
+    )
+    ray_address: str | None = option(
+        "With --runner ray: the Ray cluster to join (HOST:PORT, `auto`); default: a local Ray for the run.",
+        None,
     )
 
     def __post_init__(self) -> None:
         """A repo id the Hub refuses is one line before anything is generated."""
         check_hub_options(self.push_to_hub, self.hub_model_id)
+        if self.ray_address and self.runner not in (None, "ray"):
+            raise KitError(f"--ray_address joins a Ray cluster: use it with --runner ray, not {self.runner}")
 
 
 def generate_responses(args: GenerationArguments) -> GenerationPlan | GenerationResult:
@@ -57,8 +66,15 @@ def generate_responses(args: GenerationArguments) -> GenerationPlan | Generation
     if note:
         say(note)
     output_dir = Path(args.output or f"outputs/{pack.code}/generations")
+    runner = args.runner or ("ray" if args.ray_address else model_set.runner) or "local"
     plan = prepare(
-        pack, model_set, select_prompts(pack, args.sample), output_dir, token=token, runner=args.runner
+        pack,
+        model_set,
+        select_prompts(pack, args.sample),
+        output_dir,
+        token=token,
+        runner=runner,
+        ray_address=args.ray_address,
     )
     if args.dry_run:
         return plan
@@ -119,6 +135,7 @@ class GenerationPlan:
     token: str = ""
     runner: str = "local"
     done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ray_address: str | None = None
 
     @property
     def todo(self) -> list[str]:
@@ -135,6 +152,9 @@ class GenerationPlan:
             f"requests:  {len(self.todo) * n_models} ({len(self.todo)} prompts x {n_models} models)",
             f"output:    {self.output_dir}",
         ]
+        if self.runner != "local":
+            where = {"ray": f" (Ray: {self.ray_address or 'a local Ray for this run'})"}.get(self.runner, "")
+            lines.append(f"runner:    {self.runner}{where}")
         return "\n".join(lines)
 
     def report(self) -> list[str]:
@@ -165,9 +185,11 @@ def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
         return LocalTransformersLLM(
             model=path,
             display_name=spec.name,
-            device="cpu",
+            device="cuda"
+            if spec.gpus
+            else "cpu",  # Ray gives a step with `gpus:` its GPUs (CUDA_VISIBLE_DEVICES)
             token=None,
-            torch_dtype="float32",
+            torch_dtype="auto" if spec.gpus else "float32",
             generation_kwargs=generation,
         )
     return OpenAICompatibleLLM(
@@ -190,10 +212,15 @@ def prepare(
     *,
     token: str = "",
     runner: str = "local",
+    ray_address: str | None = None,
 ) -> GenerationPlan:
     """A plan that knows which prompts an earlier run of the same command already did."""
     if runner not in RUNNERS:
         raise KitError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
+    if runner == "ray":
+        from ktokit.generate.pipeline import require_ray
+
+        require_ray()
     if (output_dir / output.RUN_FILE).is_file():
         identity = output.run_identity(pack, model_set)
         output.claim_output_dir(output_dir, identity)  # raises if it belongs to another run
@@ -205,6 +232,7 @@ def prepare(
         token,
         runner,
         done={p: r for p, r in output.read_checkpoint(output_dir).items() if p in set(prompts)},
+        ray_address=ray_address,
     )
 
 
@@ -245,11 +273,12 @@ def answer_rows(
     output_dir: Path,
     token: str = "",
     runner: str = "local",
+    ray_address: str | None = None,
 ) -> None:
     """Every row (`input`, and the `messages` the models get) answered by every model of the set through
     the distilabel pipeline, cleaned with `form`'s line count and checked against it; each finished batch
     is appended to `output_dir`'s checkpoint (what resume reads). Also what `ktokit draft-*` runs."""
-    from ktokit.generate.pipeline import build_pipeline, run_in_process, run_with_distilabel
+    from ktokit.generate.pipeline import build_pipeline, run_in_process, run_with_distilabel, run_with_ray
 
     if not rows:
         return
@@ -262,9 +291,13 @@ def answer_rows(
         checkpoint=output_dir / output.CHECKPOINT,
         batch_size=min(model_set.batch_size, len(rows)),
         cache_dir=output_dir / ".distilabel",
+        resources=[spec.resources for spec in model_set.models],
     )
     # distilabel's own logs are the libraries' output: `console.quiet_libraries` hides them unless --verbose
-    (run_in_process if runner == "local" else run_with_distilabel)(gp)
+    if runner == "ray":
+        run_with_ray(gp, ray_address)
+    else:
+        (run_in_process if runner == "local" else run_with_distilabel)(gp)
 
 
 def run_plan(plan: GenerationPlan) -> GenerationResult:
@@ -280,6 +313,7 @@ def run_plan(plan: GenerationPlan) -> GenerationResult:
         output_dir=plan.output_dir,
         token=plan.token,
         runner=plan.runner,
+        ray_address=plan.ray_address,
     )
     seconds = time.perf_counter() - start
     done = {p: r for p, r in output.read_checkpoint(plan.output_dir).items() if p in set(plan.prompts)}

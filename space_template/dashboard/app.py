@@ -28,11 +28,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from ktokit.annotate.credentials import save_space_credentials, save_target
+from ktokit.annotate.credentials import save_space_credentials, save_target, server_credentials_path
 from ktokit.campaign.backup import backup
 from ktokit.campaign.dashboard import dashboard_figures
 from ktokit.console import first_line, mask
 from ktokit.export.read import connect
+from ktokit.paths import write_private
 
 BACKUP_EVERY_MIN = 30.0
 FLAG_SIGNS = {"ok": "✅", "check": "❔", "unreliable": "⚠️"}  # the reasons are the flag's tooltip
@@ -85,18 +86,15 @@ def use_settings(settings: Settings) -> Path:
     `connect` and `backup` find it; the key stays in a 0600 file, never in a variable or a log."""
     config = Path(tempfile.mkdtemp(prefix="ktokit-dashboard-"))
     os.environ["KTOKIT_CONFIG_DIR"] = str(config)
-    space = settings.annotation_space or "annotation/server"
-    save_space_credentials(space, {"api_url": settings.argilla_api_url, "api_key": settings.argilla_api_key})
-    save_target(
-        settings.language,
-        {
-            "kind": "space",
-            "space": space,
-            "workspace": settings.workspace,
-            "dataset": settings.dataset,
-            "private": settings.argilla_private,
-        },
-    )
+    names = {"workspace": settings.workspace, "dataset": settings.dataset}
+    key = {"api_url": settings.argilla_api_url, "api_key": settings.argilla_api_key}
+    if settings.annotation_space:
+        save_space_credentials(settings.annotation_space, key)
+        target = {"kind": "space", "space": settings.annotation_space, "private": settings.argilla_private}
+    else:  # any Argilla server the campaign runs (create_task.py --server URL)
+        write_private(server_credentials_path(settings.argilla_api_url), key)
+        target = {"kind": "server", "api_url": settings.argilla_api_url}
+    save_target(settings.language, {**target, **names})
     return config
 
 

@@ -1,4 +1,9 @@
-"""TEST DOUBLE of a remote OpenAI-compatible chat-completions API (HF router, vLLM, TGI...).
+"""A SCRIPTED stand-in of a remote OpenAI-compatible chat-completions API (HF router, vLLM, TGI...), for
+what a real server cannot be made to do on demand: 429 with Retry-After, 5xx, timeouts, a set latency.
+
+The openai backend also runs against a real server, `transformers serve` with a tiny model
+(tests/test_openai_server.py); this one is for the faults, the benchmarks' fixed latency and the
+scripted answers of drafting tests.
 
 A real HTTP server on 127.0.0.1 that speaks `POST /v1/chat/completions` and `GET /v1/models`, and
 can be scripted to behave like a busy remote API: answer slowly, answer 429 a few times before
@@ -7,10 +12,10 @@ every model the same answer, or answer from a script (`DraftScript`: the mix of 
 wrong-language drafts, duplicates and chatter a model set gives when drafting a pack). It logs every
 request it receives, so tests can count what was asked.
 
-    with OpenAIDouble(latency=0.1, rate_limit_first=1) as api:
+    with ScriptedOpenAI(latency=0.1, rate_limit_first=1) as api:
         ...  # point a model set's base_url at api.base_url
 
-Or as its own process (benchmarks): `python tests/openai_double.py --port 8123 --latency 0.1`.
+Or as its own process (benchmarks): `python tests/scripted_openai.py --port 8123 --latency 0.1`.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ class DraftScript:
         }[kind]
 
 
-class OpenAIDouble:
+class ScriptedOpenAI:
     """Scriptable stand-in for a chat-completions server; see the module docstring."""
 
     def __init__(
@@ -108,11 +113,13 @@ class OpenAIDouble:
         self._server = await asyncio.start_server(self._connection, "127.0.0.1", self._port, backlog=1024)
         self._port = self._server.sockets[0].getsockname()[1]
         if announce:
-            print(f"OpenAI-compatible test double on {self.base_url} (latency {self.latency}s)", flush=True)
+            print(
+                f"scripted OpenAI-compatible server on {self.base_url} (latency {self.latency}s)", flush=True
+            )
         async with self._server:
             await self._server.serve_forever()
 
-    def start(self) -> OpenAIDouble:
+    def start(self) -> ScriptedOpenAI:
         """Serve from a background thread (tests)."""
         self._loop = asyncio.new_event_loop()
         self._task = self._loop.create_task(self.serve())
@@ -137,7 +144,7 @@ class OpenAIDouble:
             self._loop.call_soon_threadsafe(self._task.cancel)
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> OpenAIDouble:
+    def __enter__(self) -> ScriptedOpenAI:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -250,6 +257,6 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--preamble", action="store_true")
     cli = parser.parse_args()
-    server = OpenAIDouble(latency=cli.latency, preamble=cli.preamble, port=cli.port)
+    server = ScriptedOpenAI(latency=cli.latency, preamble=cli.preamble, port=cli.port)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(announce=True))
