@@ -44,6 +44,8 @@ def test_a_server_given_by_url_carries_export_progress_and_backup(
         WORKSPACE,
         "--dataset_name",
         DATASET,
+        "--gold",
+        "0",  # the counts below are the generations' records alone
     ]
     proc = run_script("create_task.py", *task, "--server", url + "/", env={"ARGILLA_API_KEY": key})
     assert proc.returncode == 0, proc.stderr

@@ -153,6 +153,7 @@ def test_create_task_killed_while_logging_reruns_to_exactly_the_missing_records(
     gen = make_generations(tmp_path / "gen", "en", 6)  # 12 records: (good, broken) per prompt
     args = ("--language", "en", "--generations", str(gen), "--local")
     args += ("--argilla_dir", str(argilla_server["data_dir"]), "--dataset_name", "haiku-en-killed")
+    args += ("--gold", "0")  # the counts below are the generations' records alone
     setup = "import ktokit.annotate.task as t; t.log_new_records.__defaults__ = (5,)"  # batches of 5
     cut = run_killed("argilla.records._dataset_records:DatasetRecords.log", 1, "create_task.py", *args,
                      setup=setup)  # fmt: skip
