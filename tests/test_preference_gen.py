@@ -388,3 +388,36 @@ def test_a_hub_checkpoint_of_other_models_is_refused(env, hub, tmp_path, monkeyp
     models = str(model_set(tmp_path / "m.yaml", "http://127.0.0.1:9/v1", models=1))
     with pytest.raises(KitError, match="org/haiku-en holds generations of another run"):
         run(models=models, output="out", push_to_hub=True, hub_model_id="org/haiku-en")
+
+
+def test_pushes_come_by_batches_or_minutes_and_a_failed_push_is_retried(env, hub, tmp_path, capsys):
+    from kit_testing import FakeClock
+
+    from ktokit.generate.hub_sync import HubSync, Pusher
+
+    (tmp_path / "checkpoint.jsonl").write_text("")
+    (tmp_path / "run.json").write_text("{}")
+    clock = FakeClock()
+    by_time = Pusher(HubSync("org/x", every_minutes=5), tmp_path, clock=clock)
+    clock.sleep(299)
+    assert by_time.batch_done() is False
+    clock.sleep(1)
+    assert by_time.batch_done() is True and by_time.batch_done() is False  # the minutes count from the push
+    by_count = Pusher(HubSync("org/x", every_batches=3, every_minutes=0), tmp_path, clock=clock)
+    assert [by_count.batch_done() for _ in range(6)] == [False, False, True, False, False, True]
+    pushed = [a for name, a in hub.api.calls if name == "upload_folder"]
+    assert len(pushed) == 3 and pushed[0]["path_in_repo"] == "ktokit_checkpoint"
+
+    class Refused(hub.api.__class__):
+        def upload_folder(self, **kwargs):
+            import httpx
+            from huggingface_hub.errors import HfHubHTTPError
+
+            url = "https://huggingface.co/api/datasets/org/x/upload"
+            response = httpx.Response(503, request=httpx.Request("POST", url))
+            raise HfHubHTTPError("503 Service Unavailable", response=response)
+
+    hub.api = Refused()
+    failing = Pusher(HubSync("org/x", every_batches=1, every_minutes=0), tmp_path, clock=clock)
+    assert failing.batch_done() is False and failing.batches == 1  # not reset: the next push carries them
+    assert "warning: pushing the checkpoint to org/x failed" in capsys.readouterr().err

@@ -118,10 +118,11 @@ def pull_checkpoint(output_dir: Path, repo_id: str, identity: dict[str, Any]) ->
     have = output.read_checkpoint(output_dir)
     missing = [row for prompt, row in pushed.items() if prompt not in have]
     if missing:
-        from ktokit.generate.pipeline import COLUMNS
         from ktokit.paths import write_jsonl
 
         write_jsonl(
-            output_dir / output.CHECKPOINT, ({k: row[k] for k in COLUMNS} for row in missing), append=True
+            output_dir / output.CHECKPOINT,
+            ({k: row[k] for k in output.COLUMNS} for row in missing),
+            append=True,
         )
     return len(missing)

@@ -31,24 +31,12 @@ from pydantic import Field, PrivateAttr
 
 from ktokit.console import KitError, first_line
 from ktokit.generate.backends import OpenAICompatibleLLM
+from ktokit.generate.output import COLUMNS
 from ktokit.packs.counting import get_counter
 from ktokit.packs.form import check_form
 from ktokit.packs.language_id import answer_language
 from ktokit.packs.languages import FormRule
 from ktokit.paths import CHECKOUT, write_jsonl
-
-# Columns of a finished row, in the order the dataset shows them (the recipe's, then ours).
-COLUMNS = [
-    "input",
-    "generation_model",
-    "generation_prompt",
-    "raw_generation_responses",
-    "generations",
-    "language",
-    "detected_languages",
-    "form_checks",
-    "requests",
-]
 
 
 class AnswerPrompt(Task):
