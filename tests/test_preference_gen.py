@@ -322,3 +322,102 @@ def test_dataset_card_names_models_counts_and_reuse(env, tmp_path):
     assert card.startswith("---\nlanguage:\n- en\n")
     assert "`org/model-a`" in card and "`org/model-b`" in card and "max_new_tokens=64" in card
     assert "- prompts: 3" in card and "load_from_disk" in card and "create_task.py --language en" in card
+
+
+class LostMachine(Exception):
+    """The first machine goes away after its second pushed batch."""
+
+
+def test_pushed_batches_let_another_machine_resume(env, hub, tmp_path, monkeypatch, capsys):
+    import importlib
+
+    hub_sync = importlib.import_module("ktokit.generate.hub_sync")
+    gen_run = importlib.import_module("ktokit.generate.run")
+    datasets_pushed: list[int] = []
+    monkeypatch.setattr(  # the dataset's own push goes through `datasets`, not the kit's Hub client
+        gen_run,
+        "push_dataset",
+        lambda dataset, repo, card, **_: datasets_pushed.append(len(dataset)) or f"https://hf.co/{repo}",
+    )
+    real_batch_done, done = hub_sync.Pusher.batch_done, []
+
+    def lost_after_two(self):
+        done.append(real_batch_done(self))
+        if len(done) == 2:
+            raise LostMachine
+
+    monkeypatch.setattr(hub_sync.Pusher, "batch_done", lost_after_two)
+    push = dict(push_to_hub=True, hub_model_id="org/haiku-en", push_every_batches=1, push_every_minutes=0)
+    with ScriptedOpenAI() as api:
+        models = str(model_set(tmp_path / "m.yaml", api.base_url, models=2, concurrency=2, batch_size=2))
+        with pytest.raises(LostMachine):
+            run(models=models, output="machine-a", **push)
+        assert done == [True, True]  # each finished batch was pushed before the machine was lost
+        files = hub.api.repos["org/haiku-en"]
+        pushed = [
+            json.loads(line)["input"] for line in files["ktokit_checkpoint/checkpoint.jsonl"].splitlines()
+        ]
+        assert len(pushed) == 4 and json.loads(files["ktokit_checkpoint/run.json"])["language"] == "en"
+        monkeypatch.setattr(hub_sync.Pusher, "batch_done", real_batch_done)
+        asked_before = len(api.log)
+
+        run(models=models, output="machine-b", **push)  # another machine: an empty output dir
+        asked_again = {prompt for _, prompt, _ in api.log[asked_before:]}
+        run(models=models, output="straight")
+    out = capsys.readouterr()
+    assert "resuming from org/haiku-en: 4 rows pushed by an earlier run" in out.err + out.out
+    assert "4 done earlier and skipped" in out.out
+    assert not asked_again & set(pushed) and len(asked_again) == len(PROMPTS) - 4
+    resumed, straight = rows_of(Path("machine-b")), rows_of(Path("straight"))
+    assert len(resumed) == len(straight) == len(PROMPTS)
+    assert [list(r) for r in resumed] == [list(r) for r in straight] and list(resumed[0]) == COLUMNS
+    assert [r["input"] for r in resumed] == [r["input"] for r in straight]
+    assert all(r["generations"] for r in resumed)
+    # the end of the run pushed the whole checkpoint and the dataset
+    assert len(hub.api.repos["org/haiku-en"]["ktokit_checkpoint/checkpoint.jsonl"].splitlines()) == len(
+        PROMPTS
+    )
+    assert datasets_pushed == [len(PROMPTS)]
+
+
+def test_a_hub_checkpoint_of_other_models_is_refused(env, hub, tmp_path, monkeypatch):
+    hub.api.repos["org/haiku-en"] = {
+        "ktokit_checkpoint/run.json": json.dumps({"language": "en", "models": ["someone-else"]}),
+        "ktokit_checkpoint/checkpoint.jsonl": "",
+    }
+    models = str(model_set(tmp_path / "m.yaml", "http://127.0.0.1:9/v1", models=1))
+    with pytest.raises(KitError, match="org/haiku-en holds generations of another run"):
+        run(models=models, output="out", push_to_hub=True, hub_model_id="org/haiku-en")
+
+
+def test_pushes_come_by_batches_or_minutes_and_a_failed_push_is_retried(env, hub, tmp_path, capsys):
+    from kit_testing import FakeClock
+
+    from ktokit.generate.hub_sync import HubSync, Pusher
+
+    (tmp_path / "checkpoint.jsonl").write_text("")
+    (tmp_path / "run.json").write_text("{}")
+    clock = FakeClock()
+    by_time = Pusher(HubSync("org/x", every_minutes=5), tmp_path, clock=clock)
+    clock.sleep(299)
+    assert by_time.batch_done() is False
+    clock.sleep(1)
+    assert by_time.batch_done() is True and by_time.batch_done() is False  # the minutes count from the push
+    by_count = Pusher(HubSync("org/x", every_batches=3, every_minutes=0), tmp_path, clock=clock)
+    assert [by_count.batch_done() for _ in range(6)] == [False, False, True, False, False, True]
+    pushed = [a for name, a in hub.api.calls if name == "upload_folder"]
+    assert len(pushed) == 3 and pushed[0]["path_in_repo"] == "ktokit_checkpoint"
+
+    class Refused(hub.api.__class__):
+        def upload_folder(self, **kwargs):
+            import httpx
+            from huggingface_hub.errors import HfHubHTTPError
+
+            url = "https://huggingface.co/api/datasets/org/x/upload"
+            response = httpx.Response(503, request=httpx.Request("POST", url))
+            raise HfHubHTTPError("503 Service Unavailable", response=response)
+
+    hub.api = Refused()
+    failing = Pusher(HubSync("org/x", every_batches=1, every_minutes=0), tmp_path, clock=clock)
+    assert failing.batch_done() is False and failing.batches == 1  # not reset: the next push carries them
+    assert "warning: pushing the checkpoint to org/x failed" in capsys.readouterr().err

@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from ktokit.packs.languages import LanguagePack
 
 CHECKPOINT, JSONL, RUN_FILE, CARD = "checkpoint.jsonl", "generations.jsonl", "run.json", "README.md"
+# Columns of a finished row, in the order the dataset shows them (the recipe's, then ours).
+COLUMNS = [
+    "input",
+    "generation_model",
+    "generation_prompt",
+    "raw_generation_responses",
+    "generations",
+    "language",
+    "detected_languages",
+    "form_checks",
+    "requests",
+]
 
 
 def read_checkpoint(output_dir: Path) -> dict[str, dict[str, Any]]:
@@ -84,8 +96,6 @@ def ordered_rows(done: dict[str, dict[str, Any]], prompts: list[str]) -> list[di
 
 def save_local(rows: list[dict[str, Any]], output_dir: Path, card: str) -> Dataset:
     from datasets import Dataset
-
-    from ktokit.generate.pipeline import COLUMNS
 
     dataset = Dataset.from_list([{k: row[k] for k in COLUMNS} for row in rows])
     save_dataset(dataset, output_dir)  # each file whole: a kill mid-save leaves the last run's

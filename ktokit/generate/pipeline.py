@@ -27,28 +27,16 @@ from distilabel.models.llms.base import AsyncLLM
 from distilabel.pipeline import Pipeline
 from distilabel.steps import GroupColumns, LoadDataFromDicts, Step, StepInput
 from distilabel.steps.tasks import Task
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from ktokit.console import KitError, first_line
 from ktokit.generate.backends import OpenAICompatibleLLM
+from ktokit.generate.output import COLUMNS
 from ktokit.packs.counting import get_counter
 from ktokit.packs.form import check_form
 from ktokit.packs.language_id import answer_language
 from ktokit.packs.languages import FormRule
 from ktokit.paths import CHECKOUT, write_jsonl
-
-# Columns of a finished row, in the order the dataset shows them (the recipe's, then ours).
-COLUMNS = [
-    "input",
-    "generation_model",
-    "generation_prompt",
-    "raw_generation_responses",
-    "generations",
-    "language",
-    "detected_languages",
-    "form_checks",
-    "requests",
-]
 
 
 class AnswerPrompt(Task):
@@ -196,6 +184,10 @@ class AppendToCheckpoint(Step):
     """Appends finished rows to a JSONL file as each batch completes: what an interrupted run resumes from."""
 
     path: str = Field(description="checkpoint file (JSON lines)")
+    hub: dict[str, Any] | None = Field(
+        default=None, description="with --push_to_hub: a HubSync's fields, to push the checkpoint as it grows"
+    )
+    _pusher: Any = PrivateAttr(default=None)
 
     @property
     def inputs(self) -> list[str]:
@@ -207,6 +199,12 @@ class AppendToCheckpoint(Step):
 
     def process(self, inputs: StepInput) -> Any:  # type: ignore[override]
         write_jsonl(Path(self.path), ({k: row[k] for k in COLUMNS} for row in inputs), append=True)
+        if self.hub:
+            if self._pusher is None:  # made here, in whichever process or actor runs the step
+                from ktokit.generate.hub_sync import HubSync, Pusher
+
+                self._pusher = Pusher(HubSync(**self.hub), Path(self.path).parent)
+            self._pusher.batch_done()
         yield inputs
 
 
@@ -234,11 +232,13 @@ def build_pipeline(
     batch_size: int,
     cache_dir: Path | None = None,
     resources: list[dict[str, int]] | None = None,
+    hub: dict[str, Any] | None = None,
 ) -> GenerationPipeline:
     """Wire the steps; `rows` carry `input` (the prompt) and `messages` (what the models are sent).
 
     `resources`, one per model (`replicas`, `cpus`, `gpus`), are what distilabel's runners give each
-    model's step (the in-process runner has no use for them)."""
+    model's step (the in-process runner has no use for them). `hub` (a `HubSync` as a dict) pushes the
+    checkpoint to the Hub as batches finish."""
     from distilabel.steps import StepResources
 
     resources = resources or [{} for _ in llms]
@@ -272,7 +272,10 @@ def build_pipeline(
             input_batch_size=batch_size,
         )
         save = AppendToCheckpoint(
-            name="append_to_checkpoint", path=str(checkpoint.resolve()), input_batch_size=batch_size
+            name="append_to_checkpoint",
+            path=str(checkpoint.resolve()),
+            input_batch_size=batch_size,
+            hub=hub,
         )
         load >> answer >> group >> check >> save
     return GenerationPipeline(pipeline, load, answer, group, check, save)

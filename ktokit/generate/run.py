@@ -9,6 +9,7 @@ from typing import Any
 
 from ktokit.console import KitError, option, say
 from ktokit.generate import output
+from ktokit.generate.hub_sync import DEFAULT_MINUTES, HubSync, pull_checkpoint, push_checkpoint
 from ktokit.generate.models import (
     DEFAULT_SET,
     OFFLINE_SET,
@@ -39,6 +40,15 @@ class GenerationArguments:
     push_to_hub: bool = option("Also push the dataset, with its card, to the Hub repo --hub_model_id.", False)
     hub_model_id: str | None = option("The Hub dataset repo ORG/NAME that --push_to_hub pushes to.", None)
     hub_private_repo: bool = option("Create the Hub dataset repo as private.", False)
+    push_every_batches: int = option(
+        "With --push_to_hub: push the finished rows to the Hub every N batches as the run goes "
+        "(0: by time only), so a run on another machine resumes from them.",
+        0,
+    )
+    push_every_minutes: float = option(
+        "With --push_to_hub: push the finished rows at least every M minutes (0: by batches only).",
+        DEFAULT_MINUTES,
+    )
     dry_run: bool = option("Print models, prompts, requests and output, then stop.", False)
     runner: str | None = option(
         "`local` (threads in this process), `distilabel` (distilabel's multi-process runner) or `ray` "
@@ -54,6 +64,8 @@ class GenerationArguments:
     def __post_init__(self) -> None:
         """A repo id the Hub refuses is one line before anything is generated."""
         check_hub_options(self.push_to_hub, self.hub_model_id)
+        if self.push_every_batches < 0 or self.push_every_minutes < 0:
+            raise KitError("--push_every_batches and --push_every_minutes must be 0 or more")
         if self.ray_address and self.runner not in (None, "ray"):
             raise KitError(f"--ray_address joins a Ray cluster: use it with --runner ray, not {self.runner}")
 
@@ -67,6 +79,16 @@ def generate_responses(args: GenerationArguments) -> GenerationPlan | Generation
         say(note)
     output_dir = Path(args.output or f"outputs/{pack.code}/generations")
     runner = args.runner or ("ray" if args.ray_address else model_set.runner) or "local"
+    sync = None
+    if args.push_to_hub:
+        sync = HubSync(
+            args.hub_model_id, args.hub_private_repo, args.push_every_batches, args.push_every_minutes
+        )
+        if not args.dry_run:  # another machine's rows first: an empty output dir resumes from the Hub
+            token = require_hf_token("--push_to_hub")  # fail before generating, not after
+            pulled = pull_checkpoint(output_dir, args.hub_model_id, output.run_identity(pack, model_set))
+            if pulled:
+                say(f"resuming from {args.hub_model_id}: {pulled} rows pushed by an earlier run")
     plan = prepare(
         pack,
         model_set,
@@ -75,15 +97,15 @@ def generate_responses(args: GenerationArguments) -> GenerationPlan | Generation
         token=token,
         runner=runner,
         ray_address=args.ray_address,
+        hub=sync,
     )
     if args.dry_run:
         return plan
     say(plan.describe())
-    if args.push_to_hub:
-        token = require_hf_token("--push_to_hub")  # fail before generating, not after
     result = run_plan(plan)
     if args.push_to_hub:
         say(f"pushing {output_dir} to {args.hub_model_id} ...")
+        push_checkpoint(output_dir, args.hub_model_id, private=args.hub_private_repo)
         card = output.dataset_card(pack, model_set, result.rows, args.hub_model_id)
         result.url = push_dataset(
             result.dataset, args.hub_model_id, card, private=args.hub_private_repo, token=token
@@ -136,6 +158,7 @@ class GenerationPlan:
     runner: str = "local"
     done: dict[str, dict[str, Any]] = field(default_factory=dict)
     ray_address: str | None = None
+    hub: HubSync | None = None  # with --push_to_hub: the checkpoint pushed as the run goes
 
     @property
     def todo(self) -> list[str]:
@@ -155,6 +178,14 @@ class GenerationPlan:
         if self.runner != "local":
             where = {"ray": f" (Ray: {self.ray_address or 'a local Ray for this run'})"}.get(self.runner, "")
             lines.append(f"runner:    {self.runner}{where}")
+        if self.hub:
+            batches = "batch" if self.hub.every_batches == 1 else f"{self.hub.every_batches} batches"
+            every = [batches] * bool(self.hub.every_batches) + [f"{self.hub.every_minutes:g} minutes"] * bool(
+                self.hub.every_minutes
+            )
+            lines.append(
+                f"hub:       {self.hub.repo_id} (finished rows pushed every {' or '.join(every) or 'run'})"
+            )
         return "\n".join(lines)
 
     def report(self) -> list[str]:
@@ -213,6 +244,7 @@ def prepare(
     token: str = "",
     runner: str = "local",
     ray_address: str | None = None,
+    hub: HubSync | None = None,
 ) -> GenerationPlan:
     """A plan that knows which prompts an earlier run of the same command already did."""
     if runner not in RUNNERS:
@@ -233,6 +265,7 @@ def prepare(
         runner,
         done={p: r for p, r in output.read_checkpoint(output_dir).items() if p in set(prompts)},
         ray_address=ray_address,
+        hub=hub,
     )
 
 
@@ -274,10 +307,12 @@ def answer_rows(
     token: str = "",
     runner: str = "local",
     ray_address: str | None = None,
+    hub: HubSync | None = None,
 ) -> None:
     """Every row (`input`, and the `messages` the models get) answered by every model of the set through
     the distilabel pipeline, cleaned with `form`'s line count and checked against it; each finished batch
-    is appended to `output_dir`'s checkpoint (what resume reads). Also what `ktokit draft-*` runs."""
+    is appended to `output_dir`'s checkpoint (what resume reads), and pushed to the Hub as it grows when
+    `hub` says where. Also what `ktokit draft-*` runs."""
     from ktokit.generate.pipeline import build_pipeline, run_in_process, run_with_distilabel, run_with_ray
 
     if not rows:
@@ -292,6 +327,7 @@ def answer_rows(
         batch_size=min(model_set.batch_size, len(rows)),
         cache_dir=output_dir / ".distilabel",
         resources=[spec.resources for spec in model_set.models],
+        hub=hub.to_dict() if hub else None,
     )
     # distilabel's own logs are the libraries' output: `console.quiet_libraries` hides them unless --verbose
     if runner == "ray":
@@ -314,6 +350,7 @@ def run_plan(plan: GenerationPlan) -> GenerationResult:
         token=plan.token,
         runner=plan.runner,
         ray_address=plan.ray_address,
+        hub=plan.hub,
     )
     seconds = time.perf_counter() - start
     done = {p: r for p, r in output.read_checkpoint(plan.output_dir).items() if p in set(plan.prompts)}

@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+from kit_testing import PENDING_QUEUE
 
 pytestmark = pytest.mark.server  # every test here works on the session's Argilla server
 
@@ -47,6 +48,31 @@ def test_annotators_start_at_different_records(haiku_dataset, annotator):
     # Each annotator enters the shuffled order at its own point; with 8 random points over 40 records
     # fewer than 4 distinct first records is a ~1e-4 event, not a flake.
     assert len(firsts) >= 4
+
+
+def test_a_text_search_in_the_queue_keeps_the_annotators_order(haiku_dataset, annotator):
+    """A text search reads the table in file order (engine.py) but pages in the queue's own order."""
+    ds = haiku_dataset(30)
+    alice = annotator(ds.workspace.name)
+
+    def search(text: str | None, limit: int, offset: int = 0) -> tuple[list[str], int]:
+        body = {**PENDING_QUEUE, "query": {"text": {"q": text}} if text else {}}
+        r = alice.http.post(
+            f"/api/v1/me/datasets/{ds.id}/records/search",
+            params={"limit": limit, "offset": offset},
+            json=body,
+        )
+        r.raise_for_status()
+        return [item["record"]["external_id"] for item in r.json()["items"]], r.json()["total"]
+
+    queue, total = search(None, 30)
+    assert total == 30 and sorted(queue) == sorted(f"r{i}" for i in range(30))
+    assert search("haiku", 30) == (queue, 30)  # every record matches: the same records, in the same order
+    assert search("haiku", 5, offset=10) == (queue[10:15], 30)
+    autumn = [r for r in queue if int(r[1:]) % 2]
+    assert search("AUTUMN", 30) == (autumn, 15)  # what matches, in the queue's order
+    assert search('"prompt 7 about"', 30) == (["r7"], 1)  # a phrase
+    assert search("haiku 7", 30) == ([r for r in queue if "7" in r], 3)  # every term, anywhere
 
 
 def test_annotator_cannot_reach_owner_endpoints_or_other_workspaces(haiku_dataset, annotator):
