@@ -208,6 +208,8 @@ def test_evaluate_command_on_the_saved_adapter(smoke, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_two_process_ddp_run_through_accelerate(tmp_path):
+    from ktokit.annotate.argilla_local.processes import free_port
+
     data = kto_dataset(tmp_path / "kto")
     out = tmp_path / "model"
     result = subprocess.run(
@@ -220,7 +222,7 @@ def test_two_process_ddp_run_through_accelerate(tmp_path):
             "--num_processes",
             "2",
             "--main_process_port",
-            "29531",
+            str(free_port()),  # a fixed port meets a stray run's rank that still listens for its peer
             str(ROOT / "train_kto.py"),
             "--config",
             RECIPE,
