@@ -71,7 +71,16 @@ def test_the_sentence_says_beyond_noise_or_how_many_more_votes():
     (pair,) = arena_summary("en", read_verdicts(many))["pairs"]
     assert arena_summary("en", read_verdicts(many))["ratings"] == []  # two models: no Bradley-Terry
     assert verdict_sentence(pair).startswith("tuned is preferred to base beyond noise (86% of 35 votes")
-    few = [meta("w", "base", "tuned", "b"), meta("w2", "base", "tuned", "b"), meta("l", "base", "tuned", "a")]
-    (pair,) = arena_summary("en", read_verdicts(few))["pairs"]
+    some = [meta(f"w{i}", "base", "tuned", "b") for i in range(7)] + [
+        meta(f"l{i}", "base", "tuned", "a") for i in range(5)
+    ]
+    (pair,) = arena_summary("en", read_verdicts(some))["pairs"]
     said = verdict_sentence(pair)
-    assert said.startswith("tuned leads (67% of 3 votes) but not beyond noise") and "more votes" in said
+    assert said.startswith("tuned leads (58% of 12 votes) but not beyond noise") and "more votes" in said
+    more = int(said.split("about ")[1].split()[0])
+    assert 50 < more < 300  # a 58 % rate needs ~130 votes in all (1.96² · 0.24 / 0.083²), 12 of them here
+    (pair,) = arena_summary("en", read_verdicts(some[:3]))["pairs"]  # three wins of three
+    assert verdict_sentence(pair) == (
+        "base against tuned: only 3 votes, too few for the bootstrap CI to mean anything; "
+        "collect at least 10."
+    )

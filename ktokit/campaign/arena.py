@@ -28,7 +28,7 @@ VERDICTS = ("a", "b", "tie", "both_bad")
 RESAMPLES = 2000
 BT_RESAMPLES = 200  # each one refits the model: fewer, still stable to a point or two of score
 SEED = 0
-Z95 = 1.96
+MIN_VOTES = 10  # below this a bootstrap CI is mostly the sample's own shape (3 wins of 3: "100-100 %")
 
 
 def read_verdicts(metadata: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -132,6 +132,11 @@ def verdict_sentence(pair: Mapping[str, Any]) -> str:
     """Whether `b` is preferred to `a` beyond noise (the CI leaves 0.5 out), or about how many more votes
     the same win rate would need for that (the CI's half-width shrinks as 1/sqrt(votes))."""
     a, b, rate, (lo, hi), n = pair["a"], pair["b"], pair["b_win_rate"], pair["ci"], pair["votes"]
+    if n < MIN_VOTES:
+        return (
+            f"{a} against {b}: only {n} votes, too few for the bootstrap CI to mean anything; "
+            f"collect at least {MIN_VOTES}."
+        )
     if lo > 0.5:
         return f"{b} is preferred to {a} beyond noise ({rate:.0%} of {n} votes, 95 % CI {lo:.0%}-{hi:.0%})."
     if hi < 0.5:
