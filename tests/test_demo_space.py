@@ -227,6 +227,7 @@ def test_app_compares_base_and_tuned_and_votes_reach_argilla(
         base_name="tiny",
         temperature=0.0,
         votes_per_minute=4,
+        mode="side-by-side",
     )
     demo_app = app.build(settings)
     demo_app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
@@ -307,6 +308,7 @@ def test_an_empty_answer_is_said_plainly_and_cannot_be_voted(rendered, silent_ad
         dataset="haiku-en-demo",
         workspace="en-demo",
         temperature=0.0,
+        mode="side-by-side",
     )
     demo = app.build(settings)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
@@ -525,3 +527,142 @@ def test_demo_space_is_created_on_the_hardware_its_requirements_were_rendered_fo
     assert "never sleeps" in capsys.readouterr().out
     assert kit([*argv, "--sleep-time", "600"]) == 2  # the free hardware's sleep is fixed
     assert "--sleep-time needs paid hardware" in capsys.readouterr().err
+
+
+@pytest.mark.server
+def test_blind_arena_in_the_browser_names_no_model_before_the_verdict(
+    rendered, adapter, argilla_server, client, config_dir, capsys
+):
+    """The default mode: the browser sees A and B, never a name, until the verdict; the verdict lands in
+    the visitors' dataset once per pair; `arena` says there is none before and counts them after."""
+    import urllib.request
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from ktokit.annotate.credentials import save_target
+    from ktokit.annotate.task import ensure_dataset, task_template
+    from ktokit.demo.visitors import demo_credentials
+
+    out, _ = rendered
+    pack = load_pack(LANG)
+    ensure_dataset(client, task_template(pack, dataset="haiku-en-arena", workspace="en-arena"))
+    save_target(
+        LANG,
+        {
+            "kind": "local",
+            "data_dir": str(argilla_server["data_dir"]),
+            "workspace": "en-arena",
+            "dataset": "haiku-en-arena",
+        },
+    )
+    assert kit(["arena", "--language", LANG]) == 2  # no verdicts yet: one line, and how to get some
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("error: no arena verdicts yet for en: serve or push the demo Space")
+        and "\n" not in err
+    )
+
+    demo = demo_credentials(demo_target(argilla_server, "en-arena", "haiku-en-arena"))
+    app = load_app(out)
+    info = adapter_info(adapter, language=LANG)
+    names = ("zetabase", "omegatuned")  # words no page would hold by chance
+    settings = app.Settings(
+        base_model=info.base_path,
+        adapter=str(adapter),
+        language=LANG,
+        argilla_api_url=argilla_server["api_url"],
+        argilla_api_key=demo.api_key,
+        dataset="haiku-en-arena-visitors",
+        workspace="en-arena-visitors",
+        base_name=names[0],
+        tuned_name=names[1],
+        temperature=0.0,
+        votes_per_minute=50,
+    )
+    assert settings.mode == "arena"  # the default
+    ui = app.build(settings)
+    ui.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    seen: list[str] = []  # every response body the browser got before the verdict
+    try:
+        with urllib.request.urlopen(f"{ui.local_url.rstrip('/')}/config") as response:
+            config = response.read().decode()
+        assert '"State"' in config or "state" in config
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
+            try:
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+
+                def keep(route):  # every response passes through here, streams read whole
+                    response = route.fetch()
+                    body = response.body()
+                    seen.append(body.decode("utf-8", "replace"))
+                    route.fulfill(response=response, body=body)
+
+                page.route("**/*", keep)
+                page.goto(ui.local_url)
+                page.get_by_label("Prompt").fill(pack.prompts[-1])
+                page.get_by_role("button", name="Generate").click()
+                expect(page.locator("#arena-status")).to_contain_text(
+                    "Which answer is better", timeout=60_000
+                )
+                answer = json.dumps(TUNED_SAYS)[1:-1]  # as a response carries it
+                before = page.content() + page.locator("body").inner_text() + config + "".join(seen)
+                texts = {s: page.locator(f"#answer-{s} textarea").input_value() for s in "AB"}
+                page.unroute("**/*", keep)
+                page.get_by_role("button", name="A is better").click()
+                expect(page.locator("#arena-reveal")).to_contain_text("A was", timeout=30_000)
+                reveal = page.locator("#arena-reveal").inner_text()
+                assert (
+                    "Your verdict is in the visitors' dataset" in page.locator("#arena-status").inner_text()
+                )
+                page.get_by_role("button", name="B is better").click()  # a second verdict on the pair
+                expect(page.locator("#arena-status")).to_contain_text("already has a verdict", timeout=30_000)
+            finally:
+                browser.close()
+    finally:
+        ui.close()
+    assert answer in "".join(seen)  # the answers came in a response read here
+    assert len(seen) > 3 and all(n not in before for n in names)  # page, config, responses: no name
+    assert all(n in reveal for n in names)
+    a_name = names[0] if reveal.index(names[0]) < reveal.index(names[1]) else names[1]
+    b_name = names[1] if a_name == names[0] else names[0]
+
+    visitors = client.datasets(name="haiku-en-arena-visitors", workspace="en-arena-visitors")
+    records = list(visitors.records(with_responses=True))
+    assert len(records) == 2  # one verdict: both answers, once
+    for r in records:
+        m = r.metadata
+        assert (m["source"], m["verdict"], m["model_a"], m["model_b"]) == ("arena", "a", a_name, b_name)
+        assert r.fields["completion"] == texts[m["side"]] and len(r.responses) == 0  # never an answer
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", m["voted_at"])
+
+    # a fixed set of verdicts through the app's own storing path, counted by hand
+    feedback = app.Feedback(settings, pack)
+    for n, (a, b, verdict) in enumerate(
+        [("x", "y", "a"), ("y", "x", "a"), ("x", "y", "b"), ("x", "y", "tie"), ("y", "x", "both_bad")]
+    ):
+        pair = {"id": f"fixed{n}", "prompt": f"p{n}", "texts": {"A": f"a{n}", "B": f"b{n}"}}
+        assert "Thanks" in feedback.verdict({**pair, "names": {"A": a, "B": b}}, verdict)
+    assert "already" in feedback.verdict({**pair, "names": {"A": a, "B": b}}, "a")  # one per pair
+    assert kit(["arena", "--language", LANG, "--json"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.strip(), printed
+    result = json.loads(printed.strip().splitlines()[-1])
+    assert result["language"] == LANG and result["models"] == sorted([*names, "x", "y"])
+    pairs = {(p["a"], p["b"]): p for p in result["pairs"]}
+    xy = pairs[("x", "y")]  # y wins twice, loses once, two draws (half each): 3 of 5
+    assert (xy["votes"], xy["a_wins"], xy["b_wins"], xy["ties"], xy["both_bad"]) == (5, 1, 2, 1, 1)
+    assert xy["b_win_rate"] == pytest.approx(0.6) and xy["ci"][0] < 0.6 < xy["ci"][1]
+    tiny = pairs[tuple(sorted(names))]
+    assert tiny["votes"] == 1 and tiny["b_wins" if b_name > a_name else "a_wins"] == 0
+    assert len(result["ratings"]) == 4  # four models: Bradley-Terry scores
+    assert kit(["arena", "--language", LANG]) == 0
+    printed = capsys.readouterr().out
+    assert "Bradley-Terry scores" in printed and "x against y: only 5 votes, too few" in printed
+    assert kit(["progress", "--language", LANG]) == 0
+    progress = capsys.readouterr().out
+    assert "arena        6 blind verdicts;" in progress

@@ -46,6 +46,10 @@ class Progress(dict):
                 f"pairs with 👍 on one side and 👎 on the other, the tuned model preferred "
                 f"{v['prefer_tuned']} times, the base {v['prefer_base']}"
             )
+        if self.get("arena"):
+            from ktokit.campaign.arena import summary_line
+
+            lines.append(summary_line(self["arena"]))
         board = ", most reliable answers first:" if self["annotators"] else ""
         return [*lines, f"annotators   {len(self['annotators'])}{board}"]
 
@@ -158,13 +162,18 @@ def progress_for(
     `min_submitted` defaults to the dataset's own (create_task.py's `--min_submitted`, kept in the
     dataset's `TaskDistribution`).
     """
-    from ktokit.campaign.visitors import visitor_votes
+    from ktokit.campaign.arena import arena_summary, read_verdicts
+    from ktokit.campaign.visitors import count_votes, visitors_metadata
     from ktokit.export.read import connect
 
     client, dataset, _ = connect(language, dataset_name, workspace)
     own = dataset.settings.distribution.min_submitted
     p = progress(dataset, language=language, min_submitted=min_submitted or own, client=client)
-    p["visitors"] = visitor_votes(client, dataset.workspace.name, dataset.name)  # the demo Space's votes
+    visitors = visitors_metadata(client, dataset.workspace.name, dataset.name)  # the demo Space's votes
+    p["visitors"] = count_votes(visitors)
+    verdicts = read_verdicts(visitors)
+    if verdicts:  # the blind arena's (the key is absent until there is one)
+        p["arena"] = arena_summary(language, verdicts)
     return p
 
 

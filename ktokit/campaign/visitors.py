@@ -56,9 +56,15 @@ def visitors_dataset(client: rg.Argilla, workspace: str, dataset: str) -> rg.Dat
     return find_dataset(client, ds, ws)
 
 
-def visitor_votes(client: rg.Argilla, workspace: str, dataset_name: str) -> dict[str, Any]:
-    """The visitors' counts next to an annotation dataset (all zero when there is no visitors' dataset)."""
+def visitors_metadata(client: rg.Argilla, workspace: str, dataset_name: str) -> list[dict[str, Any]]:
+    """Every visitors' record's metadata (votes and arena verdicts alike), read once; [] when there is no
+    visitors' dataset."""
     dataset = visitors_dataset(client, workspace, dataset_name)
     if dataset is None:
-        return count_votes([])
-    return count_votes(r.metadata for r in dataset.records(with_responses=False, with_suggestions=False))
+        return []
+    return [dict(r.metadata) for r in dataset.records(with_responses=False, with_suggestions=False)]
+
+
+def visitor_votes(client: rg.Argilla, workspace: str, dataset_name: str) -> dict[str, Any]:
+    """The visitors' counts next to an annotation dataset (all zero when there is no visitors' dataset)."""
+    return count_votes(visitors_metadata(client, workspace, dataset_name))

@@ -30,7 +30,7 @@ The kit's small commands, in the order of the flow:
   a new pack          draft-prompts, draft-examples (models draft), review-pack, accept-pack (people review)
   annotation          argilla up|down|status|logs|add-annotator|reset-password (the local server)
   the tuned model     evaluate (base vs tuned), demo-space (its Gradio Space), demo (what `make demo` runs)
-  a running campaign  progress, backup, restore, dashboard (its Space)
+  a running campaign  progress, arena (blind verdicts), backup, restore, dashboard (its Space)
 
 `ktokit COMMAND` and `python -m ktokit COMMAND` are the same; `COMMAND --help` lists its options."""
 

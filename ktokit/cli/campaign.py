@@ -67,6 +67,50 @@ def progress(args: ProgressArguments) -> int:
 
 
 @dataclass
+class ArenaArguments:
+    language: str = language_option()
+    json: bool = json_option("the result as one JSON object")
+
+
+def arena(args: ArenaArguments) -> None:
+    from ktokit.campaign.arena import arena_for, report_lines
+
+    summary = arena_for(args.language)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    print(f"blind arena of {args.language}: {sum(p['votes'] for p in summary['pairs'])} verdicts")
+    table(
+        ("a", "b", "votes", "a wins", "b wins", "ties", "both bad", "b win rate", "95 % CI"),
+        [
+            (
+                p["a"],
+                p["b"],
+                str(p["votes"]),
+                str(p["a_wins"]),
+                str(p["b_wins"]),
+                str(p["ties"]),
+                str(p["both_bad"]),
+                f"{p['b_win_rate']:.0%}",
+                f"{p['ci'][0]:.0%}-{p['ci'][1]:.0%}",
+            )
+            for p in summary["pairs"]
+        ],
+    )
+    if summary["ratings"]:
+        print("Bradley-Terry scores (Elo scale, 95 % bootstrap CI):")
+        table(
+            ("model", "score", "95 % CI"),
+            [
+                (r["model"], f"{r['score']:.0f}", f"{r['ci'][0]:.0f}-{r['ci'][1]:.0f}")
+                for r in summary["ratings"]
+            ],
+        )
+    print("\n".join(report_lines(summary)))
+    print("win rate: a draw (tie or both bad) counts half; CI: percentile bootstrap, seeded resample")
+
+
+@dataclass
 class BackupArguments:
     language: str = language_option()
     to: str = option(
@@ -162,6 +206,15 @@ def register(commands) -> None:
         help="records done, answers by status and the annotator leaderboard",
         description="How far a language's annotation is, and who is carrying it (Argilla's own "
         "progress API, on the server create_task.py recorded).",
+    )
+    add_command(
+        commands,
+        "arena",
+        ArenaArguments,
+        arena,
+        help="the demo Space's blind verdicts: win rates with 95 % CIs, Bradley-Terry scores",
+        description="Reads the blind arena's verdicts from the visitors' dataset and says, per pair of "
+        "models, who is preferred and whether beyond noise (bootstrap CIs; Bradley-Terry with 3+ models).",
     )
     add_command(
         commands,

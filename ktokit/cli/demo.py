@@ -55,12 +55,18 @@ class DemoSpaceArguments(SpaceOptions):
         None,
     )
     output: str | None = output_option("where to render (default: outputs/<lang>/demo-space)")
+    mode: str = option(
+        "arena: blind A/B, names shown after the verdict (default); side-by-side: base and tuned, named",
+        "arena",
+        choices=["arena", "side-by-side"],
+    )
 
 
 def demo_space(args: DemoSpaceArguments) -> int:
     from ktokit.demo.space import prepare_demo_space
 
-    return prepare_demo_space(args.language, args.adapter, args.base, args, args.output).run(args, show=print)
+    space = prepare_demo_space(args.language, args.adapter, args.base, args, args.output, mode=args.mode)
+    return space.run(args, show=print)
 
 
 @dataclass
@@ -95,7 +101,8 @@ def register(commands) -> None:
         DemoSpaceArguments,
         demo_space,
         help="render, serve or push the Gradio demo Space of a KTO-tuned model",
-        description="A Gradio demo Space of a KTO-tuned model: base vs tuned, votes to Argilla.",
+        description="A Gradio demo Space of a KTO-tuned model: a blind arena of base vs tuned (or the "
+        "named side-by-side view), votes to Argilla.",
     )
     add_command(
         commands,

@@ -10,6 +10,7 @@ and nothing else (ktokit.demo.visitors).
 
     python -m ktokit demo-space --language en --adapter outputs/en/kto-model-cpu-smoke --dry-run
     python -m ktokit demo-space --language en --adapter outputs/en/kto-model-cpu-smoke --serve 7860
+        [--mode side-by-side]     (default: the blind arena)
     python -m ktokit demo-space --language en --adapter DIR --space my-org/haiku-en-demo \
         [--private] [--hardware t4-small]
 """
@@ -117,9 +118,15 @@ def feedback_target(language: str, for_space: bool) -> Feedback:
     )
 
 
-def space_variables(pack: LanguagePack, info: AdapterInfo, feedback: Feedback) -> dict[str, str]:
+MODES = ("arena", "side-by-side")
+
+
+def space_variables(
+    pack: LanguagePack, info: AdapterInfo, feedback: Feedback, mode: str = "arena"
+) -> dict[str, str]:
     """The app's non-secret settings (Space variables, or the environment of `--serve`)."""
     variables = {
+        "MODE": mode,
         "BASE_MODEL": "base" if info.ship_base else info.base_model,
         "ADAPTER": "adapter",
         "LANGUAGE": pack.code,
@@ -260,9 +267,17 @@ class DemoSpace(GradioSpace):
 
 
 def prepare_demo_space(
-    language: str, adapter: str, base: str | None, options: SpaceOptions, output: str | None = None
+    language: str,
+    adapter: str,
+    base: str | None,
+    options: SpaceOptions,
+    output: str | None = None,
+    mode: str = "arena",
 ) -> DemoSpace:
-    """Render the Space folder (default outputs/<language>/demo-space) for `options` (checked already)."""
+    """Render the Space folder (default outputs/<language>/demo-space) for `options` (checked already);
+    `mode` is the blind arena (the default) or the named side-by-side view."""
+    if mode not in MODES:
+        raise KitError(f"--mode {mode!r}: one of {', '.join(MODES)}")
     pack = load_pack(language)
     info = adapter_info(adapter, base, pack.code)
     if options.space and not info.ship_base and Path(info.base_model).exists():
@@ -275,7 +290,7 @@ def prepare_demo_space(
     return DemoSpace(
         out=out,
         files=render_demo_space(pack, info, feedback, out, hardware=options.hardware),
-        variables=space_variables(pack, info, feedback),
+        variables=space_variables(pack, info, feedback, mode),
         feedback=feedback,
         repo_id=options.space,
         private=options.private,

@@ -28,6 +28,11 @@ VISITOR_METADATA = (
     {"kind": "terms", "name": "visitor_vote", "title": "visitor vote", "visible": False},
     {"kind": "terms", "name": "side", "title": "side", "visible": False},
     {"kind": "terms", "name": "compare", "title": "compare", "visible": False},
+    # the blind arena's verdicts (space_template/demo/app.py): either side's record holds the whole verdict
+    {"kind": "terms", "name": "model_a", "title": "model A", "visible": False},
+    {"kind": "terms", "name": "model_b", "title": "model B", "visible": False},
+    {"kind": "terms", "name": "verdict", "title": "arena verdict", "visible": False},
+    {"kind": "terms", "name": "voted_at", "title": "voted at", "visible": False},
 )
 
 

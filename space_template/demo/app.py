@@ -1,5 +1,15 @@
-"""ktokit demo Space: the base model and its KTO-tuned version side by side, each with the form check.
+"""ktokit demo Space: the base model and its KTO-tuned version, in a blind arena or side by side.
 
+MODE=arena (the default): the visitor's prompt goes to both models, shown as "A" and "B" with the sides
+drawn at random per comparison; the visitor picks A, B, tie or both bad, and only then are the names
+shown. Which model is on which side stays in server-side session state (gr.State) until the verdict, so
+nothing the browser receives before it (page, config, responses) names a model. A verdict adds both
+answers to the visitors' dataset as two records (ids from the pair and the side, so one verdict per
+pair), each with metadata `source=arena`, `compare` (the pair id), `side` (A/B), `model_a`, `model_b`,
+`verdict` (a/b/tie/both_bad) and `voted_at` (UTC, ISO 8601): either record alone is the whole verdict.
+`python -m ktokit arena` counts them.
+
+MODE=side-by-side: the named view,
 A visitor's 👍/👎 adds the (prompt, completion) to the visitors' Argilla dataset (`<dataset>-visitors`
 in the workspace `<workspace>-visitors`, which `ktokit demo-space` creates) as a new record (its id comes
 from the content, so a repeat adds nothing), with the vote kept as metadata: `visitor_vote`
@@ -10,7 +20,7 @@ rate-limited per visitor session (VOTES_PER_MINUTE, default 10).
 
 Settings come from the environment (Space variables; the API key is a Space secret):
 BASE_MODEL, ADAPTER, LANGUAGE, ARGILLA_API_URL, ARGILLA_API_KEY, ARGILLA_DATASET, ARGILLA_WORKSPACE,
-and optionally BASE_NAME, TUNED_NAME, ARGILLA_PRIVATE, TEMPERATURE, MAX_NEW_TOKENS, VOTES_PER_MINUTE.
+and optionally MODE, BASE_NAME, TUNED_NAME, ARGILLA_PRIVATE, TEMPERATURE, MAX_NEW_TOKENS, VOTES_PER_MINUTE.
 The `ktokit/` folder next to this file is the part of the kit the app needs (shipped with the Space).
 """
 
@@ -25,6 +35,7 @@ import warnings
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import gradio as gr
@@ -39,6 +50,9 @@ HERE = Path(__file__).resolve().parent
 MAX_PROMPT_CHARS = 500
 EMPTY_ANSWER = "(the model returned nothing; try again or raise the temperature)"
 DEMO_SOURCE = "demo"
+ARENA_SOURCE = "arena"
+MODES = ("arena", "side-by-side")
+VERDICTS = {"a": "A is better", "b": "B is better", "tie": "Tie", "both_bad": "Both are bad"}
 # hidden from annotators but the source (ktokit.demo.visitors.VISITOR_METADATA, which the visitors' dataset
 # is created with; added here only if someone made that dataset by hand)
 EXTRA_METADATA = (
@@ -46,6 +60,10 @@ EXTRA_METADATA = (
     ("visitor_vote", "visitor vote", False),
     ("side", "side", False),
     ("compare", "compare", False),
+    ("model_a", "model A", False),
+    ("model_b", "model B", False),
+    ("verdict", "arena verdict", False),
+    ("voted_at", "voted at", False),
 )
 
 
@@ -69,6 +87,7 @@ class Settings:
     temperature: float = 0.7
     max_new_tokens: int = 64
     votes_per_minute: int = 10
+    mode: str = "arena"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +100,9 @@ class Settings:
             raise SystemExit(
                 "set LANGUAGE, BASE_MODEL and ADAPTER (Space variables), or ship base/ and adapter/"
             )
+        mode = env.get("MODE", "") or "arena"
+        if mode not in MODES:
+            raise SystemExit(f"MODE is {mode!r}: set it to one of {', '.join(MODES)}")
         return cls(
             base_model=base,
             adapter=adapter,
@@ -95,6 +117,7 @@ class Settings:
             temperature=float(env.get("TEMPERATURE", "0.7")),
             max_new_tokens=int(env.get("MAX_NEW_TOKENS", "64")),
             votes_per_minute=int(env.get("VOTES_PER_MINUTE", "10")),
+            mode=mode,
         )
 
     @property
@@ -229,8 +252,7 @@ class Feedback:
                 f"Slow down: at most {self.settings.votes_per_minute} votes a minute from one visitor. "
                 f"Try again in {max(1, round(wait))} s."
             )
-        rows = [{"input": prompt, "generation_model": [model_name], "generations": [completion]}]
-        (record,) = build_records(rows, self.pack)
+        (record,) = self._records(prompt, [(model_name, completion)])
         record["metadata"].update(source=DEMO_SOURCE, visitor_vote=vote, side=side, compare=compare)
         try:
             with self.lock:
@@ -247,10 +269,141 @@ class Feedback:
             return "Thanks! This text is already in the visitors' dataset."
         return "Thanks! Sent to the visitors' dataset: the organisers will rate it."
 
+    def _records(self, prompt: str, answers: list[tuple[str, str]]) -> list[dict]:
+        rows = [
+            {"input": prompt, "generation_model": [name], "generations": [text]} for name, text in answers
+        ]
+        return build_records(rows, self.pack)
+
+    def verdict(self, pair: dict, verdict: str, session: str = "") -> str:
+        """Store one arena verdict: both answers as records whose ids come from the pair and the side, so
+        a second verdict on the same pair adds nothing, even from a fresh app process."""
+        if not self.settings.feedback:
+            return "Feedback is off: this Space has no Argilla settings, so the verdict is not stored."
+        wait = self.limit.wait(session)
+        if wait:
+            return (
+                f"Slow down: at most {self.settings.votes_per_minute} votes a minute from one visitor. "
+                f"Try again in {max(1, round(wait))} s."
+            )
+        names = {side: pair["names"][side] for side in ("A", "B")}
+        records = self._records(pair["prompt"], [(names[s], pair["texts"][s]) for s in ("A", "B")])
+        voted_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for side, record in zip(("A", "B"), records, strict=True):
+            record["id"] = f"{self.settings.language}-arena-{pair['id']}-{side}"
+            record["metadata"].update(
+                source=ARENA_SOURCE,
+                compare=pair["id"],
+                side=side,
+                model_a=names["A"],
+                model_b=names["B"],
+                verdict=verdict,
+                voted_at=voted_at,
+            )
+        try:
+            with self.lock:
+                if self.dataset is None:
+                    self.dataset = self._open()
+                added = log_new_records(self.dataset, records).added
+        except Exception as exc:  # noqa: BLE001 - the visitor sees one line; the key never appears in it
+            reason = mask(first_line(exc), [self.settings.argilla_api_key])[:200]
+            return f"The verdict could not be sent ({reason})."
+        if not added:
+            return "This pair already has a verdict: generate a new one."
+        return "Thanks! Your verdict is in the visitors' dataset."
+
 
 def build(settings: Settings) -> gr.Blocks:
-    """The Blocks app. API names: /compare, /vote_base_good, /vote_base_bad, /vote_tuned_good, /vote_tuned_bad
-    (each vote takes the prompt, the base text and the tuned text)."""
+    """The app for `settings.mode`: the blind arena, or the named side-by-side view."""
+    return build_arena(settings) if settings.mode == "arena" else build_side_by_side(settings)
+
+
+def build_arena(settings: Settings) -> gr.Blocks:
+    """The blind arena. API names: /generate (prompt -> A, A's form check, B, B's form check, status,
+    reveal) and /verdict (a, b, tie or both_bad -> status, reveal). The pair (texts, which model is on which
+    side) lives in a gr.State: its value stays on the server, per session, and never reaches the browser."""
+    models = Models(settings)
+    feedback = Feedback(settings, models.pack)
+    pack, names = models.pack, settings.names
+
+    def generate(prompt: str):
+        prompt = (prompt or "").strip()
+        if not prompt:
+            raise gr.Error("Write a prompt first.")
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
+        out = models.compare(prompt)
+        labels = ["base", "tuned"]
+        random.shuffle(labels)  # the sides are drawn per comparison
+        texts = {side: out[label] for side, label in zip("AB", labels, strict=True)}
+        pair = {
+            "id": compare_id(prompt, out["base"], out["tuned"]),
+            "prompt": prompt,
+            "texts": texts,
+            "names": {side: names[label] for side, label in zip("AB", labels, strict=True)},
+            "done": False,
+        }
+        if not all(t.strip() for t in texts.values()):
+            pair["done"] = True  # an empty answer gives itself away: no verdict on it
+            status = "One model returned nothing, which would give it away: generate again."
+        else:
+            status = "Which answer is better? Pick below: the names are shown after your verdict."
+        panes = [p for side in "AB" for p in (texts[side] or EMPTY_ANSWER, models.form_markdown(texts[side]))]
+        return (pair, *panes, status, "")
+
+    def give(verdict: str, pair: dict | None, request: gr.Request):
+        if verdict not in VERDICTS:
+            raise gr.Error(f"A verdict is one of {', '.join(VERDICTS)}.")
+        if not pair:
+            return pair, "Generate first, then give your verdict.", ""
+        if pair["done"]:
+            return pair, "This pair already has a verdict: generate a new one.", ""
+        said = feedback.verdict(pair, verdict, session=getattr(request, "session_hash", None) or "")
+        if said.startswith("Slow down"):
+            return pair, said, ""
+        pair = {**pair, "done": True}  # one verdict per pair, stored or not
+        reveal = f"**A** was **{pair['names']['A']}**, **B** was **{pair['names']['B']}**."
+        return pair, f"{VERDICTS[verdict]}. {said}", reveal
+
+    title = f"{pack.native_name or pack.name} {pack.task or ''}: blind arena".strip()
+    off = "" if settings.feedback else "  \n*Feedback is off: this Space has no Argilla settings.*"
+    with gr.Blocks(title=title) as demo:
+        gr.Markdown(
+            f"# {title}\nTwo models answer the same prompt with the same seed, as **A** and **B**, their "
+            f"sides drawn at random each time. Say which answer is better: the names are shown after your "
+            f"verdict, which goes to the visitors' dataset.{off}"
+        )
+        pair = gr.State(None)  # server-side: the names never reach the browser before the verdict
+        prompt = gr.Textbox(label="Prompt", lines=2, max_length=MAX_PROMPT_CHARS)
+        go = gr.Button("Generate", variant="primary")
+        gr.Examples(examples=[[p] for p in pack.prompts[:8]], inputs=[prompt])
+        panes = []
+        with gr.Row():
+            for side in "AB":
+                with gr.Column():
+                    text = gr.Textbox(label=side, lines=5, interactive=False, elem_id=f"answer-{side}")
+                    panes += [text, gr.Markdown()]
+        with gr.Row():
+            buttons = {v: gr.Button(label, elem_id=f"verdict-{v}") for v, label in VERDICTS.items()}
+        status = gr.Markdown(elem_id="arena-status")
+        reveal = gr.Markdown(elem_id="arena-reveal")
+        outputs = [pair, *panes, status, reveal]
+        go.click(generate, inputs=[prompt], outputs=outputs, api_name="generate")
+        prompt.submit(generate, inputs=[prompt], outputs=outputs, api_visibility="private")
+        choice = gr.Textbox(visible=False)  # the API's way in: /verdict takes a, b, tie or both_bad
+        for v, button in buttons.items():
+
+            def on_click(p, request: gr.Request, _v=v):
+                return give(_v, p, request)
+
+            button.click(on_click, inputs=[pair], outputs=[pair, status, reveal], api_visibility="private")
+        choice.submit(give, inputs=[choice, pair], outputs=[pair, status, reveal], api_name="verdict")
+    return demo
+
+
+def build_side_by_side(settings: Settings) -> gr.Blocks:
+    """The named side-by-side app. API names: /compare, /vote_base_good, /vote_base_bad, /vote_tuned_good,
+    /vote_tuned_bad (each vote takes the prompt, the base text and the tuned text)."""
     models = Models(settings)
     feedback = Feedback(settings, models.pack)
     pack, names = models.pack, settings.names
