@@ -212,7 +212,7 @@ def register(commands) -> None:
         "arena",
         ArenaArguments,
         arena,
-        help="the demo Space's blind verdicts: win rates with 95 % CIs, Bradley-Terry scores",
+        help="the demo Space's blind verdicts: win rates with 95 %% CIs, Bradley-Terry scores",
         description="Reads the blind arena's verdicts from the visitors' dataset and says, per pair of "
         "models, who is preferred and whether beyond noise (bootstrap CIs; Bradley-Terry with 3+ models).",
     )
