@@ -11,6 +11,7 @@ test-deps`: Debian's chromium, the Argilla server venv built on first use); 40 s
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -61,4 +62,8 @@ def main(names: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"default: all ({', '.join(SHOTS)})")
+    sys.exit(main(parser.parse_args().names))
