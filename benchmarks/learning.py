@@ -163,25 +163,31 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def add_flow_options(parser: argparse.ArgumentParser, *, eval_seeds: int) -> None:
+    """The options of a run of the whole flow (generate, rate, train, evaluate): this benchmark's and
+    benchmarks/trust.py's."""
+    parser.add_argument(
+        "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
+    )
+    parser.add_argument("--eval_prompts", type=int, default=40, help="held-out prompts (the pack's last N)")
+    parser.add_argument(
+        "--eval_seeds", type=int, default=eval_seeds, help="completions per held-out prompt and model"
+    )
+    parser.add_argument("--models", default="offline", help="model set that generates")
+    parser.add_argument("--recipe", default=RECIPE, help="training recipe")
+    parser.add_argument(
+        "--noise", type=float, default=0.15, help="share of a simulated rater's votes flipped at random"
+    )
+    parser.add_argument("--workdir", help="keep the run's files here (default: a temporary folder, removed)")
+
+
 def main() -> int:
     from ktokit.packs.languages import pack_codes
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", action="append", help="a pack code (repeat for several)")
     parser.add_argument("--all", action="store_true", help="every shipped pack")
-    parser.add_argument(
-        "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
-    )
-    parser.add_argument("--eval_prompts", type=int, default=40, help="held-out prompts (the pack's last N)")
-    parser.add_argument("--eval_seeds", type=int, default=8, help="completions per held-out prompt and model")
-    parser.add_argument("--models", default="offline", help="model set that generates")
-    parser.add_argument("--recipe", default=RECIPE, help="training recipe for both runs")
-    parser.add_argument(
-        "--noise", type=float, default=0.15, help="share of simulated votes flipped at random"
-    )
-    parser.add_argument(
-        "--workdir", help="keep every run's files here (default: a temporary folder, removed)"
-    )
+    add_flow_options(parser, eval_seeds=8)
     args = parser.parse_args()
     languages = pack_codes() if args.all else (args.language or ["en"])
     root = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="ktokit-learning-"))

@@ -198,21 +198,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", default="en", help="a pack code")
     parser.add_argument("--mixes", default="0,20,40", help="shares of careless annotators, in percent")
-    parser.add_argument(
-        "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
-    )
+    from learning import add_flow_options
+
+    add_flow_options(parser, eval_seeds=4)
     parser.add_argument("--annotators", type=int, default=10, help="simulated annotators per mix")
     parser.add_argument("--per_record", type=int, default=5, help="annotators who rate each record")
-    parser.add_argument(
-        "--noise", type=float, default=0.15, help="share of an honest annotator's votes that slip"
-    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated votes")
-    parser.add_argument("--models", default="offline", help="model set that generates")
-    parser.add_argument("--recipe", default="recipes/cpu-learning.yaml", help="training recipe")
-    parser.add_argument("--eval_prompts", type=int, default=40, help="held-out prompts (the pack's last N)")
-    parser.add_argument("--eval_seeds", type=int, default=4, help="completions per held-out prompt and model")
     parser.add_argument("--no_train", action="store_true", help="flags and labels only: no training")
-    parser.add_argument("--workdir", help="keep the run's files here (default: a temporary folder, removed)")
     args = parser.parse_args()
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="ktokit-trust-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -318,6 +318,16 @@ def build(settings: Settings) -> gr.Blocks:
     return build_arena(settings) if settings.mode == "arena" else build_side_by_side(settings)
 
 
+def checked_prompt(prompt: str | None) -> str:
+    """The visitor's prompt, stripped; an empty or too long one is a message in the app, not a call."""
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise gr.Error("Write a prompt first.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
+    return prompt
+
+
 def build_arena(settings: Settings) -> gr.Blocks:
     """The blind arena. API names: /generate (prompt -> A, A's form check, B, B's form check, status,
     reveal) and /verdict (a, b, tie or both_bad -> status, reveal). The pair (texts, which model is on which
@@ -327,11 +337,7 @@ def build_arena(settings: Settings) -> gr.Blocks:
     pack, names = models.pack, settings.names
 
     def generate(prompt: str):
-        prompt = (prompt or "").strip()
-        if not prompt:
-            raise gr.Error("Write a prompt first.")
-        if len(prompt) > MAX_PROMPT_CHARS:
-            raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
+        prompt = checked_prompt(prompt)
         out = models.compare(prompt)
         labels = ["base", "tuned"]
         random.shuffle(labels)  # the sides are drawn per comparison
@@ -409,11 +415,7 @@ def build_side_by_side(settings: Settings) -> gr.Blocks:
     pack, names = models.pack, settings.names
 
     def compare(prompt: str):
-        prompt = (prompt or "").strip()
-        if not prompt:
-            raise gr.Error("Write a prompt first.")
-        if len(prompt) > MAX_PROMPT_CHARS:
-            raise gr.Error(f"Keep the prompt under {MAX_PROMPT_CHARS} characters.")
+        prompt = checked_prompt(prompt)
         out = models.compare(prompt)
         panes = [
             pane
