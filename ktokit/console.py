@@ -267,6 +267,14 @@ def space_option(help: str, **more: Any) -> Any:
     return option(help, None, metavar="ORG/NAME", **more)
 
 
+def server_option(help: str = "", **more: Any) -> Any:
+    """--server URL: any Argilla server a campaign runs; its key only from $ARGILLA_API_KEY, never a flag."""
+    key = "its URL; an owner's or admin's key from $ARGILLA_API_KEY"
+    return option(
+        f"{help} ({key})" if help else f"any Argilla server you run ({key})", None, metavar="URL", **more
+    )
+
+
 def argilla_dir_option() -> Any:
     """The local Argilla server's folder: `--argilla-dir` of commands that use it, `argilla --data-dir`."""
     return option(

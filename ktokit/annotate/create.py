@@ -29,7 +29,7 @@ from ktokit.annotate.task import (
     shuffle_records,
     task_template,
 )
-from ktokit.console import KitError, first_line, option, say
+from ktokit.console import KitError, first_line, option, say, server_option
 from ktokit.hub import check_repo_id
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.spaces.provision import (
@@ -58,9 +58,7 @@ class TaskArguments:
     )
     local: bool = option("Use the local Argilla server (the default without --space).", False)
     space: str | None = option("Provision or reuse the Argilla Space ORG/NAME on the Hub.", None)
-    server: str | None = option(
-        "Any Argilla server you run (its URL); the key of an owner or admin from $ARGILLA_API_KEY.", None
-    )
+    server: str | None = server_option()
     private: bool = option("Make a new Space private (see the warning it prints about HF sign-in).", False)
     hardware: str = option(
         "Hardware of a new Space: cpu-basic (free, sleeps after 48 h without visits, and a "

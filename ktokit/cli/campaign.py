@@ -15,6 +15,7 @@ from ktokit.console import (
     min_submitted_option,
     option,
     output_option,
+    server_option,
     space_option,
     table,
 )
@@ -141,13 +142,7 @@ class RestoreArguments:
         exclusive="where",
         required=True,
     )
-    server: str | None = option(
-        "into any Argilla server you run (its URL; an owner's or admin's key from $ARGILLA_API_KEY)",
-        None,
-        metavar="URL",
-        exclusive="where",
-        required=True,
-    )
+    server: str | None = server_option("into any Argilla server you run", exclusive="where", required=True)
     argilla_dir: str | None = argilla_dir_option()
 
 

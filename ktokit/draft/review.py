@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ktokit.annotate.task import LogResult, TaskTemplate
-from ktokit.console import KitError, argilla_dir_option, language_option, option, space_option
+from ktokit.console import KitError, argilla_dir_option, language_option, option, server_option, space_option
 from ktokit.packs.languages import LanguagePack, load_pack
 
 PROMPT, EXAMPLE = "prompt", "example"
@@ -197,12 +197,7 @@ class ReviewArguments:
     space: str | None = space_option(
         "the language's Argilla Space (provisioned on first use)", exclusive="target"
     )
-    server: str | None = option(
-        "any Argilla server you run (its URL; an owner's or admin's key from $ARGILLA_API_KEY)",
-        None,
-        metavar="URL",
-        exclusive="target",
-    )
+    server: str | None = server_option(exclusive="target")
     drafts: str | None = option(
         "where prompts.jsonl / examples.jsonl are (default: outputs/CODE/drafts)", None, metavar="FOLDER"
     )
