@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,6 +319,10 @@ def answer_rows(
     if not rows:
         return
     llms = [make_llm(spec, pack, token) for spec in model_set.models]
+    # The kit resumes from its own checkpoint, never from distilabel's cache; but distilabel 1.5.3 re-reads
+    # the pipeline.yaml of its cache at the start of every run, use_cache=False or not, and a run killed
+    # while writing it leaves a file that makes the next run crash (`'NoneType' object is not subscriptable`).
+    shutil.rmtree(output_dir / ".distilabel", ignore_errors=True)
     gp = build_pipeline(
         rows,
         llms,
