@@ -17,9 +17,9 @@ from kit_testing import ROOT, RecordingHfApi, free_port, front_matter, stand_in_
 from ktokit.cli import main as kit
 from ktokit.console import KitError
 from ktokit.demo import space as demo_space
+from ktokit.generate.adapters import adapter_info
 from ktokit.packs.languages import load_pack
 from ktokit.spaces import gradio
-from ktokit.train.models import adapter_info
 
 LANG = "en"
 DEMO_REPO = "kit-community/haiku-en-demo"

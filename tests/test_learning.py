@@ -111,8 +111,8 @@ def margins(adapter: Path) -> tuple[float, float]:
 
     Labels as first exported.
     """
+    from ktokit.generate.adapters import adapter_info
     from ktokit.inference import load_model, model_variants
-    from ktokit.train.models import adapter_info
 
     pack = load_pack(LANG)
     info = adapter_info(str(adapter), None, LANG)

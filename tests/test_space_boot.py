@@ -20,9 +20,9 @@ from ktokit.annotate import space
 from ktokit.cli import main as kit
 from ktokit.console import KitError
 from ktokit.demo import space as demo_space
+from ktokit.generate.adapters import AdapterInfo
 from ktokit.packs.languages import load_pack
 from ktokit.spaces import gradio, provision, render
-from ktokit.train.models import AdapterInfo
 
 CPU_INDEX_LINE = f"--extra-index-url {render.CPU_TORCH_INDEX}"
 

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from ktokit.console import KitError
 from ktokit.demo.visitors import demo_username, visitors_names
+from ktokit.generate.adapters import AdapterInfo, adapter_info
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.paths import CHECKOUT
 from ktokit.spaces.gradio import PYTHON_VERSION, SECRET_NAME, GradioSpace
@@ -32,7 +33,6 @@ from ktokit.spaces.options import SpaceOptions
 from ktokit.spaces.provision import DEFAULT_HARDWARE, plan_line
 from ktokit.spaces.render import clear, is_cpu, render_space, rendered_files, requirements
 from ktokit.spaces.vendor import copy_vendored, vendored
-from ktokit.train.models import AdapterInfo, adapter_info
 
 TEMPLATE_DIR = CHECKOUT / "space_template" / "demo"
 TEMPLATE_FILES = ("README.md", "app.py", "requirements.txt")

@@ -230,9 +230,9 @@ def evaluate_adapter(
     The base and the dataset trained on default to the adapter's own record of them; the dataset's
     prompts are left out. Returns the summary and the folder of the files.
     """
+    from ktokit.generate.adapters import adapter_info, resolve_base_model
     from ktokit.packs.languages import load_pack
     from ktokit.train.data import load_kto_dataset
-    from ktokit.train.models import adapter_info, resolve_base_model
 
     pack = load_pack(language)
     if adapter:

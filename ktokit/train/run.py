@@ -20,6 +20,7 @@ from transformers.trainer_callback import ProgressCallback
 from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
 
 from ktokit.console import KitError, is_verbose, run_script, say
+from ktokit.generate.adapters import resolve_base_model
 from ktokit.generate.tiny import is_tiny
 from ktokit.hub import check_repo_id, hub_aliases, hub_error, hub_failures, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
@@ -35,7 +36,7 @@ from ktokit.train.arguments import (
 )
 from ktokit.train.card import CardFacts, add_kit_facts, on_hub
 from ktokit.train.data import check_trainable, load_kto_dataset
-from ktokit.train.models import lora_targets_without_lm_head, merge_adapter, resolve_base_model
+from ktokit.train.models import lora_targets_without_lm_head, merge_adapter
 
 METRICS_FILE = "metrics.json"
 CARD_FILE = "README.md"
