@@ -175,6 +175,51 @@ def stand_in_adapter(folder: Path, base: str = "some-org/some-base") -> Path:
     return folder
 
 
+def train_adapter(
+    out: Path,
+    base: Path,
+    pack: Any,
+    answer: str,
+    steps: int = 150,
+    *,
+    lr: float = 5e-3,
+    targets: Any = ("q_proj", "k_proj", "v_proj", "o_proj"),
+) -> Path:
+    """A real LoRA adapter on the tiny model `base`, trained until it gives `answer` to the first 8 of the
+    pack's prompts; saved as train_kto.py saves one (tokenizer and metrics.json with the base beside it)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ktokit.generate.tiny import collate, tokenize_chat
+
+    torch.manual_seed(0)  # before LoRA's own init too: the adapter must not depend on which tests ran first
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(base),
+        LoraConfig(
+            r=16, lora_alpha=32, target_modules=targets if isinstance(targets, str) else list(targets)
+        ),
+    )
+    chats = [
+        tokenize_chat(tokenizer, [*pack.messages(p), {"role": "assistant", "content": answer}])
+        for p in pack.prompts[:8]
+    ]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    for _ in range(steps):  # the loss ends near 0, so greedy decoding gives `answer`
+        ids, mask, labels = collate(chats, tokenizer.pad_token_id)
+        model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "metrics.json").write_text(
+        json.dumps({"base_model": "tiny", "base_model_path": str(base), "language": pack.code})
+    )
+    return out
+
+
 def sign_in(api_url: str, username: str, password: str) -> httpx.Client:
     """A user as the annotation UI sees them: a bearer token from /api/v1/token."""
     token = httpx.post(f"{api_url}/api/v1/token", data={"username": username, "password": password})

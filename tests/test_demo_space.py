@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kit_testing
 import pytest
 from kit_testing import ROOT, RecordingHfApi, free_port, front_matter, stand_in_adapter
 
@@ -32,38 +33,11 @@ TUNED_SAYS = "a kettle sings low\nthe adapter keeps its word\nsteam on the windo
 
 
 def train_adapter(out: Path, answer: str, steps: int = 150) -> Path:
-    """A real LoRA adapter on the tiny model, trained until it gives `answer` to the pack's prompts."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """A real LoRA adapter on the tiny model, trained until it gives `answer` to the pack's prompts
+    (~15 s on 2 cores for 150 steps)."""
+    from ktokit.generate.tiny import tiny_model
 
-    from ktokit.generate.tiny import collate, tiny_model, tokenize_chat
-
-    base = tiny_model(LANG, progress=False)
-    pack = load_pack(LANG)
-    torch.manual_seed(0)  # before LoRA's own init too: the adapter must not depend on which tests ran first
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = get_peft_model(
-        AutoModelForCausalLM.from_pretrained(base),
-        LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
-    )
-    chats = [
-        tokenize_chat(tokenizer, [*pack.messages(p), {"role": "assistant", "content": answer}])
-        for p in pack.prompts[:8]
-    ]
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-3)
-    for _ in range(steps):  # ~15 s on 2 cores; the loss ends near 0.02, so greedy decoding gives `answer`
-        ids, mask, labels = collate(chats, tokenizer.pad_token_id)
-        model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    (out / "metrics.json").write_text(
-        json.dumps({"base_model": "tiny", "base_model_path": str(base), "language": LANG})
-    )
-    return out
+    return kit_testing.train_adapter(out, tiny_model(LANG, progress=False), load_pack(LANG), answer, steps)
 
 
 @pytest.fixture(scope="module")

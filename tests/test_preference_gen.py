@@ -145,6 +145,41 @@ def test_tiny_local_models_make_rows_with_the_recipe_columns(env, tmp_path, caps
     assert rows_of(Path("out")) == dataset.to_list()
 
 
+def test_a_tuned_model_answers_beside_the_others_and_a_rerun_adds_nothing(env, tmp_path, capsys):
+    """Round two: a model set names the tiny base with a real LoRA adapter; its answers come out under the
+    tuned model's own name, greedy ones in what the adapter was trained to say; a rerun adds nothing."""
+    import yaml
+    from kit_testing import train_adapter
+
+    from ktokit.generate.tiny import TinyRecipe, tiny_model
+    from ktokit.packs.languages import load_pack
+
+    pack = load_pack("en")
+    base = tiny_model(pack, 0, recipe=TinyRecipe(**yaml.safe_load(TINY_RECIPE)), progress=False)
+    # "kettle" is in no prompt nor example: the tuned model says it only if the adapter is applied
+    train_adapter(tmp_path / "outputs/en/kto-round1", base, pack, "kettle sings\nsteam\nglass", 60,
+                  lr=1e-2, targets="all-linear")  # fmt: skip
+    models = tmp_path / "round2.yaml"
+    models.write_text(
+        f"backend: transformers\nbatch_size: 4\ngeneration: {{max_new_tokens: 8, do_sample: false}}\n"
+        f"tiny_recipe: {TINY_RECIPE}\nmodels:\n"
+        "  - {name: tiny-seed0, model: tiny, seed: 0}\n  - {model: tiny, adapter: outputs/en/kto-round1}\n"
+    )
+    run(models=str(models), sample=3, output="round2")
+    rows = rows_of(Path("round2"))
+    tuned = "tiny+kto-round1"
+    assert [r["input"] for r in rows] == PROMPTS[:3]
+    for row in rows:
+        assert [r["model"] for r in row["requests"]] == ["tiny-seed0", tuned]
+        said = dict(zip(row["generation_model"], row["raw_generation_responses"]))
+        assert said[tuned].startswith("kettle"), said
+        assert not said.get("tiny-seed0", "").startswith("kettle"), said
+    out = capsys.readouterr().out
+    assert tuned in out and "3 prompts generated" in out
+    run(models=str(models), sample=3, output="round2")
+    assert "0 prompts generated" in capsys.readouterr().out and rows_of(Path("round2")) == rows
+
+
 def test_http_models_retry_count_failures_clean_and_keep_order(env, tmp_path, capsys):
     with ScriptedOpenAI(rate_limit_first=1, fail_prompts=("bread",), preamble=True) as api:
         run(models=str(model_set(tmp_path / "m.yaml", api.base_url, max_retries=1)), output="out")
@@ -280,6 +315,44 @@ def test_bad_model_sets_are_named(env, tmp_path):
     shipped = {p.stem: load_model_set(p) for p in (ROOT / "model_sets").glob("*.yaml")}
     assert len(shipped["default"].models) == 3 and shipped["default"].needs_hf_token
     assert {m.seed for m in shipped["offline"].models} == {0, 1} and not shipped["offline"].needs_hf_token
+
+
+def test_an_adapter_in_a_model_set_is_checked_before_any_work(env, tmp_path):
+    """`adapter:` on a local model only, on the base it was trained on, each refusal one line naming both."""
+    from kit_testing import stand_in_adapter
+
+    from ktokit.generate import load_model_set
+
+    stand_in_adapter(tmp_path / "kto-a", base="org/base-one")
+    ja = stand_in_adapter(tmp_path / "kto-ja", base="/cache/tiny-models/ja")
+    (ja / "metrics.json").write_text(json.dumps({"base_model": "tiny:ja", "base_model_path": str(tmp_path)}))
+    cases = {
+        "models: [{model: org/base-two, backend: transformers, adapter: kto-a}]\n": (
+            r"\(model #1\): adapter 'kto-a' was trained on 'org/base-one', not on 'org/base-two'"
+        ),
+        "models: [{model: tiny, adapter: kto-ja}]\n": "trained on 'tiny:ja', not on 'tiny'",
+        "backend: openai\nbase_url: http://x/v1\nmodels: [{model: org/base-one, adapter: kto-a}]\n": (
+            "backend 'openai' loads nothing locally: serve the adapter on the server"
+        ),
+        "models: [{model: tiny, adapter: no-such-folder}]\n": "'no-such-folder' is not a LoRA adapter folder",
+        "adapter: kto-a\nmodels: [tiny]\n": "unknown key: 'adapter'",
+        "models: [{model: tiny, adapter: ''}]\n": "adapter",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        path = tmp_path / f"set{i}.yaml"
+        path.write_text(text)
+        with pytest.raises(KitError, match=message) as error:
+            load_model_set(path, "en")
+        assert "\n" not in str(error.value)
+    path = tmp_path / "ok.yaml"
+    path.write_text("backend: transformers\nmodels: [org/base-one, {model: org/base-one, adapter: kto-a}]\n")
+    tuned = load_model_set(path, "en").models[1]
+    assert (tuned.name, tuned.adapter, tuned.adapter_base) == (
+        "org/base-one+kto-a",
+        str(tmp_path / "kto-a"),
+        "org/base-one",
+    )
+    assert "adapter" in tuned.describe()
 
 
 def test_model_set_schema_errors_are_one_line_naming_the_field(env, tmp_path):

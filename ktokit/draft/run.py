@@ -174,7 +174,7 @@ def draft_prompts(
         origin = f"topics-{path.stem}"
         ask = lambda text: asks.topic_messages(pack, text)  # noqa: E731
     items = _first(items, n)
-    model_set, note, token = choose_model_set(models)
+    model_set, note, token = choose_model_set(models, pack.code)
     if note:
         say(note)
     job = DraftJob(
@@ -213,7 +213,7 @@ def draft_examples(
             f"run `python -m ktokit draft-prompts --language {pack.code} --from en` first"
         )
     prompts = _first(prompts, n)
-    model_set, note, token = choose_model_set(models)
+    model_set, note, token = choose_model_set(models, pack.code)
     if note:
         say(note)
     job = DraftJob(

@@ -171,13 +171,31 @@ class OpenAICompatibleLLM(AsyncLLM):
 
 
 class LocalTransformersLLM(TransformersLLM):
-    """distilabel's transformers LLM, timed and made failure-safe like the HTTP one."""
+    """distilabel's transformers LLM, timed and made failure-safe like the HTTP one; with `adapter`, the
+    base model with a LoRA adapter merged in (the tuned model of an earlier round).
+
+    The adapter is a path, not a loaded model, so the LLM stays serialisable: distilabel's runners and
+    Ray's actors rebuild it from its fields and `load()` it where the step runs. distilabel 1.5.3's
+    TransformersLLM has no adapter option; the kit merges the adapter into the pipeline's model after
+    distilabel loads the base (merged weights generate as fast as the base, and transformers' pipeline
+    takes them as the plain model class, which it would not a PeftModel).
+    """
 
     display_name: str | None = None
+    adapter: str | None = None
 
     @property
     def model_name(self) -> str:
         return self.display_name or self.model
+
+    def load(self) -> None:
+        super().load()
+        if self.adapter:
+            from peft import PeftModel
+
+            pipe = self._pipeline
+            pipe.model = PeftModel.from_pretrained(pipe.model, self.adapter).merge_and_unload()
+            pipe.model.eval()
 
     def generate(  # type: ignore[override]
         self,

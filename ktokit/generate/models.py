@@ -6,6 +6,11 @@ entry of `models:` may override them. Three backends cover the places a communit
 - `inference-providers`: HF Inference Providers through the OpenAI-compatible router (HF token).
 - `openai`: any OpenAI-compatible `base_url` (vLLM, TGI, llama.cpp server, Ollama).
 - `transformers`: a local model loaded with transformers; `model: tiny` builds the kit's tiny model.
+
+An entry of a local (`transformers`) model may name a LoRA adapter train_kto.py wrote (`adapter:
+outputs/<lang>/kto-...`, a path from where the command runs): the model then answers as the tuned model,
+beside the others, for a second round. An HTTP server must serve an adapter itself (vLLM's
+`--lora-modules`): its entry names the served model, never an `adapter:`.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class ModelEntry(ModelSettings):
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     name: str | None = None
     seed: int | None = None
+    adapter: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
 
 
 class ModelSetFile(ModelSettings):
@@ -66,7 +72,10 @@ class ModelSetFile(ModelSettings):
 
 
 SET_HINTS = {"models": "write a non-empty 'models:' list of model ids, or of mappings with 'model:'"}
-ENTRY_HINTS = {"model": "a model id, a path, or 'tiny'"}
+ENTRY_HINTS = {
+    "model": "a model id, a path, or 'tiny'",
+    "adapter": "the folder train_kto.py wrote, e.g. outputs/<lang>/kto-model-cpu-smoke",
+}
 
 
 @dataclass
@@ -88,6 +97,8 @@ class ModelSpec:
     replicas: int = 1
     cpus: int | None = None
     gpus: int | None = None
+    adapter: str | None = None  # a LoRA adapter folder on `model` (absolute): the tuned model
+    adapter_base: str | None = None  # where the base weights it was trained on load from
 
     @property
     def resources(self) -> dict[str, int]:
@@ -100,7 +111,8 @@ class ModelSpec:
             "inference-providers": "HF Inference Providers",
             "openai": f"OpenAI-compatible server {self.base_url}",
             "transformers": "local transformers"
-            + (f" (tiny model, seed {self.seed})" if is_tiny(self.model) else ""),
+            + (f" (tiny model, seed {self.seed})" if is_tiny(self.model) and not self.adapter else "")
+            + (f" (adapter {self.adapter} on {self.model})" if self.adapter else ""),
         }[self.backend]
         limit = (
             f"{self.concurrency} in flight"
@@ -139,8 +151,9 @@ def model_set_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def _spec(entry: ModelEntry, defaults: ModelSettings, where: str) -> ModelSpec:
-    """One model with the set's defaults under it; what depends on the backend is checked here."""
+def _spec(entry: ModelEntry, defaults: ModelSettings, where: str, language: str | None = None) -> ModelSpec:
+    """One model with the set's defaults under it; what depends on the backend is checked here, and an
+    adapter against its base (`language` says which pack a `tiny` base is built from)."""
     merged = {
         **defaults.model_dump(exclude_unset=True, exclude={"models"}),
         **entry.model_dump(exclude_unset=True),
@@ -167,10 +180,13 @@ def _spec(entry: ModelEntry, defaults: ModelSettings, where: str) -> ModelSpec:
             f"{where}: generation parameter(s) {', '.join(sorted(bad))} not supported by backend "
             f"{backend!r} (use {', '.join(sorted(GENERATION_KEYS[backend]))})"
         )
+    adapter, adapter_base = _adapter(entry, backend, where, language)
     spec = ModelSpec(
         model=model,
         backend=backend,
-        name=merged.get("name") or model,
+        name=merged.get("name") or (f"{model}+{Path(adapter).name}" if adapter else model),
+        adapter=adapter,
+        adapter_base=adapter_base,
         base_url=str(base_url).rstrip("/") if base_url else None,
         api_key_env=merged.get("api_key_env"),
         generation=dict(generation),
@@ -182,8 +198,33 @@ def _spec(entry: ModelEntry, defaults: ModelSettings, where: str) -> ModelSpec:
     return spec
 
 
-def load_model_set(name_or_path: str | Path) -> ModelSet:
-    """Read and check a model set; every problem is one KitError line naming the file."""
+def _adapter(
+    entry: ModelEntry, backend: str, where: str, language: str | None
+) -> tuple[str | None, str | None]:
+    """The entry's adapter (absolute) and the base weights to put it on, or (None, None); refused in one
+    line on an HTTP backend (the server must serve it) or when it was trained on another base."""
+    if not entry.adapter:
+        return None, None
+    if backend != "transformers":
+        raise KitError(
+            f"{where}: model {entry.model!r} has an 'adapter' but backend {backend!r} loads nothing locally: "
+            "serve the adapter on the server (e.g. vLLM --lora-modules NAME=PATH) and give its name as "
+            "'model:', or use backend 'transformers'"
+        )
+    from ktokit.generate.adapters import check_adapter_base
+
+    try:
+        info = check_adapter_base(entry.adapter, entry.model, language)
+    except KitError as exc:
+        raise KitError(f"{where}: {exc}") from None
+    # a tiny base: the very weights the adapter was trained on (train_kto.py records where they are)
+    base = info.base_path if is_tiny(entry.model) else entry.model
+    return str(info.adapter.resolve()), base
+
+
+def load_model_set(name_or_path: str | Path, language: str | None = None) -> ModelSet:
+    """Read and check a model set; every problem is one KitError line naming the file. `language` (the
+    pack the set answers) is what a `tiny` base with an adapter is checked against."""
     path = model_set_path(name_or_path)
     where = str(path)
     try:
@@ -206,7 +247,7 @@ def load_model_set(name_or_path: str | Path) -> ModelSet:
         checked = validate(
             ModelEntry, {"model": entry} if isinstance(entry, str) else entry, at, hints=ENTRY_HINTS
         )
-        specs.append(_spec(checked, defaults, at))
+        specs.append(_spec(checked, defaults, at, language))
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise KitError(f"{where}: two models share a name; give each a distinct 'name'")

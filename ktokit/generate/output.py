@@ -182,7 +182,7 @@ def dataset_card(
     passes = sum(c["verdict"] == PASS for r in rows for c in r["form_checks"])
     wrong = sum(lang != pack.code for r in rows for lang in r.get("detected_languages") or [])
     models = "\n".join(
-        f"| `{m.model}` | {m.backend} "
+        f"| `{m.model}`{f' + adapter `{Path(m.adapter).name}`' if m.adapter else ''} | {m.backend} "
         f"| {', '.join(f'{k}={v}' for k, v in sorted(m.generation.items())) or '-'} | "
         f"{stats.get(m.name, {}).get('failures', 0)} |"
         for m in model_set.models

@@ -75,7 +75,7 @@ def generate_responses(args: GenerationArguments) -> GenerationPlan | Generation
     """The whole step: plan, generate what is left, save, push. A dry run returns the plan; otherwise the
     plan is said before the work and the result returned (preference_gen.py prints their `report()`)."""
     pack = load_pack(args.language)
-    model_set, note, token = choose_model_set(args.models)
+    model_set, note, token = choose_model_set(args.models, pack.code)
     if note:
         say(note)
     output_dir = Path(args.output or f"outputs/{pack.code}/generations")
@@ -114,14 +114,15 @@ def generate_responses(args: GenerationArguments) -> GenerationPlan | Generation
     return result
 
 
-def choose_model_set(models: str | None) -> tuple[ModelSet, str | None, str]:
+def choose_model_set(models: str | None, language: str | None = None) -> tuple[ModelSet, str | None, str]:
     """The model set to use, a note to show the user (or None), and the HF token ("" if none).
 
-    With no `--models`: the Hub set when a token is found, else the offline set, and say so.
+    With no `--models`: the Hub set when a token is found, else the offline set, and say so. `language`
+    is the pack the set answers: an adapter on a `tiny` base is checked against that pack's tiny model.
     """
     token = hf_token() or ""
     if models:
-        model_set = load_model_set(models)
+        model_set = load_model_set(models, language)
         if model_set.needs_hf_token and not token:
             raise KitError(
                 f"model set {model_set.path} runs on HF Inference Providers and needs a Hugging Face "
@@ -200,8 +201,11 @@ def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
 
     generation = dict(spec.generation)
     if spec.backend == "transformers":
-        path = spec.model
-        if is_tiny(spec.model):
+        path = spec.adapter_base or spec.model
+        tokenizer = None
+        if spec.adapter and (Path(spec.adapter) / "tokenizer_config.json").is_file():
+            tokenizer = spec.adapter  # train_kto.py saves the tokenizer it trained with beside the adapter
+        if is_tiny(spec.model) and not spec.adapter:
             from ktokit.generate.tiny import TinyRecipe, tiny_model
 
             try:
@@ -216,6 +220,8 @@ def make_llm(spec: ModelSpec, pack: LanguagePack, token: str) -> Any:
             )
         return LocalTransformersLLM(
             model=path,
+            adapter=spec.adapter,
+            tokenizer=tokenizer,
             display_name=spec.name,
             device="cuda"
             if spec.gpus
