@@ -29,6 +29,11 @@ def work(tmp_path, monkeypatch):
     (tmp_path / "list.yaml").write_text("- learning_rate\n- beta\n")
     (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00bad")
     stand_in_adapter(tmp_path / "adapter")
+    stand_in_adapter(tmp_path / "kto-a", base="org/base-one")  # a round two on the wrong base, or served
+    (tmp_path / "round2.yaml").write_text("models: [tiny, {model: tiny, adapter: kto-a}]\n")
+    (tmp_path / "served.yaml").write_text(
+        "backend: openai\nbase_url: http://x/v1\nmodels: [{model: org/base-one, adapter: kto-a}]\n"
+    )
     (tmp_path / "backup" / "en").mkdir(parents=True)
     (tmp_path / "backup" / "en" / "ktokit-backup.json").write_text('{"format": 1, "language": ')
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "config"))
@@ -93,6 +98,10 @@ CASES = {  # argv -> what the one line must say
     "create_task.py --language en --min_submitted two": "--min-submitted: invalid int value: 'two'",
     f"create_task.py --language en --generations {MISSING}": MISSING,
     "create_task.py --language en --space 'not a space id'": "not a space id",
+    "create_task.py --language en --round 0": "--round must be 1 or more",
+    "create_task.py --language en --round two": "--round: invalid int value: 'two'",
+    "preference_gen.py --language en --models round2.yaml": "was trained on 'org/base-one', not on 'tiny'",
+    "preference_gen.py --language en --models served.yaml": "loads nothing locally: serve the adapter",
     "export_kto.py --config broken.yaml": NOT_YAML,
     "export_kto.py --language xx": "no language pack 'xx'",
     "export_kto.py --language en": f"the local Argilla server ({CLOSED})",

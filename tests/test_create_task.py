@@ -50,6 +50,7 @@ def test_template_comes_from_the_pack_in_its_language():
         "form_verdict",
         "form_score",
         "lines",
+        "round",
     }
     assert task_template(pack, min_submitted=3, dataset="x", workspace="w").to_dict()["min_submitted"] == 3
     with pytest.raises(KitError, match="min_submitted"):
@@ -162,10 +163,12 @@ def test_local_task_settings_records_and_rerun(kit_server, client, tmp_path, con
         "form_verdict",
         "form_score",
         "lines",
+        "round",
     }
 
     records = list(dataset.records(with_suggestions=True))
     assert len(records) == 10
+    assert {r.metadata["round"] for r in records} == {1}  # a new dataset starts at round 1
     verdicts = {r.metadata["form_verdict"] for r in records}
     assert verdicts == {"pass", "fail"}
     for r in records:
@@ -223,6 +226,52 @@ def test_rerun_with_more_generations_keeps_given_responses(kit_server, client, t
     other.questions[0]["labels"] = {"yes": "yes", "no": "no"}
     with pytest.raises(KitError, match="exists with other settings"):
         ensure_dataset(client, other)
+
+
+@pytest.mark.server
+def test_a_second_round_adds_only_new_answers_to_a_dataset_made_before_rounds(
+    kit_server, client, tmp_path, config_dir
+):
+    """Round two lands in the dataset of round one, made before rounds existed: the `round` property is
+    added, only the answers not there yet come in (round 2); round one's records and answers stay."""
+    import argilla as rg
+
+    from ktokit.annotate.task import ROUND, ensure_dataset, log_new_records
+
+    pack, name = load_pack(LANG), "haiku-ja-rounds"
+    old = task_template(pack, min_submitted=1, dataset=name)
+    old.metadata = [m for m in old.metadata if m["name"] != ROUND]  # as an older kit made it
+    dataset, _ = ensure_dataset(client, old)
+    round1 = build_records(load_generations(make_generations(tmp_path / "r1", LANG, 2)), pack)
+    assert log_new_records(dataset, round1).added == 4
+    rated = next(iter(dataset.records(with_responses=True)))
+    rated.responses.add(rg.Response("label", BAD, user_id=client.me.id, status="submitted"))
+    dataset.records.log([rated])
+    before = {str(r.id): (r.metadata, r.fields) for r in dataset.records}
+
+    round2 = make_generations(tmp_path / "r2", LANG, 3)  # the 2 prompts again (same answers) + 1 new
+    server = ["--local", "--argilla_dir", str(kit_server["data_dir"])]
+    args = ["--language", LANG, "--generations", str(round2), *server, "--dataset_name", name, "--gold", "0"]
+    proc = run_create_task(*args, "--round", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "round        2" in proc.stdout
+    added = "2 records added, 4 already there; 6 in the dataset; the new ones are round 2"
+    assert f"{added}; by round 1: 4, 2: 2" in proc.stdout
+    again = client.datasets(name=name, workspace=LANG)
+    assert ROUND in {m.name for m in again.settings.metadata}
+    after = {str(r.id): r for r in again.records(with_responses=True)}
+    assert {i: (r.metadata, r.fields) for i, r in after.items() if i in before} == before  # untouched
+    assert [r.metadata[ROUND] for i, r in after.items() if i not in before] == [2, 2]
+    answers = after[str(rated.id)].responses["label"]
+    assert [(a.value, a.status) for a in answers] == [(BAD, "submitted")]
+
+    # a rerun adds nothing, with or without --round; without, new answers join the highest round there
+    assert log_new_records(again, build_records(load_generations(round2), pack)).added == 0
+    rerun = run_create_task(*args, "--round", "2")
+    assert "0 records added, 6 already there; 6 in the dataset; by round 1: 4, 2: 2\n" in rerun.stdout
+    more = build_records(load_generations(make_generations(tmp_path / "r3", LANG, 4)), pack)
+    grown = log_new_records(again, more)
+    assert (grown.added, grown.round, grown.rounds) == (2, 2, {1: 4, 2: 4})
 
 
 @pytest.mark.server

@@ -78,6 +78,12 @@ class TaskArguments:
     dataset_name: str | None = option("Argilla dataset name (default: <task>-<language>).", None)
     workspace: str | None = option("Argilla workspace (default: the language code).", None)
     seed: int = option("Seed of the record shuffle.", 42)
+    round: int | None = option(
+        "Round of the records this run adds (metadata `round`; export_kto.py --rounds picks rounds): "
+        "answers from a model tuned on round 1 are round 2. Default: 1 for a new dataset, else the "
+        "highest round already there. Records already in the dataset keep theirs.",
+        None,
+    )
     gold: int | None = option(
         "Gold answers (known-good and known-bad) mixed in to check annotators; default: one record in 20, "
         "at least 10, as many as the pack allows. 0: none.",
@@ -128,6 +134,9 @@ class TaskPlan:
             f"distribution TaskDistribution(min_submitted={template.min_submitted})",
             f"records      {len(records)} (form check: {checked}), {other} not in {pack.name} (metadata "
             "detected_language), shuffled; only those not yet in the dataset are added",
+            f"round        {self.args.round}"
+            if self.args.round
+            else "round        1 for a new dataset, else the highest round already there (--round N)",
             f"gold         {describe(self.gold)}, shuffled in; the key in workspace "
             f"{key_workspace(template.workspace)} (annotators are not members)",
         ]
@@ -157,6 +166,8 @@ def plan_task(args: TaskArguments) -> TaskPlan:
     """Check the options, read the generations, make the records: nothing on a server or the Hub yet."""
     if sum(map(bool, (args.local, args.space, args.server))) > 1:
         raise KitError("choose one target: --local, --space ORG/NAME or --server URL")
+    if args.round is not None and args.round < 1:
+        raise KitError(f"--round must be 1 or more (the first round is 1), got {args.round}")
     if args.server:
         from ktokit.annotate.credentials import server_url
 
@@ -208,20 +219,30 @@ def gold_to_add(
 
 
 def log_records(
-    client: rg.Argilla, template: TaskTemplate, records: Records, api_url: str, gold: list[Gold] | None = None
+    client: rg.Argilla,
+    template: TaskTemplate,
+    records: Records,
+    api_url: str,
+    gold: list[Gold] | None = None,
+    round_: int | None = None,
 ) -> tuple[LogResult, str]:
-    """The dataset (created or reused) with the records it lacks: what was logged, and where annotators
-    work on it."""
+    """The dataset (created or reused) with the records it lacks, as round `round_` (default: the highest
+    there, 1 for a new dataset): what was logged, and where annotators work on it."""
     from argilla._exceptions import ArgillaAPIError, UnauthorizedError
 
     try:
         dataset, created = ensure_dataset(client, template)
         say(f"{'created' if created else 'reusing'} dataset {template.workspace}/{template.dataset}")
         records, add = gold_to_add(client, dataset, template, records, gold or [])
-        result = log_new_records(dataset, records)
+        result = log_new_records(dataset, records, round_=round_)
         result.gold = save_key(client, template.workspace, template.dataset, add)
         if result.gold and not created and result.added == result.gold:
             say("note: only gold was added, so it comes after every record already there in the queue")
+        if round_ is None and not created and result.added > result.gold and result.round:
+            say(
+                f"note: the new records joined round {result.round}, the highest there; answers of a model "
+                f"tuned on it are a new round: --round {result.round + 1}"
+            )
     except UnauthorizedError:
         raise KitError(
             f"Argilla at {api_url} refused the stored API key: set ARGILLA_API_KEY to the owner's key "
@@ -251,7 +272,7 @@ def to_local_server(
     from ktokit.annotate.credentials import save_target
 
     client, api_url, target = local_client(args.argilla_dir)
-    logged, url = log_records(client, template, records, api_url, gold)
+    logged, url = log_records(client, template, records, api_url, gold, args.round)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     hint = f"python -m ktokit argilla add-annotator NAME --workspace {template.workspace}"
     return TaskResult(logged, url, hint)
@@ -272,7 +293,7 @@ def to_server(
     from ktokit.annotate.credentials import save_target
 
     client, api_url, target = server_client(args.server)
-    logged, url = log_records(client, template, records, api_url, gold)
+    logged, url = log_records(client, template, records, api_url, gold, args.round)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     return TaskResult(logged, url, server_annotators(api_url, template.workspace))
 
@@ -376,7 +397,7 @@ def to_space(
     if isinstance(opened, list):
         return TaskResult(dry_run=opened)
     client, api_url, target = opened
-    logged, url = log_records(client, template, records, api_url, gold)
+    logged, url = log_records(client, template, records, api_url, gold, args.round)
     save_target(template.language, {**target, "workspace": template.workspace, "dataset": template.dataset})
     if args.storage == "none":
         say(space.NO_STORAGE_WARNING)

@@ -10,6 +10,10 @@ question `label` with values `good` / `bad`, the optional label question `flag` 
 harmful, can't judge: the answer is left out, not counted as 👎) and the optional text question
 `comment`. Datasets made before `flag` existed lack it (Argilla adds no question to a published
 dataset): they are reused as they are, and their export reads no flags.
+
+Rounds: the integer metadata `round` (>= 1) says which round of generations a record came in with
+(`create_task.py --round 2` for the answers of a model tuned on round 1). It is set once, when the record
+is logged, and never changed; records logged before rounds existed have none and count as round 1.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import random
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +47,7 @@ GOOD, BAD = "good", "bad"
 DEFAULT_MIN_SUBMITTED = 2  # two annotators per record, so agreement can be measured
 FORM_AGENT = "ktokit-form-check"
 DETECTED_LANGUAGE = "detected_language"
+ROUND = "round"  # metadata: the round a record came in with (none: logged before rounds, round 1)
 GENERATIONS_COLUMNS = ("input", "generation_model", "generations")
 
 
@@ -113,6 +119,7 @@ def task_template(
         {"kind": "terms", "name": "form_verdict", "title": "form check"},
         {"kind": "float", "name": "form_score", "title": "form score", "min": 0.0, "max": 1.0},
         {"kind": "integer", "name": "lines", "title": "lines"},
+        {"kind": "integer", "name": ROUND, "title": "round", "min": 1},
     ]
     return TaskTemplate(
         dataset=dataset or default_dataset_name(pack),
@@ -175,7 +182,9 @@ def metadata_property(m: dict[str, Any], client: rg.Argilla) -> Any:
         return rg.FloatMetadataProperty(
             name=m["name"], title=m["title"], min=m.get("min"), max=m.get("max"), client=client
         )
-    return rg.IntegerMetadataProperty(name=m["name"], title=m["title"], client=client)
+    return rg.IntegerMetadataProperty(
+        name=m["name"], title=m["title"], min=m.get("min"), max=m.get("max"), client=client
+    )
 
 
 # ---- records ---------------------------------------------------------------------------------------
@@ -378,12 +387,20 @@ def existing_records(dataset: rg.Dataset) -> dict[str, tuple[str, dict[str, Any]
     }
 
 
+def record_round(metadata: dict[str, Any]) -> int:
+    """The round a record came in with: its `round` metadata, 1 for a record logged before rounds."""
+    value = metadata.get(ROUND)
+    return int(value) if value is not None else 1
+
+
 def backfill_metadata(
     dataset: rg.Dataset, records: list[dict[str, Any]], known: dict[str, tuple[str, dict[str, Any]]]
 ) -> int:
     """Give records logged by an older kit the metadata keys they lack; returns how many were updated.
 
     Each is a PATCH of the record's metadata alone: its fields, suggestion and responses stay as they are.
+    `round` is never backfilled: a record without one came before rounds (round 1), whichever round's
+    generations hold its text again.
     """
     import httpx
 
@@ -393,7 +410,7 @@ def backfill_metadata(
         if record["id"] not in known:
             continue
         server_id, metadata = known[record["id"]]
-        missing = {k: v for k, v in record["metadata"].items() if k not in metadata}
+        missing = {k: v for k, v in record["metadata"].items() if k not in metadata and k != ROUND}
         if not missing:
             continue
         try:
@@ -416,28 +433,54 @@ class LogResult:
     total: int
     updated: int = 0
     gold: int = 0  # gold records among the added (their key saved: ktokit.annotate.gold)
+    round: int | None = None  # the round the added records came in with (None: a dataset without rounds)
+    rounds: dict[int, int] | None = None  # records in the dataset by round, after the log
 
     def line(self) -> str:
         """What a rerun-safe log did, as create_task.py and review-pack report it."""
         updated = f" ({self.updated} given the metadata they lacked)" if self.updated else ""
         gold = f"; {self.gold} of them gold (key updated)" if self.gold else ""
+        new_round = f"; the new ones are round {self.round}" if self.added and self.round else ""
+        by_round = (
+            "; by round " + ", ".join(f"{r}: {n}" for r, n in sorted(self.rounds.items()))
+            if self.rounds and len(self.rounds) > 1
+            else ""
+        )
         return (
             f"{self.added} records added, {self.existing} already there; {self.total} in the dataset"
-            f"{updated}{gold}"
+            f"{updated}{gold}{new_round}{by_round}"
         )
 
 
-def log_new_records(dataset: rg.Dataset, records: list[dict[str, Any]], batch_size: int = 256) -> LogResult:
+def log_new_records(
+    dataset: rg.Dataset, records: list[dict[str, Any]], batch_size: int = 256, *, round_: int | None = None
+) -> LogResult:
     """Log only the records whose id the dataset lacks: existing records and their responses stay untouched
-    (only metadata keys they lack are added, see `backfill_metadata`)."""
+    (only metadata keys they lack are added, see `backfill_metadata`).
+
+    On a dataset with the `round` property the new records come in as round `round_`, by default the
+    highest round already there (1 for a new dataset): a rerun of a round adds to that round."""
     known = existing_records(dataset)
     new = [r for r in records if r["id"] not in known]
+    rounds = None
+    if ROUND in {m.name for m in dataset.settings.metadata}:
+        there = Counter(record_round(metadata) for _, metadata in known.values())
+        round_ = round_ or max(there, default=1)
+        new = [{**r, "metadata": {**r["metadata"], ROUND: round_}} for r in new]
+        rounds = dict(there + Counter({round_: len(new)}))
+    elif round_ is not None:
+        raise KitError(f"dataset {dataset.name!r} has no {ROUND!r} metadata property: it cannot take rounds")
     for start in range(0, len(new), batch_size):
         batch = [to_argilla_record(r) for r in new[start : start + batch_size]]
         dataset.records.log(batch, batch_size=len(batch))
     updated = backfill_metadata(dataset, records, known)
     return LogResult(
-        added=len(new), existing=len(records) - len(new), total=len(known) + len(new), updated=updated
+        added=len(new),
+        existing=len(records) - len(new),
+        total=len(known) + len(new),
+        updated=updated,
+        round=round_ if rounds is not None else None,
+        rounds=rounds,
     )
 
 
