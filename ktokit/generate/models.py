@@ -112,7 +112,7 @@ class ModelSpec:
             "openai": f"OpenAI-compatible server {self.base_url}",
             "transformers": "local transformers"
             + (f" (tiny model, seed {self.seed})" if is_tiny(self.model) and not self.adapter else "")
-            + (f" (adapter {self.adapter} on {self.model})" if self.adapter else ""),
+            + (f" (adapter {_shown(self.adapter)} on {self.model})" if self.adapter else ""),
         }[self.backend]
         limit = (
             f"{self.concurrency} in flight"
@@ -124,6 +124,14 @@ class ModelSpec:
         return f"{self.name}: {where}, {limit}; {params or 'default parameters'}" + (
             f"; {resources}" if resources else ""
         )
+
+
+def _shown(path: str) -> str:
+    """A path as the user would write it: relative to where the command runs when it is under it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 @dataclass
