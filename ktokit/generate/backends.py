@@ -177,8 +177,8 @@ class LocalTransformersLLM(TransformersLLM):
     The adapter is a path, not a loaded model, so the LLM stays serialisable: distilabel's runners and
     Ray's actors rebuild it from its fields and `load()` it where the step runs. distilabel 1.5.3's
     TransformersLLM has no adapter option; the kit merges the adapter into the pipeline's model after
-    distilabel loads the base (merged weights generate as fast as the base, and transformers' pipeline
-    takes them as the plain model class, which it would not a PeftModel).
+    distilabel loads the base (merged weights generate as fast as the base, and the pipeline keeps the
+    base's own model class).
     """
 
     display_name: str | None = None
