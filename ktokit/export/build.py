@@ -115,10 +115,8 @@ def export_kto(args: ExportArguments) -> Export:
     pack = load_pack(args.language)
     client, dataset, where = connect(pack.code, args.dataset_name, args.workspace)
     rounds = args.round_numbers
-    say(
-        f"reading {where}"
-        + (f" (round{'s' if len(rounds) > 1 else ''} {','.join(map(str, rounds))})" if rounds else "")
-    )
+    chosen = f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))} of " if rounds else ""
+    say(f"reading {chosen}{where}")
     records = fetch_records(client, dataset, pack.code)
     export = build_export(
         records,

@@ -114,11 +114,10 @@ def _rounds(s: ExportSummary) -> str:
     """Which annotation rounds the rows come from, and how many rows each gave."""
     if not s.rows_per_round:
         return ""
-    many = len(s.rows_per_round) > 1
     return (
-        f"Annotation round{'s' if many else ''} {', '.join(map(str, s.rounds))}: "
-        f"{rounds_text(s.rows_per_round)} (a round is a batch of answers added to the task with "
-        "`create_task.py --round N`; `export_kto.py --rounds` chooses which to export)."
+        f"Rows per annotation round: {rounds_text(s.rows_per_round)}. A round is a batch of answers added "
+        "to the task with `create_task.py --round N` (records from before rounds are round 1); "
+        "`export_kto.py --rounds` chooses which to export."
     )
 
 
