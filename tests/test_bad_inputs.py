@@ -89,6 +89,11 @@ CASES = {  # argv -> what the one line must say
     "train_kto.py --language xx": "no language pack 'xx'",
     f"train_kto.py --language en --dataset_name {MISSING}": f"no KTO dataset at '{MISSING}'",
     "train_kto.py --language en --push_to_hub --hub_model_id not/a/repo": "not/a/repo",
+    f"train_kto.py --language en --adapter {MISSING}": "is not a LoRA adapter folder",
+    "train_kto.py --language en --model_name_or_path tiny --adapter adapter": (
+        "adapter 'adapter' was trained on 'some-org/some-base', not on 'tiny'"
+    ),
+    "train_kto.py --language en --use_peft false --adapter adapter": "it needs --use_peft true",
     "preference_gen.py --config broken.yaml": NOT_YAML,
     "preference_gen.py --language xx": "no language pack 'xx'",
     "preference_gen.py --language en --sample some": "--sample: invalid int value: 'some'",
@@ -106,6 +111,8 @@ CASES = {  # argv -> what the one line must say
     "export_kto.py --language xx": "no language pack 'xx'",
     "export_kto.py --language en": f"the local Argilla server ({CLOSED})",
     "export_kto.py --language en --test_size lots": "--test-size: invalid float value: 'lots'",
+    "export_kto.py --language en --rounds x": "--rounds 'x': 'x' is not a round number",
+    "export_kto.py --language en --rounds 1,0": "--rounds '1,0': round numbers start at 1, got 0",
     # the commands
     "python -m ktokit validate xx": "no language pack 'xx'",
     "python -m ktokit check --language xx": "no language pack 'xx'",

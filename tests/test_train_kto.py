@@ -138,6 +138,8 @@ def test_model_card_and_eval_files(smoke):
     card = (out / "README.md").read_text()
     for fact in ("tiny", str(data), "cpu-smoke.yaml", "| Language | ja |", "Training loss", "base vs tuned"):
         assert fact in card, fact
+    assert "| Started from | the base model (a new LoRA adapter" in card
+    assert "| Annotation rounds | not recorded (no export_summary.json" in card
     # TRL's own card underneath: its framework versions and citations, and no link to a Hub model "None"
     for trl_part in (
         "### Framework versions",
@@ -204,6 +206,73 @@ def test_evaluate_command_on_the_saved_adapter(smoke, tmp_path, capsys):
     for r in greedy:
         by_seed[(r["model"], r["prompt"])].add(r["completion"])
     assert all(len(v) == 1 for v in by_seed.values())  # greedy: the seed does not matter
+
+
+def lora_weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "adapter_model.safetensors"))
+
+
+@pytest.mark.slow
+def test_round_two_goes_on_from_round_ones_adapter(smoke, tmp_path, capsys):
+    """`--adapter`: training starts from that adapter's weights (not a new LoRA), the result is one
+    adapter on the base (no nesting, no reference copy) that load_model reads, and the card and
+    metrics.json name the rounds and the starting adapter."""
+    import shutil
+
+    from safetensors.torch import save_file
+
+    from ktokit.inference import load_model
+
+    out, _, _ = smoke
+    # Round one's adapter, its LoRA weights set far from any fresh LoRA (B = 0, A from the same seed):
+    # where training began shows in the result, whatever a few steps do.
+    start = tmp_path / "round-1"
+    shutil.copytree(out, start, ignore=shutil.ignore_patterns("merged", "eval"))
+    generator = torch.Generator().manual_seed(1)
+    weights = {k: 0.05 * torch.randn(v.shape, generator=generator) for k, v in lora_weights(start).items()}
+    save_file(weights, str(start / "adapter_model.safetensors"))
+    metrics = json.loads((start / "metrics.json").read_text())
+    (start / "metrics.json").write_text(json.dumps({**metrics, "rounds": [1]}))
+    data = kto_dataset(tmp_path / "kto-round-2")
+    (data / "export_summary.json").write_text(json.dumps({"rounds": [2], "rows_per_round": {"2": 46}}))
+    steps, lr = 2, 5e-4  # cpu-smoke.yaml's constant learning rate
+    round2 = tmp_path / "round-2"
+    rc = train_main(
+        ["--config", RECIPE, "--language", LANG, "--dataset_name", str(data), "--output_dir", str(round2)]
+        + ["--adapter", str(start), "--max_steps", str(steps), "--learning_rate", str(lr)]
+    )
+    err = capsys.readouterr().err
+    assert rc == 0, err[-3000:]
+    assert f"going on from the adapter {start} (trained on round 1)" in err
+
+    trained = lora_weights(round2)
+    assert set(trained) == set(weights)  # the same adapter's weights: no LoRA stacked on a LoRA
+    assert not (round2 / "ref").exists()  # TRL's frozen reference copy is not part of the output
+    moved = max((trained[k] - weights[k]).abs().max().item() for k in weights)
+    # Adam moves a weight by about lr per step (at most ~1.5 lr here); a fresh LoRA would be 0.05 away
+    assert 0 < moved <= 2 * steps * lr, moved
+    assert min(w.abs().max().item() for w in weights.values()) > 20 * steps * lr
+
+    model, _ = load_model(json.loads((round2 / "metrics.json").read_text())["base_model_path"], str(round2))
+    assert list(model.peft_config) == ["default"]
+    nested = [n for n, _ in model.named_parameters() if n.count("base_model.model") > 1]
+    assert not nested, nested[:3]
+    for key, loaded in model.state_dict().items():  # the weights of round 2, as trained
+        if "lora_" in key:
+            saved = key.replace(".default.weight", ".weight")
+            assert torch.equal(loaded.cpu(), trained[saved]), key
+
+    result = json.loads((round2 / "metrics.json").read_text())
+    assert (result["rounds"], result["start_adapter"], result["start_adapter_rounds"]) == (
+        [2],
+        str(start),
+        [1],
+    )
+    card = (round2 / "README.md").read_text()
+    assert "| Annotation rounds | round 2 |" in card
+    assert f"| Started from | the adapter `{start}`, trained on round 1;" in card
 
 
 @pytest.mark.slow
@@ -439,3 +508,24 @@ def test_the_gain_comes_with_a_bootstrap_ci_over_prompts():
     same = bootstrap_gain(rows(0.0, [0.0] * 4))  # every prompt the same difference: scipy's BCa would be nan
     assert same["ci95"] == [0.0, 0.0] and same["verdict"] == "not significant"
     assert bootstrap_gain(rows(0.1, [0.0]))["ci95"] == [0.1, 0.1]  # one prompt (scipy needs two): its own CI
+
+
+def test_the_rounds_of_a_dataset_come_from_its_export_summary(hub, tmp_path):
+    """A local export's export_summary.json, or the one pushed with a Hub dataset (through the recording
+    HfApi); an export from before rounds is round 1; data that is no export says nothing."""
+    from ktokit.train.data import dataset_rounds
+
+    hub.api.repos["org/haiku-kto"] = {"export_summary.json": json.dumps({"rounds": [2, 1]})}
+    hub.api.repos["org/plain-kto"] = {"README.md": "# not an export"}
+    assert dataset_rounds("org/haiku-kto") == [1, 2]
+    assert dataset_rounds("org/plain-kto") is None and dataset_rounds("org/no-such-kto") is None
+    downloads = [args for name, args in hub.api.calls if name == "hf_hub_download"]
+    assert [(a["repo_id"], a["filename"], a["repo_type"]) for a in downloads][0] == (
+        "org/haiku-kto",
+        "export_summary.json",
+        "dataset",
+    )
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "export_summary.json").write_text(json.dumps({"rows": 10}))
+    assert dataset_rounds(str(tmp_path / "old")) == [1]
+    assert dataset_rounds(str(tmp_path)) is None

@@ -62,12 +62,44 @@ class ExportArguments:
     push_to_hub: bool = option("Also push the export to the Hub dataset repo --hub_model_id.", False)
     hub_model_id: str | None = option("The Hub dataset repo ORG/NAME that --push_to_hub pushes to.", None)
     hub_private_repo: bool = option("Create the Hub dataset repo as private.", False)
+    rounds: str | None = option(
+        "Annotation rounds to export, e.g. `1,2` or `2` (the records' `round` metadata, which "
+        "`create_task.py --round N` writes; records without it are round 1). Default: every round.",
+        None,
+    )
     dataset_name: str | None = option("Argilla dataset (default: the one create_task.py recorded).", None)
     workspace: str | None = option("Argilla workspace (default: the one create_task.py recorded).", None)
 
     def __post_init__(self) -> None:
-        """A repo id the Hub refuses is one line before the server is read."""
+        """A repo id the Hub refuses, or rounds that are not round numbers: one line before the server
+        is read."""
         check_hub_options(self.push_to_hub, self.hub_model_id)
+        parse_rounds(self.rounds)
+
+    @property
+    def round_numbers(self) -> list[int] | None:
+        """The rounds `--rounds` chose, sorted; None for every round."""
+        return parse_rounds(self.rounds)
+
+
+def parse_rounds(value: str | int | list | None) -> list[int] | None:
+    """`--rounds 1,2` (or a YAML list, or one number) → [1, 2]; None (every round) when not given."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    parts = value if isinstance(value, list) else str(value).replace(" ", "").split(",")
+    numbers = set()
+    for part in parts:
+        try:
+            number = int(str(part))
+        except ValueError:
+            raise KitError(
+                f"--rounds {value!r}: {str(part)!r} is not a round number; give round numbers "
+                "separated by commas, e.g. --rounds 1,2"
+            ) from None
+        if number < 1:
+            raise KitError(f"--rounds {value!r}: round numbers start at 1, got {number}")
+        numbers.add(number)
+    return sorted(numbers)
 
 
 def export_kto(args: ExportArguments) -> Export:
@@ -82,7 +114,9 @@ def export_kto(args: ExportArguments) -> Export:
     datasets.disable_progress_bars()  # the step prints its own summary
     pack = load_pack(args.language)
     client, dataset, where = connect(pack.code, args.dataset_name, args.workspace)
-    say(f"reading {where}")
+    rounds = args.round_numbers
+    chosen = f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))} of " if rounds else ""
+    say(f"reading {chosen}{where}")
     records = fetch_records(client, dataset, pack.code)
     export = build_export(
         records,
@@ -97,6 +131,7 @@ def export_kto(args: ExportArguments) -> Export:
         where=where,
         drop_wrong_language=args.drop_wrong_language,
         annotators=args.annotators,
+        rounds=rounds,
     )
     # Written locally always (it is the backup), then pushed if asked
     export.folder = write_export(
@@ -110,6 +145,22 @@ def export_kto(args: ExportArguments) -> Export:
         say(f"pushing {export.folder} to {args.hub_model_id} ...")
         export.url = push_export(export.folder, args.hub_model_id, private=args.hub_private_repo)
     return export
+
+
+def in_rounds(records: list[AnnotatedRecord], rounds: list[int] | None, where: str) -> list[AnnotatedRecord]:
+    """The records of `rounds` (gold records too, whatever their round: they are never rows, and they
+    score annotators); a round with no record is one line naming the rounds there are."""
+    if rounds is None:
+        return records
+    present = sorted({r.round for r in records if r.gold is None})
+    missing = [n for n in rounds if n not in present]
+    if missing:
+        have = ", ".join(map(str, present))
+        raise KitError(
+            f"--rounds: no records of round {', '.join(map(str, missing))} in {where}; its rounds are {have} "
+            "(`create_task.py --round N` adds a round)"
+        )
+    return [r for r in records if r.gold is not None or r.round in rounds]
 
 
 @dataclass
@@ -146,18 +197,24 @@ def build_export(
     where: str | None = None,
     drop_wrong_language: bool = False,
     annotators: str = "reliable",
+    rounds: list[int] | None = None,
 ) -> Export:
     """Score the annotators, leave out the unreliable ones' votes (`annotators="reliable"`), aggregate the
-    records that are not gold, shape and split; a KitError when there is nothing to export, saying why."""
+    records that are not gold, shape and split; a KitError when there is nothing to export, saying why.
+
+    `rounds` keeps the records of those annotation rounds (None: every round). Annotators are scored on
+    every round's answers, gold included: reliability belongs to the person, not to a round.
+    """
     if annotators not in ANNOTATOR_CHOICES:
         raise KitError(f"--annotators must be one of {', '.join(ANNOTATOR_CHOICES)}, got {annotators!r}")
-    scores = score_annotators(records)
-    left_out = unreliable(scores) if annotators == "reliable" else set()
-    used = without(records, left_out)
-    decisions = aggregate([r for r in used if r.gold is None], strategy, min_votes, drop_wrong_language)
     where = where or dataset
     if not records:
         raise KitError(f"{where} has no records: run `python create_task.py --language {pack.code}` first")
+    scores = score_annotators(records)
+    records = in_rounds(records, rounds, where)
+    left_out = unreliable(scores) if annotators == "reliable" else set()
+    used = without(records, left_out)
+    decisions = aggregate([r for r in used if r.gold is None], strategy, min_votes, drop_wrong_language)
     submitted = sum(1 for r in records for a in r.answers if a.status == SUBMITTED and a.value)
     if not submitted:
         drafts = sum(1 for r in records for a in r.answers if a.status == DRAFT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ktokit.export.summary import rounds_text
 from ktokit.hub import card_header
 from ktokit.kto_format import balance_weights
 
@@ -109,6 +110,17 @@ def _trust(s: ExportSummary) -> str:
     return "\n\n".join(parts)
 
 
+def _rounds(s: ExportSummary) -> str:
+    """Which annotation rounds the rows come from, and how many rows each gave."""
+    if not s.rows_per_round:
+        return ""
+    return (
+        f"Rows per annotation round: {rounds_text(s.rows_per_round)}. A round is a batch of answers added "
+        "to the task with `create_task.py --round N` (records from before rounds are round 1); "
+        "`export_kto.py --rounds` chooses which to export."
+    )
+
+
 def _train_snippet(s: ExportSummary) -> str:
     weights = ""
     if s.up and s.down:
@@ -173,7 +185,10 @@ def dataset_card(s: ExportSummary) -> str:
         f"Human 👍/👎 ratings of model responses, collected in the Argilla dataset `{s.dataset}` "
         f"and exported with ktokit's `export_kto.py` in TRL's KTO format ({s.form} form): "
         "`prompt`, `completion`, `label` (true = 👍), plus `model`, `language`, `votes_up`, `votes_down`, "
-        "`agreement` (share of votes for the kept label) and `record_id` (the Argilla record).",
+        "`agreement` (share of votes for the kept label), `record_id` (the Argilla record) and `round` "
+        "(the annotation round the record was added in).",
+        "",
+        _rounds(s),
         "",
         "## What is in it",
         "",
@@ -192,6 +207,7 @@ def dataset_card(s: ExportSummary) -> str:
             else []
         ),
         f"| **KTO rows** | **{s.rows}** ({splits}) |",
+        *([f"| annotation rounds | {rounds_text(s.rows_per_round)} |"] if s.rows_per_round else []),
         f"| prompts | {s.prompts} |",
         f"| 👍 desirable | {s.up} ({_pct(s.up, s.rows)}) |",
         f"| 👎 undesirable | {s.down} ({_pct(s.down, s.rows)}) |",

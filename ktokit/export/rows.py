@@ -50,6 +50,7 @@ def kto_rows(
                 "votes_down": down,
                 "agreement": round(max(up, down) / (up + down), 4),
                 "record_id": r.id,
+                "round": r.round,
             }
         )
     return rows

@@ -60,6 +60,8 @@ class ExportSummary:
     left_out_annotators: dict[str, list[str]] = field(default_factory=dict)  # pseudonym -> reasons
     left_out_votes: int = 0
     alpha_all: float | None = None  # alpha with every annotator's votes (before leaving any out)
+    rounds: list[int] = field(default_factory=list)  # the annotation rounds of the rows, sorted
+    rows_per_round: dict[str, int] = field(default_factory=dict)  # round (as text: JSON keys) -> rows
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -73,6 +75,8 @@ class ExportSummary:
             f"KTO rows     {self.rows} ({', '.join(f'{k} {n}' for k, n in self.splits.items())}): "
             f"{self.up} 👍 / {self.down} 👎, {self.strategy}, min votes {self.min_votes}, {self.form} form",
         ]
+        if self.rows_per_round:
+            lines.append(f"rounds       {rounds_text(self.rows_per_round)}")
         if self.left_out:
             lines.append(
                 "left out     "
@@ -116,6 +120,18 @@ class ExportSummary:
         if self.dpo_pairs is not None:
             lines.append(f"DPO pairs    {self.dpo_pairs}")
         return lines
+
+
+def rounds_text(rows_per_round: dict[str, int]) -> str:
+    """`round 1: 40 rows, round 2: 38 rows`: the rounds an export holds, in order."""
+    return ", ".join(
+        f"round {k}: {n} row{'s' if n != 1 else ''}"
+        for k, n in sorted(rows_per_round.items(), key=_round_key)
+    )
+
+
+def _round_key(item: tuple[str, int]) -> int:
+    return int(item[0])
 
 
 def model_rates(decisions: Iterable[Decision]) -> list[ModelRate]:
@@ -162,6 +178,7 @@ def summarise(
     alpha_all = krippendorff_alpha([r.votes for r in before if len(r.votes) >= 2])
     flags = Counter(f for r in records if r.gold is None for f in r.flags)
     agree = pairwise_agreement(units)
+    per_round = Counter(int(r.get("round", 1)) for r in rows)
     return ExportSummary(
         language=language,
         language_name=language_name,
@@ -198,4 +215,6 @@ def summarise(
         left_out_annotators={name: scores[name].why for name in sorted(left_out)},
         left_out_votes=sum(1 for r in before for a in r.answers if a.annotator in left_out and a.vote),
         alpha_all=None if alpha_all is None else round(alpha_all, 4),
+        rounds=sorted(per_round),
+        rows_per_round={str(k): per_round[k] for k in sorted(per_round)},
     )

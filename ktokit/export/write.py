@@ -84,8 +84,8 @@ def write_export(
 
 
 def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str | None = None) -> str:
-    """Upload what `write_export` wrote: KTO as the default config, `dpo` and `raw` as configs, the card
-    and the chart. The card goes last so it keeps the config list the pushes wrote."""
+    """Upload what `write_export` wrote: KTO as the default config, `dpo` and `raw` as configs, the card,
+    the chart and export_summary.json. The card goes last so it keeps the config list the pushes wrote."""
     from datasets import load_from_disk
 
     from ktokit.hub import hub_error, hub_failures, push_dataset, require_hf_token
@@ -98,15 +98,17 @@ def push_export(folder: str | Path, repo_id: str, *, private: bool, token: str |
                 load_from_disk(str(folder / config)).push_to_hub(
                     repo_id, config_name=config, private=private, token=token
                 )
-        if (folder / CHART_FILE).exists():
-            from huggingface_hub import HfApi
+        from huggingface_hub import HfApi
 
-            HfApi(token=token).upload_file(
-                path_or_fileobj=str(folder / CHART_FILE),
-                path_in_repo=CHART_FILE,
-                repo_id=repo_id,
-                repo_type="dataset",
-            )
+        # the chart the card shows, and the figures train_kto.py reads (the rounds a model was trained on)
+        for name in (CHART_FILE, SUMMARY_FILE):
+            if (folder / name).exists():
+                HfApi(token=token).upload_file(
+                    path_or_fileobj=str(folder / name),
+                    path_in_repo=name,
+                    repo_id=repo_id,
+                    repo_type="dataset",
+                )
     except hub_failures() as exc:
         raise hub_error(f"pushing to {repo_id}", exc, token) from None
     card = (folder / CARD_FILE).read_text(encoding="utf-8")

@@ -25,10 +25,21 @@ DEFAULT_OUTPUT = "outputs/{language}/kto-model"
 
 @dataclass
 class KitArguments:
-    """The kit's own options; everything else is TRL's (`ScriptArguments`, `KTOConfig`, `ModelConfig`)."""
+    """The kit's own options; everything else is TRL's (`ScriptArguments`, `KTOConfig`, `ModelConfig`).
+
+    `adapter` is the kit's because TRL 1.16 has no option for an initial adapter: its scripts only make a
+    new one from `ModelConfig`'s `lora_*` fields (`get_peft_config`); PEFT's name for the folder is the
+    same (`PeftModel.from_pretrained(model, adapter)`), and so is `ktokit demo-space --adapter`.
+    """
 
     language: str | None = option(
         "Language pack code (languages/<code>/): system prompt, eval prompts, form check.", None
+    )
+    adapter: str | None = option(
+        "A LoRA adapter folder train_kto.py wrote (e.g. round one's output_dir) to go on training: loaded "
+        "trainable on its base, which must be --model_name_or_path (default: the adapter's base), and "
+        "kept frozen as KTO's reference model. Without it: a new LoRA adapter on the base.",
+        None,
     )
     merge: bool = option(
         "Also save the base model with the adapter merged in, under <output_dir>/merged.", False

@@ -29,6 +29,28 @@ class CardFacts:
     repo: str | None = None
     eval_table: str | None = None
     merged: bool = False
+    rounds: list[int] | None = None  # annotation rounds of the dataset (export_kto.py's export_summary.json)
+    start_adapter: str | None = None  # train_kto.py --adapter: the adapter this run went on from
+    start_adapter_rounds: list[int] | None = None  # the rounds that adapter was trained on
+
+
+def _rounds(rounds: list[int] | None) -> str:
+    if not rounds:
+        return "not recorded"
+    return f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))}"
+
+
+def lineage(facts: CardFacts) -> list[str]:
+    """Table rows: which annotation rounds this adapter learned from, and where its training began."""
+    if facts.start_adapter:
+        before = f", trained on {_rounds(facts.start_adapter_rounds)}" if facts.start_adapter_rounds else ""
+        start = (
+            f"the adapter `{facts.start_adapter}`{before}; it was also the reference model (a frozen copy)"
+        )
+    else:
+        start = "the base model (a new LoRA adapter; the base is the reference model)"
+    rounds = _rounds(facts.rounds) if facts.rounds else "not recorded (no export_summary.json with the data)"
+    return [f"| Annotation rounds | {rounds} |", f"| Started from | {start} |"]
 
 
 def on_hub(name: str) -> bool:
@@ -57,6 +79,7 @@ def kit_section(facts: CardFacts) -> str:
         f"| Base model | `{facts.base_model}` |",
         f"| Dataset | `{facts.dataset}` ({m.get('desirable', '?')} 👍 / {m.get('undesirable', '?')} 👎) |",
         f"| Language | {facts.language or '-'} |",
+        *lineage(facts),
         f"| Recipe | `{facts.recipe or 'command-line flags'}` |",
         f"| Weights | desirable {m.get('desirable_weight')}, undesirable {m.get('undesirable_weight')} |",
         f"| Steps | {m.get('global_step')} |",

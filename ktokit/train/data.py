@@ -76,3 +76,43 @@ def check_trainable(train: Any, per_device_batch_size: int) -> tuple[int, int]:
             f"({per_device_batch_size}): lower per_device_train_batch_size or annotate more"
         )
     return pos, neg
+
+
+SUMMARY_FILE = "export_summary.json"  # what export_kto.py writes next to the data (and pushes with it)
+
+
+def dataset_rounds(name: str) -> list[int] | None:
+    """The annotation rounds a KTO dataset holds, from the export_summary.json export_kto.py wrote next to
+    it (a local folder) or pushed with it (a Hub dataset); None when it says nothing (not an export).
+
+    An export from before rounds existed has no `rounds`: all its records were round 1. Reading the Hub
+    is best effort: the rounds are for the model card, never a reason to stop a run whose data loaded.
+    """
+    import json
+
+    path = Path(name)
+    summary = path / SUMMARY_FILE if path.is_dir() else None
+    if summary is None and not path.exists() and is_hub_id(name):
+        summary = _hub_summary(name)
+    if summary is None or not summary.is_file():
+        return None
+    try:
+        figures = json.loads(summary.read_text(encoding="utf-8"))
+        return sorted({int(n) for n in figures.get("rounds") or [1]})
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _hub_summary(repo_id: str) -> Path | None:
+    from ktokit.hub import hf_api, hub_failures
+
+    try:
+        api = hf_api(f"reading {SUMMARY_FILE} of {repo_id}")
+    except KitError:  # no token: a public dataset reads without one
+        from huggingface_hub import HfApi
+
+        api = HfApi()
+    try:
+        return Path(api.hf_hub_download(repo_id=repo_id, filename=SUMMARY_FILE, repo_type="dataset"))
+    except hub_failures():
+        return None

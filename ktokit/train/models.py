@@ -6,9 +6,13 @@ Which base a name loads and which base an adapter was trained on are in `ktokit.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 from ktokit.console import say
+
+REFERENCE_ADAPTER = "ref"  # the frozen copy TRL's KTOTrainer adds next to a pretrained adapter
 
 
 def lora_targets_without_lm_head(targets: list[str] | str | None) -> list[str] | str | None:
@@ -34,3 +38,31 @@ def merge_adapter(adapter_dir: str | Path, out_dir: str | Path | None = None) ->
     model.merge_and_unload().save_pretrained(str(out))
     AutoTokenizer.from_pretrained(str(adapter_dir)).save_pretrained(str(out))
     return out
+
+
+def adapter_to_train(
+    model_path: str, adapter: str | Path, model_init_kwargs: dict[str, Any], distributed_type: Any = None
+) -> Any:
+    """The base with an earlier round's adapter loaded trainable: the model KTOTrainer goes on from.
+
+    Loaded as TRL would load the base (`create_model_from_path`, the same kwargs, device_map None when
+    distributed), then `PeftModel.from_pretrained(..., is_trainable=True)`: the adapter itself is trained,
+    never a new LoRA stacked on it (TRL refuses a PeftModel together with a peft_config). KTOTrainer then
+    copies it as a frozen "ref" adapter, so the reference model is the round it starts from.
+    """
+    from peft import PeftModel
+    from trl.trainer.utils import create_model_from_path
+
+    kwargs = dict(model_init_kwargs)
+    if str(distributed_type).rsplit(".", 1)[-1] in ("MULTI_GPU", "DEEPSPEED"):
+        kwargs["device_map"] = None  # as TRL does: "auto" fails under DDP and DeepSpeed
+    model = create_model_from_path(model_path, **kwargs)
+    return PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
+
+
+def drop_reference_copy(output_dir: str | Path) -> None:
+    """PEFT saves every adapter of a model; the frozen reference copy TRL added is round one's adapter,
+    which the user has already: the output keeps the trained adapter alone, as a fresh run's does."""
+    copy = Path(output_dir) / REFERENCE_ADAPTER
+    if (copy / "adapter_config.json").is_file():
+        shutil.rmtree(copy, ignore_errors=True)

@@ -20,7 +20,7 @@ from transformers.trainer_callback import ProgressCallback
 from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
 
 from ktokit.console import KitError, is_verbose, run_script, say
-from ktokit.generate.adapters import resolve_base_model
+from ktokit.generate.adapters import adapter_info, check_adapter_base, resolve_base_model
 from ktokit.generate.tiny import is_tiny
 from ktokit.hub import check_repo_id, hub_aliases, hub_error, hub_failures, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
@@ -35,8 +35,13 @@ from ktokit.train.arguments import (
     parser_defaults,
 )
 from ktokit.train.card import CardFacts, add_kit_facts, on_hub
-from ktokit.train.data import check_trainable, load_kto_dataset
-from ktokit.train.models import lora_targets_without_lm_head, merge_adapter
+from ktokit.train.data import check_trainable, dataset_rounds, load_kto_dataset
+from ktokit.train.models import (
+    adapter_to_train,
+    drop_reference_copy,
+    lora_targets_without_lm_head,
+    merge_adapter,
+)
 
 METRICS_FILE = "metrics.json"
 CARD_FILE = "README.md"
@@ -80,6 +85,9 @@ class TrainingRun:
     positives: int
     negatives: int
     recipe: str | None
+    rounds: list[int] | None = None  # the annotation rounds of the dataset (its export_summary.json)
+    start_adapter: str | None = None  # --adapter: the earlier round's adapter training goes on from
+    start_adapter_rounds: list[int] | None = None  # the rounds that adapter was trained on
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +115,7 @@ def prepare(
     language = kit_args.language
     pack = load_pack(language) if language else None
     training_args.output_dir = training_args.output_dir.replace("{language}", language or "default")
+    start_rounds = check_start_adapter(kit_args, model_args, language)  # before any data or model is read
     # The data first: a missing or untrainable dataset is one line before any model is built or loaded
     dataset = script_args.dataset_name or (DEFAULT_DATASET.format(language=language) if language else None)
     if not dataset:
@@ -153,9 +162,46 @@ def prepare(
         test = to_conversational(test, pack) if test is not None else None
         say(f"rows put in the chat format with the {pack.code!r} pack's system prompt", tag=True)
     model_args.lora_target_modules = lora_targets_without_lm_head(model_args.lora_target_modules)
-    return TrainingRun(
+    rounds = dataset_rounds(dataset)
+    if kit_args.adapter:
+        say(
+            f"going on from the adapter {kit_args.adapter}"
+            + (f" (trained on round {', '.join(map(str, start_rounds))})" if start_rounds else "")
+            + ": its LoRA settings apply, not the recipe's lora_*; it is also the reference model",
+            tag=True,
+        )
+    run = TrainingRun(
         pack, model_args.model_name_or_path, model_path, dataset, train, test, positives, negatives, recipe
-    ), tokenizer
+    )
+    run.rounds, run.start_adapter, run.start_adapter_rounds = rounds, kit_args.adapter, start_rounds
+    return run, tokenizer
+
+
+def check_start_adapter(
+    kit_args: KitArguments, model_args: ModelConfig, language: str | None
+) -> list[int] | None:
+    """`--adapter`: a LoRA folder trained on the base being trained (one line naming both models when it
+    is not), with `use_peft`; the base defaults to the adapter's. Returns the rounds it was trained on."""
+    if not kit_args.adapter:
+        return None
+    if not model_args.use_peft:
+        raise KitError(
+            f"--adapter {kit_args.adapter} goes on training a LoRA adapter: it needs --use_peft true "
+            "(merge it first with --merge to fine-tune all weights)"
+        )
+    if not model_args.model_name_or_path:
+        model_args.model_name_or_path = adapter_info(kit_args.adapter, language=language).base_model
+    info = check_adapter_base(kit_args.adapter, model_args.model_name_or_path, language)
+    metrics = info.adapter / METRICS_FILE
+    if not metrics.is_file():
+        return None
+    import json
+
+    try:
+        rounds = json.loads(metrics.read_text(encoding="utf-8")).get("rounds")
+        return sorted({int(n) for n in rounds}) if rounds else None
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def train_kto(
@@ -170,15 +216,28 @@ def train_kto(
     Prepare, KTOTrainer with a LoRA adapter, train, save, publish.
     """
     run, tokenizer = prepare(kit_args, script_args, training_args, model_args, recipe)
+    model: Any = run.model_path
+    quantization, peft_config = get_quantization_config(model_args), get_peft_config(model_args)
+    if run.start_adapter:  # the earlier round's adapter, trainable; TRL makes no new one on top of it
+        init = {
+            **(training_args.model_init_kwargs or {}),
+            "trust_remote_code": training_args.trust_remote_code,
+        }
+        if quantization is not None:
+            init["quantization_config"] = quantization
+        model = adapter_to_train(
+            run.model_path, run.start_adapter, init, training_args.distributed_state.distributed_type
+        )
+        training_args.model_init_kwargs, quantization, peft_config = None, None, None
     try:  # with --push_to_hub, TRL creates the Hub repo here, before any training time is spent
         trainer = KitKTOTrainer(
-            model=run.model_path,
+            model=model,
             args=training_args,
             train_dataset=run.train,
             eval_dataset=run.test if training_args.eval_strategy != "no" else None,
             processing_class=tokenizer,
-            quantization_config=get_quantization_config(model_args),
-            peft_config=get_peft_config(model_args),
+            quantization_config=quantization,
+            peft_config=peft_config,
         )
     except Exception as exc:
         if training_args.push_to_hub and is_hub_failure(exc):
@@ -188,6 +247,8 @@ def train_kto(
         trainer.add_callback(TrainingBar)
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
+    if run.start_adapter and trainer.accelerator.is_main_process:
+        drop_reference_copy(training_args.output_dir)
     metrics = training_metrics(trainer, result, run, training_args)
     if trainer.accelerator.is_main_process:
         write_outputs(trainer, tokenizer, run, kit_args, metrics)
@@ -215,6 +276,9 @@ def training_metrics(
         "dataset": run.dataset,
         "language": run.pack.code if run.pack else None,
         "recipe": run.recipe,
+        "rounds": run.rounds,
+        "start_adapter": run.start_adapter,
+        "start_adapter_rounds": run.start_adapter_rounds,
         "desirable": run.positives,
         "undesirable": run.negatives,
         "desirable_weight": training_args.desirable_weight,
@@ -245,6 +309,9 @@ def write_outputs(
         language=run.pack.code if run.pack else None,
         recipe=run.recipe,
         metrics=metrics,
+        rounds=run.rounds,
+        start_adapter=run.start_adapter,
+        start_adapter_rounds=run.start_adapter_rounds,
         repo=args.hub_model_id if args.push_to_hub else None,
         eval_table=eval_table,
         merged=kit_args.merge,
