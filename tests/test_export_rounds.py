@@ -13,8 +13,14 @@ from collections import Counter
 
 import pytest
 
-from ktokit.annotate.task import build_records, ensure_dataset, log_new_records, task_template
-from ktokit.export.read import ROUND
+from ktokit.annotate.task import (
+    ROUND,
+    build_records,
+    ensure_dataset,
+    log_new_records,
+    task_template,
+    to_argilla_record,
+)
 from ktokit.packs.languages import load_pack
 
 LANG = "fr"
@@ -39,11 +45,12 @@ def two_rounds(kit_server, client):
     ]
     records = build_records(rows, pack)
     assert len(records) == len(ROUNDS)
-    for record, number in zip(records, ROUNDS):
+    for record in records:
         record["metadata"].pop(ROUND, None)
-        if number is not None:
-            record["metadata"][ROUND] = number
-    log_new_records(dataset, records)
+    # records from before rounds: logged through the SDK as an older kit did, with no round value
+    dataset.records.log([to_argilla_record(r) for r, n in zip(records, ROUNDS) if n is None])
+    for number in (1, 2):
+        log_new_records(dataset, [r for r, n in zip(records, ROUNDS) if n == number], round_=number)
     ids = [r["id"] for r in records]
     rated = {ids[i]: ("good" if i % 2 else "bad") for i in range(len(ids)) if i not in UNRATED}
     owner = client.me

@@ -390,7 +390,12 @@ def existing_records(dataset: rg.Dataset) -> dict[str, tuple[str, dict[str, Any]
 def record_round(metadata: dict[str, Any]) -> int:
     """The round a record came in with: its `round` metadata, 1 for a record logged before rounds."""
     value = metadata.get(ROUND)
-    return int(value) if value is not None else 1
+    if value is None or value == "":
+        return 1
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        raise KitError(f"record metadata {ROUND!r} is {value!r}, not a round number (1, 2, ...)") from None
 
 
 def backfill_metadata(

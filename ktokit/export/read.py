@@ -20,6 +20,7 @@ from ktokit.annotate.task import (
     QUESTION_COMMENT,
     QUESTION_FLAG,
     QUESTION_LABEL,
+    record_round,
 )
 from ktokit.console import KitError
 from ktokit.packs.language_id import answer_language
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
     import argilla as rg
 
 SUBMITTED, DRAFT, DISCARDED = "submitted", "draft", "discarded"
-# The record metadata `create_task.py --round N` writes (an integer >= 1); records logged before rounds
-# existed have none and count as round 1.
-ROUND = "round"
 PAGE_SIZE = 1000  # the largest page the records endpoint serves
 
 
@@ -152,17 +150,6 @@ def _metadata(raw: Any) -> dict[str, Any]:
     return {m["name"]: m["value"] for m in raw or []}
 
 
-def record_round(value: Any) -> int:
-    """The record's round from its metadata value: none (a record from before rounds) is round 1."""
-    if value is None or value == "":
-        return 1
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise KitError(f"record metadata {ROUND!r} is {value!r}, not a round number (1, 2, ...)") from None
-    return max(number, 1)
-
-
 def parse_record(
     item: dict[str, Any], dataset_id: str, language: str, gold: dict[str, str] | None = None
 ) -> AnnotatedRecord:
@@ -205,7 +192,7 @@ def parse_record(
             metadata.get(DETECTED_LANGUAGE) or answer_language(completion, record_language)
         ),
         gold=(gold or {}).get(rid),
-        round=record_round(metadata.get(ROUND)),
+        round=record_round(metadata),
     )
 
 
