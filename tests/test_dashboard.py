@@ -372,7 +372,7 @@ def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(
     assert hub.api.names() == [] and not users_path().exists()  # a dry run asks nobody anything
     assert (
         "secrets      ARGILLA_API_KEY (the dashboard user en-dash-hub-dashboard, "
-        "admin of workspace en-dash-hub only); never shown" in out
+        "admin of workspace en-dash-hub, its gold key's and its visitors' only); never shown" in out
     )
     assert "BACKUP_REPO=kit-community/haiku-en-dash-hub-backups" in out and "BACKUP_EVERY_MIN=30" in out
     assert "once the Space has a secret HF_TOKEN" in out and owner_key not in out + err

@@ -151,7 +151,8 @@ class DashboardSpace(GradioSpace):
         return [
             plan_line(
                 "secrets",
-                f"{SECRET_NAME} (the dashboard user {user}, admin of workspace {workspace} only)"
+                f"{SECRET_NAME} (the dashboard user {user}, admin of workspace {workspace}, its gold key's "
+                f"and its visitors' only)"
                 + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if self.repo_id and self.token else "")
                 + "; never shown",
             ),
