@@ -268,7 +268,7 @@ def build(settings: Settings, backups: Backups | None = None) -> gr.Blocks:
     # draws the estimates with their CIs: its three series per category are the estimate and the CI's
     # ends (Gradio's plots have no error bars; a bar or line plot would sum a category's rows).
     ci_plot = {
-        "y_lim": [0, 1],
+        "y_lim": [-0.04, 1.04],  # room for a point at 0 % or 100 % (a plot clips its marks)
         "y_axis_format": ".0%",
         "color": "series",
         "color_map": SERIES_COLOURS,
