@@ -124,3 +124,29 @@ def test_the_arena_chart_shows_each_pairs_win_rate_with_its_ci_and_nothing_witho
     assert rows[ESTIMATE] == pytest.approx(2.5 / 4)
     assert 0 <= rows[CI_LOW] < 2.5 / 4 < rows[CI_HIGH] <= 1
     assert arena_frame(None).empty and list(arena_frame(None).columns) == ["pair", "win rate", "series"]
+
+
+def test_before_the_first_verdict_the_arena_chart_is_hidden_and_one_line_says_so():
+    """The app's own wiring of the builders (space_template/dashboard/app.py), with no browser."""
+    import importlib.util
+    import sys
+
+    from kit_testing import ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_app_charts", ROOT / "space_template/dashboard/app.py"
+    )
+    app = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = app  # its dataclasses look their module up
+    spec.loader.exec_module(app)
+    figures = {
+        "per_day": answers_per_day(ITEMS),
+        "answer_times": answer_times(ITEMS),
+        "min_submitted": 2,
+        "models": [{"model": "m", "up": 1, "down": 1}],
+        "arena": None,
+    }
+    per_day, over_time, rates, arena, note = app.charts(figures)
+    assert per_day["answers"].sum() == 5 and over_time["count"].max() == 5 and len(rates) == 3
+    assert arena["visible"] is False and arena["value"].empty
+    assert note == app.NO_VERDICTS and "\n" not in note and "demo-space" in note
