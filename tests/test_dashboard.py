@@ -1,8 +1,9 @@
 """The campaign dashboard Space: rendered by `python -m ktokit dashboard`, run for real against the local
-Argilla server with three annotators' answers, read in a real browser (Debian's chromium, headless,
-driven by Playwright), its scheduled backup written only when something changed, and its Hub push
-against the recording `HfApi` stand-in. The screenshot is kept in tests/artifacts/ (git-ignored): a test
-run leaves the checkout as it found it; `make docs` copies it to docs/dashboard.png.
+Argilla server with three annotators' answers (and four blind arena verdicts in the visitors' dataset),
+read in a real browser (Debian's chromium, headless, driven by Playwright): the figures, the charts
+Gradio draws (in the pack's script, readable), its scheduled backup written only when something changed,
+and its Hub push against the recording `HfApi` stand-in. The screenshot is kept in tests/artifacts/
+(git-ignored): a test run leaves the checkout as it found it; `make docs` copies it to docs/dashboard.png.
 """
 
 import importlib.util
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import pytest
 from kit_testing import ROOT, RecordingHfApi, free_port, front_matter, sign_in, task_with_examples
+from kit_testing import SPACE_LANGUAGE as CAMPAIGN_LANG
 
 from ktokit.cli import main as kit
 
-LANG = "en"
-WORKSPACE, DATASET = "en-dash", "haiku-en-dash"
+LANG = "en"  # the Space's rendering and push; the campaign in the browser is CAMPAIGN_LANG's (ja: CJK)
+WORKSPACE, DATASET = f"{CAMPAIGN_LANG}-dash", f"haiku-{CAMPAIGN_LANG}-dash"
 NAMES = ("dash-ana", "dash-ben", "dash-cho")
 MODELS = ("model-a", "model-b")
 # pack example index -> each annotator's answer: good/bad (submitted), draft:<v>, None (no answer)
@@ -34,6 +36,9 @@ ANSWERS = {
     5: (None, None, None),
 }
 MIN_SUBMITTED = 2
+# blind arena verdicts (model A, model B, verdict): model-b wins 3 times (on either side), model-a once, a tie
+VERDICTS = [("model-a", "model-b", "b"), ("model-b", "model-a", "a"), ("model-a", "model-b", "a")]
+VERDICTS += [("model-b", "model-a", "tie"), ("model-b", "model-a", "a")]
 SCREENSHOT = ROOT / "tests" / "artifacts" / "dashboard.png"  # docs/screenshots.py copies it to docs/
 
 
@@ -64,17 +69,21 @@ def expected():
         "board": board,
         "models": {m: (models[(m, True)], models[(m, False)]) for m in MODELS},
         "overlap": sum(len(submitted(s)) >= 2 for s in ANSWERS.values()),
+        "b_win_rate": (3 + 0.5) / 5,  # model-b against model-a: a tie is half a win
     }
 
 
 @pytest.fixture(scope="module")
 def campaign(argilla_server, client, tmp_path_factory):
-    """A task answered by three annotators through the endpoints the annotation UI uses, recorded for LANG."""
+    """A task answered by three annotators through the endpoints the annotation UI uses, and arena verdicts
+    stored as the demo Space stores them, recorded for CAMPAIGN_LANG."""
     from ktokit.annotate.argilla_local import manager
     from ktokit.annotate.credentials import save_target
+    from ktokit.annotate.task import build_records, ensure_dataset, log_new_records
+    from ktokit.demo.visitors import visitors_template
     from ktokit.packs.languages import load_pack
 
-    pack = load_pack(LANG)
+    pack = load_pack(CAMPAIGN_LANG)
     dataset, ids = task_with_examples(
         client, pack, ANSWERS, lambda i: MODELS[i % 2], MIN_SUBMITTED, DATASET, WORKSPACE
     )
@@ -89,11 +98,27 @@ def campaign(argilla_server, client, tmp_path_factory):
                     json={"status": status, "values": {"label": {"value": value}}},
                 )
                 assert r.status_code == 201, r.text
+    visitors, _ = ensure_dataset(client, visitors_template(CAMPAIGN_LANG, WORKSPACE, DATASET, MIN_SUBMITTED))
+    verdicts = []
+    for k, (a, b, verdict) in enumerate(VERDICTS):
+        texts = pack.examples[10 + 2 * k : 12 + 2 * k]
+        rows = [
+            {"input": pack.prompts[k], "generation_model": [m], "generations": [t]}
+            for m, t in zip((a, b), texts)
+        ]
+        for side, record in zip("AB", build_records(rows, pack), strict=True):
+            record["id"] = f"{CAMPAIGN_LANG}-arena-p{k}-{side}"
+            record["metadata"].update(
+                source="arena", compare=f"p{k}", side=side, model_a=a, model_b=b, verdict=verdict,
+                voted_at=f"2026-01-01T00:00:0{k}Z",
+            )  # fmt: skip
+            verdicts.append(record)
+    assert log_new_records(visitors, verdicts).added == 2 * len(VERDICTS)
     config = tmp_path_factory.mktemp("dash-config")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KTOKIT_CONFIG_DIR", str(config))
         save_target(
-            LANG,
+            CAMPAIGN_LANG,
             {
                 "kind": "local",
                 "data_dir": str(argilla_server["data_dir"]),
@@ -119,6 +144,58 @@ def chromium() -> str:
     return path
 
 
+# In the page: a text's colour against the background it is painted on (the first ancestor with an opaque
+# one; white under none), as WCAG 2's contrast ratio; an SVG text's colour is its fill.
+CONTRAST_JS = """
+(els) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  return els.map((el) => {
+    const cs = getComputedStyle(el);
+    const fg = rgb(el instanceof SVGElement ? cs.fill : cs.color);
+    let bg = [255, 255, 255];
+    for (let n = el; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) { bg = c; break; }
+    }
+    const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return [el.textContent.trim().slice(0, 40), (hi + 0.05) / (lo + 0.05)];
+  });
+}
+"""
+# Each CJK character of an element drawn in the element's own font, against a code point no font has
+# (U+10FFFD): a missing glyph draws the same box (or nothing), a real one differs.
+GLYPHS_JS = """
+(el) => {
+  const cs = getComputedStyle(el);
+  const draw = (ch) => {
+    const c = document.createElement("canvas");
+    c.width = c.height = 48;
+    const g = c.getContext("2d");
+    g.font = `${cs.fontWeight} 32px ${cs.fontFamily}`;
+    g.textBaseline = "top";
+    g.fillText(ch, 4, 4);
+    return Array.from(g.getImageData(0, 0, 48, 48).data).join();
+  };
+  const none = [draw("\\u{10FFFD}"), draw(" ")];
+  const cjk = [...el.textContent].filter((ch) => /[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}]/u.test(ch));
+  return [cjk.join(""), cjk.filter((ch) => none.includes(draw(ch))).join("")];
+}
+"""
+CHARTS = ("per-day-chart", "progress-chart", "models-chart", "arena-chart")
+
+
+def chart_marks(page, chart: str) -> list[str]:
+    """The aria-labels of a chart's data marks (Vega's SVG names each `title: value; ...`; its axes and
+    legend, also `graphics-symbol`s, are named in sentences)."""
+    marks = page.locator(f"#{chart} svg [role=graphics-symbol]")
+    labels = [m.get_attribute("aria-label") or "" for m in marks.all()]
+    return [label for label in labels if not label.startswith(("X-axis", "Y-axis", "Symbol legend"))]
+
+
 @pytest.mark.server
 def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(
     campaign, argilla_server, tmp_path, monkeypatch, capsys
@@ -126,25 +203,30 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(
     from playwright.sync_api import expect, sync_playwright
 
     from ktokit.annotate.roles import users_path
+    from ktokit.packs.languages import load_pack
 
     out = tmp_path / "dash"
-    assert kit(["dashboard", "--language", LANG, "-o", str(out)]) == 0  # renders, makes the dashboard user
+    assert kit(["dashboard", "--language", CAMPAIGN_LANG, "-o", str(out)]) == 0  # renders, makes its user
     printed = "".join(capsys.readouterr())
     assert "rendered only" in printed and argilla_server["api_key"] not in printed
-    creds = json.loads(users_path().read_text())[argilla_server["api_url"]]["en-dash-dashboard"]
-    # admin of the annotation workspace and of its gold key's (annotators belong to neither's key)
-    assert creds["role"] == "admin" and creds["workspaces"] == [WORKSPACE, f"{WORKSPACE}-organisers"]
+    creds = json.loads(users_path().read_text())[argilla_server["api_url"]][f"{WORKSPACE}-dashboard"]
+    # admin of the annotation workspace, of its gold key's and of the visitors' (the arena's verdicts)
+    assert creds["role"] == "admin"
+    assert creds["workspaces"] == [WORKSPACE, f"{WORKSPACE}-organisers", f"{WORKSPACE}-visitors"]
     assert creds["api_key"] not in printed
 
     app = load_app(out)
+    pack = load_pack(CAMPAIGN_LANG)
     backups_dir = tmp_path / "backups"
     settings = app.Settings(
-        language=LANG,
+        language=CAMPAIGN_LANG,
         argilla_api_url=argilla_server["api_url"],
         argilla_api_key=creds["api_key"],
         workspace=WORKSPACE,
         dataset=DATASET,
         backup_repo=str(backups_dir),
+        language_name=pack.native_name,  # as the command sets them (LANGUAGE_NAME, LABEL_GOOD)
+        label_good=pack.annotation.label_good,
     )
     monkeypatch.setenv("KTOKIT_CONFIG_DIR", str(tmp_path / "app-config"))  # the app's own, restored after
     backups = app.Backups(settings)
@@ -179,24 +261,68 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(
                 # a handful of answers: every annotator `check`, so reliable answers = submitted ones
                 assert [(r[1], int(r[3]), int(r[4])) for r in rows] == want["board"]
                 assert all(r[2] == r[3] and r[6].endswith("check") for r in rows)
-                days = page.locator("#per-day tbody tr").all_inner_texts()
-                assert [d.split("\t")[:2] for d in days] == [[today, str(want["submitted"])]]
-                models = {
-                    r.split("\t")[0]: r.split("\t")[1:3]
-                    for r in page.locator("#models tbody tr").all_inner_texts()
-                }
-                assert {m: tuple(int(v) for v in ud) for m, ud in models.items()} == {
-                    m: ud for m, ud in want["models"].items() if sum(ud)
-                }
                 agreement = page.locator("#agreement").inner_text()
                 assert agreement.startswith(f"{want['overlap']} records with 2+ votes")
+
+                # the charts: Vega's SVG in each, a mark per data point, named by its values
+                for chart in CHARTS:
+                    expect(page.locator(f"#{chart} svg [role=graphics-symbol]").first).to_be_attached(
+                        timeout=30_000
+                    )
+                (bar,) = chart_marks(page, "per-day-chart")
+                assert f"day (UTC): {today}" in bar and f"submitted answers: {want['submitted']}" in bar
+                # one point per time an answer was saved (the last count of that time), up to every answer
+                counts = Counter()
+                for mark in chart_marks(page, "progress-chart"):
+                    series = mark.rpartition("series: ")[2]
+                    count = int(re.search(r"cumulative count: (\d+)", mark)[1])
+                    counts[series] = max(counts[series], count)
+                assert counts == {
+                    "answers submitted": want["submitted"],
+                    "records completed": want["completed"],
+                }
+                good = pack.annotation.label_good
+                rates = {
+                    m: dict(kv.split(": ") for kv in m_.split("; "))
+                    for m_ in chart_marks(page, "models-chart")
+                    for m in [m_]
+                }
+                estimates = {
+                    d["model"]: d[f"share of {good}"] for d in rates.values() if d["series"] == "estimate"
+                }
+                assert estimates == {
+                    m: f"{up / (up + down):.0%}" for m, (up, down) in want["models"].items() if up + down
+                }
+                arena = [m for m in chart_marks(page, "arena-chart") if "series: estimate" in m]
+                rate = f"win rate (draws half): {want['b_win_rate']:.0%}"
+                assert arena == [f"pair: model-b vs model-a; {rate}; series: estimate"], arena
+                expect(page.locator("#arena-note")).to_contain_text(
+                    f"model-a against model-b: only {len(VERDICTS)} votes"
+                )
+
+                # readable: text against what it is painted on, charts' axes and legends included
+                texts = page.locator(
+                    "#title h1, #progress-text, #leaderboard td, #agreement, #arena-note p, "
+                    + ", ".join(f"#{c} svg text" for c in CHARTS)
+                )
+                ratios = page.evaluate(CONTRAST_JS, texts.element_handles())
+                assert len(ratios) > 20 and all(r >= 4.5 for _, r in ratios), ratios
+                # the pack's script, drawn: the title's language name and the 👍 label on the chart's axis
+                for where in ("#title h1", "#models-chart svg text:has-text('share of')"):
+                    cjk, missing = page.locator(where).first.evaluate(GLYPHS_JS)
+                    assert cjk and not missing, (where, cjk, missing)
+
                 expect(page.locator("#backup")).to_contain_text("saved", timeout=60_000)
-                page.get_by_role("button", name="Refresh").click()
-                expect(page.locator("#backup")).to_contain_text(f"{want['submitted']} submitted answers")
                 expect(page.get_by_text(re.compile(r"processing \|"))).to_have_count(0, timeout=60_000)
-                assert page.locator("#progress-text").inner_text() == text.inner_text()
                 SCREENSHOT.parent.mkdir(exist_ok=True)
-                page.screenshot(path=str(SCREENSHOT), full_page=True)
+                page.screenshot(path=str(SCREENSHOT), full_page=True)  # what was checked above
+
+                with page.expect_response(lambda r: "/queue/join" in r.url):  # the refresh is under way
+                    page.get_by_role("button", name="Refresh").click()
+                expect(page.get_by_text(re.compile(r"processing \|"))).to_have_count(0, timeout=60_000)
+                expect(page.locator("#backup")).to_contain_text(f"{want['submitted']} submitted answers")
+                assert page.locator("#progress-text").inner_text() == text.inner_text()
+                expect(page.locator("#models-chart svg [role=graphics-symbol]").first).to_be_attached()
             finally:
                 browser.close()
     finally:
@@ -204,7 +330,7 @@ def test_dashboard_in_the_browser_shows_the_answers_and_backs_up_when_changed(
     assert SCREENSHOT.stat().st_size > 10_000
 
     # the schedule's first run wrote the backup; nothing changed since, so the next one writes nothing
-    meta = json.loads((backups_dir / LANG / "ktokit-backup.json").read_text())
+    meta = json.loads((backups_dir / CAMPAIGN_LANG / "ktokit-backup.json").read_text())
     assert meta["responses"]["submitted"] == want["submitted"] and meta["records"] == want["records"]
     assert {a["username"] for a in meta["answers"]} == set(NAMES)  # usernames, read with the narrow user
     assert backups.run_once()["changed"] is False and "unchanged" in backups.last
@@ -246,7 +372,7 @@ def test_dashboard_space_push_sets_the_dashboard_users_key_never_the_owners(
     assert hub.api.names() == [] and not users_path().exists()  # a dry run asks nobody anything
     assert (
         "secrets      ARGILLA_API_KEY (the dashboard user en-dash-hub-dashboard, "
-        "admin of workspace en-dash-hub only); never shown" in out
+        "admin of workspace en-dash-hub, its gold key's and its visitors' only); never shown" in out
     )
     assert "BACKUP_REPO=kit-community/haiku-en-dash-hub-backups" in out and "BACKUP_EVERY_MIN=30" in out
     assert "once the Space has a secret HF_TOKEN" in out and owner_key not in out + err

@@ -147,11 +147,12 @@ def test_dashboard_user_reads_every_answer_of_its_workspace_only(
         dataset=DATASET,
     )
     reader = dashboard_credentials(target)
-    # the workspace and its gold key's (ktokit.annotate.gold): the dashboard grades annotators on gold
+    # the workspace, its gold key's (ktokit.annotate.gold): the dashboard grades annotators on gold, and
+    # the visitors' (ktokit.demo.visitors), where the demo Space's arena verdicts are
     assert (reader.username, reader.role, reader.workspaces) == (
         "roles-dashboard",
         "admin",
-        [WORKSPACE, f"{WORKSPACE}-organisers"],
+        [WORKSPACE, f"{WORKSPACE}-organisers", f"{WORKSPACE}-visitors"],
     )
     as_reader = rg.Argilla(api_url=argilla_server["api_url"], api_key=reader.api_key, timeout=60)
     seen = as_reader.datasets(name=DATASET, workspace=WORKSPACE)
@@ -163,6 +164,7 @@ def test_dashboard_user_reads_every_answer_of_its_workspace_only(
     assert sorted(w["name"] for w in http.get("/api/v1/me/workspaces").json()["items"]) == [
         WORKSPACE,
         f"{WORKSPACE}-organisers",
+        f"{WORKSPACE}-visitors",
     ]
     assert (
         http.post(

@@ -26,6 +26,7 @@ from ktokit.annotate.credentials import ArgillaTarget, argilla_target
 from ktokit.annotate.gold import key_workspace
 from ktokit.annotate.roles import UserCredentials, ensure_user
 from ktokit.console import KitError
+from ktokit.demo.visitors import visitors_names
 from ktokit.hub import is_hub_id, is_hub_target
 from ktokit.packs.languages import load_pack
 from ktokit.paths import CHECKOUT
@@ -56,8 +57,10 @@ def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
 
     It must read every annotator's answers (progress, leaderboard, agreement, backup), and an annotator
     sees only its own, so the narrowest role that reads them all is an admin of the annotation workspace
-    alone (not the owner: no other workspace, no users, no new datasets elsewhere), and of the workspace
-    of its gold key (ktokit.annotate.gold), to grade annotators on gold as `progress` does.
+    alone (not the owner: no other workspace, no users, no new datasets elsewhere), of the workspace
+    of its gold key (ktokit.annotate.gold), to grade annotators on gold as `progress` does, and of the
+    visitors' workspace (ktokit.demo.visitors; made now when no demo Space made it yet), for the arena's
+    verdicts.
     """
     with admin.translated(f"cannot connect to the Argilla server at {target.api_url}"):
         owner = target.client()
@@ -66,7 +69,11 @@ def dashboard_credentials(target: ArgillaTarget) -> UserCredentials:
         target.api_url,
         dashboard_username(target.workspace),
         "admin",
-        [target.workspace, key_workspace(target.workspace)],
+        [
+            target.workspace,
+            key_workspace(target.workspace),
+            visitors_names(target.workspace, target.dataset)[0],
+        ],
         headers=target.edge_headers(),
     )
 
@@ -81,8 +88,12 @@ def default_backup_to(target: ArgillaTarget, space: str | None, language: str) -
 def variables_for(
     target: ArgillaTarget, min_submitted: int | None, backup_to: str, every: float
 ) -> dict[str, str]:
+    pack = load_pack(target.language)
     variables = {
         "LANGUAGE": target.language,
+        # the page in the pack's own words: its name in its script, and its 👍 label
+        "LANGUAGE_NAME": pack.native_name or pack.name,
+        "LABEL_GOOD": pack.annotation.label_good,
         "ARGILLA_API_URL": target.api_url,
         "ARGILLA_WORKSPACE": target.workspace,
         "ARGILLA_DATASET": target.dataset,
@@ -140,7 +151,8 @@ class DashboardSpace(GradioSpace):
         return [
             plan_line(
                 "secrets",
-                f"{SECRET_NAME} (the dashboard user {user}, admin of workspace {workspace} only)"
+                f"{SECRET_NAME} (the dashboard user {user}, admin of workspace {workspace}, its gold key's "
+                f"and its visitors' only)"
                 + (f", HF_TOKEN (from ${BACKUP_TOKEN_ENV})" if self.repo_id and self.token else "")
                 + "; never shown",
             ),
