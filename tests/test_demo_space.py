@@ -670,7 +670,7 @@ def test_blind_arena_in_the_browser_names_no_model_before_the_verdict(
 
 @pytest.mark.server
 def test_simulated_visitors_vote_blind_through_the_served_app_and_the_demo_ends_on_both_results(
-    adapter, argilla_server, client, config_dir, tmp_path, capfd
+    rendered, adapter, argilla_server, client, config_dir, tmp_path, capfd
 ):
     """`make demo`'s last steps, with a tuned side that always keeps the form (on the prompts it was
     trained on, the adapter says TUNED_SAYS, a 5-7-5 haiku, at temperature 0): `demo-space --serve` in a
@@ -752,3 +752,23 @@ def test_simulated_visitors_vote_blind_through_the_served_app_and_the_demo_ends_
     assert f"$ python -m ktokit arena --language {LANG}" in printed
     assert verdict_sentence(pair) in printed  # the arena's sentence, as `ktokit arena` prints it
     assert "Warning" not in printed and "Traceback" not in printed
+
+    # base and tuned may write the same answer from the same seed: a verdict still stores one record a side
+    app = load_app(rendered[0])
+    settings = app.Settings(
+        base_model="base",
+        adapter="adapter",
+        language=LANG,
+        argilla_api_url=argilla_server["api_url"],
+        argilla_api_key=argilla_server["api_key"],
+        dataset="haiku-en-visits-visitors",
+        workspace="en-visits-visitors",
+    )
+    same = {
+        "id": "same",
+        "prompt": "p",
+        "texts": {"A": TUNED_SAYS, "B": TUNED_SAYS},
+        "names": {"A": base, "B": tuned},
+    }
+    assert "Thanks" in app.Feedback(settings, pack).verdict(same, "tie")
+    assert len(list(visitors.records())) == 2 * len(votes) + 2
