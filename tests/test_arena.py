@@ -134,3 +134,17 @@ def test_a_simulated_visitor_prefers_the_form_with_seeded_noise():
     noisy = [v for v, n in many if n]
     assert 0.12 < len(noisy) / len(many) < 0.18 and set(noisy) == set(VERDICTS)
     assert all(v == "b" for v, n in many if not n)
+
+
+def test_simulated_visitors_without_an_app_say_so_in_one_line():
+    from kit_testing import free_port
+
+    from ktokit.console import KitError
+    from ktokit.demo.simulated_visitors import vote_blind
+    from ktokit.packs.languages import load_pack
+
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    with pytest.raises(KitError, match=r"^the demo Space at .* failed while connecting: "):
+        vote_blind(url, ["a prompt"], load_pack("en"), progress=False)
+    with pytest.raises(KitError, match="noise is 1.5: a share between 0 and 1"):
+        vote_blind(url, ["a prompt"], load_pack("en"), noise=1.5)

@@ -19,9 +19,9 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ktokit.console import KitError
+from ktokit.console import KitError, first_line
 
 if TYPE_CHECKING:
     from ktokit.packs.languages import LanguagePack
@@ -78,7 +78,6 @@ def vote_blind(
     A pair the app takes no verdict on (an empty answer gives its model away; a pair that already has a
     verdict) is skipped, so the list can be shorter than `prompts`. A verdict the app could not store
     (no Argilla settings, the server down) stops the visitors with one line."""
-    from gradio_client import Client
     from tqdm.auto import tqdm
 
     from ktokit.packs.form import check_form
@@ -91,13 +90,13 @@ def vote_blind(
     for prompt in tqdm(prompts, desc="simulated visitors", unit="verdict", disable=not progress, leave=False):
         if client is None or given >= per_visitor:
             visitor, given = visitor + 1, 0
-            client = Client(app_url, verbose=False)  # a new visitor: a session of its own
-        text_a, _, text_b, _, status, _ = client.predict(prompt, api_name="/generate")
+            client = _call(app_url, None)  # a new visitor: a session of its own
+        text_a, _, text_b, _, status, _ = _call(app_url, client, prompt, api_name="/generate")
         if not status.startswith("Which answer is better"):  # an empty answer: no verdict on this pair
             continue
         form_a, form_b = (check_form(t, pack.form).passed for t in (text_a, text_b))
         verdict, noisy = choose(form_a, form_b, rng, noise)
-        status, reveal = client.predict(verdict, api_name="/verdict")
+        status, reveal = _call(app_url, client, verdict, api_name="/verdict")
         given += 1
         if "already has a verdict" in status:  # the same pair drawn again (same texts): counted once
             continue
@@ -108,3 +107,19 @@ def vote_blind(
             BlindVote(prompt, text_a, text_b, form_a, form_b, verdict, noisy, names["a"], names["b"], visitor)
         )
     return votes
+
+
+def _call(app_url: str, client: Any, *args: str, api_name: str = "") -> Any:
+    """A new Gradio session at `app_url` (no `client`), or one call of it; what the app or the network
+    refuses is one line, not a traceback."""
+    import httpx
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    try:
+        if client is None:
+            return Client(app_url, verbose=False)
+        return client.predict(*args, api_name=api_name)
+    except (AppError, httpx.HTTPError, OSError, ValueError) as exc:
+        doing = f"calling {api_name}" if client is not None else "connecting"
+        raise KitError(f"the demo Space at {app_url} failed while {doing}: {first_line(exc)}") from None
