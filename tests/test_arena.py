@@ -84,3 +84,67 @@ def test_the_sentence_says_beyond_noise_or_how_many_more_votes():
         "base against tuned: only 3 votes, too few for the bootstrap CI to mean anything; "
         "collect at least 10."
     )
+
+
+def test_the_sentence_is_said_of_the_tuned_model_when_the_verdicts_name_it():
+    """The app stores which model is the tuned one (`tuned`): the sentence is then about that model, even
+    when its name sorts first (it is `a`, and the win rate is `b`'s); without it, as before."""
+    named = [{**meta(f"w{i}", "base", "a-tuned", "b"), "tuned": "a-tuned"} for i in range(30)] + [
+        {**meta(f"l{i}", "base", "a-tuned", "a"), "tuned": "a-tuned"} for i in range(5)
+    ]  # a-tuned (B in the app) wins 30 of 35
+    s = arena_summary("en", read_verdicts(named))
+    (pair,) = s["pairs"]
+    assert (pair["a"], pair["b"], pair["tuned"], pair["a_wins"]) == ("a-tuned", "base", "a-tuned", 30)
+    assert verdict_sentence(pair).startswith(
+        "The tuned model a-tuned is preferred to base beyond noise (86% of 35 votes, 95 % CI "
+    )
+    assert "a-tuned (tuned) wins 86% against base" in summary_line(s)
+    flipped = [{**v, "verdict": "b" if v["verdict"] == "a" else "a"} for v in named]
+    (pair,) = arena_summary("en", read_verdicts(flipped))["pairs"]
+    assert verdict_sentence(pair).startswith(
+        "The tuned model a-tuned is not preferred: base is, beyond noise"
+    )
+    close = named[:7] + named[30:]  # 7 wins, 5 losses
+    (pair,) = arena_summary("en", read_verdicts(close))["pairs"]
+    said = verdict_sentence(pair)
+    assert said.startswith("The tuned model a-tuned leads base but not beyond noise (58% of 12 votes")
+    assert said.endswith("more votes would settle it.")
+    old = [{k: v for k, v in m.items() if k != "tuned"} for m in named]  # stored before the app said so
+    (pair,) = arena_summary("en", read_verdicts(old))["pairs"]
+    assert pair["tuned"] is None and verdict_sentence(pair).startswith("a-tuned is preferred to base")
+
+
+def test_a_simulated_visitor_prefers_the_form_with_seeded_noise():
+    import random
+
+    from ktokit.demo.simulated_visitors import VERDICTS, choose, form_verdict
+
+    assert [form_verdict(*f) for f in ((True, False), (False, True), (True, True), (False, False))] == [
+        "a",
+        "b",
+        "tie",
+        "both_bad",
+    ]
+    rng = random.Random(0)
+    assert all(choose(True, False, rng, 0.0) == ("a", False) for _ in range(50))
+    draws = [choose(True, False, random.Random(7), 0.15) for _ in range(3)]
+    assert draws[0] == draws[1] == draws[2]  # seeded
+    rng = random.Random(1)
+    many = [choose(False, True, rng, 0.15) for _ in range(2000)]
+    noisy = [v for v, n in many if n]
+    assert 0.12 < len(noisy) / len(many) < 0.18 and set(noisy) == set(VERDICTS)
+    assert all(v == "b" for v, n in many if not n)
+
+
+def test_simulated_visitors_without_an_app_say_so_in_one_line():
+    from kit_testing import free_port
+
+    from ktokit.console import KitError
+    from ktokit.demo.simulated_visitors import vote_blind
+    from ktokit.packs.languages import load_pack
+
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    with pytest.raises(KitError, match=r"^the demo Space at .* failed while connecting: "):
+        vote_blind(url, ["a prompt"], load_pack("en"), progress=False)
+    with pytest.raises(KitError, match="noise is 1.5: a share between 0 and 1"):
+        vote_blind(url, ["a prompt"], load_pack("en"), noise=1.5)

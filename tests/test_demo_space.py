@@ -640,3 +640,109 @@ def test_blind_arena_in_the_browser_names_no_model_before_the_verdict(
     assert kit(["progress", "--language", LANG]) == 0
     progress = capsys.readouterr().out
     assert "arena        6 blind verdicts;" in progress
+
+
+@pytest.mark.server
+def test_simulated_visitors_vote_blind_through_the_served_app_and_the_demo_ends_on_both_results(
+    rendered, adapter, argilla_server, client, config_dir, tmp_path, capfd
+):
+    """`make demo`'s last steps, with a tuned side that always keeps the form (on the prompts it was
+    trained on, the adapter says TUNED_SAYS, a 5-7-5 haiku, at temperature 0): `demo-space --serve` in a
+    process of its own, simulated visitors vote over HTTP (no noise), the verdicts stored are the ones they
+    returned, the form-keeping side never loses and wins wherever the base breaks the form, and the demo
+    ends on the form gain and the arena's sentence."""
+    import shutil
+
+    from ktokit.annotate.credentials import save_target
+    from ktokit.annotate.task import ensure_dataset, task_template
+    from ktokit.campaign.arena import arena_summary, read_verdicts, verdict_sentence
+    from ktokit.demo import walkthrough
+    from ktokit.demo.simulated_visitors import form_verdict
+    from ktokit.inference import load_model
+    from ktokit.packs.form import check_form
+    from ktokit.train.evaluation import evaluate
+
+    pack = load_pack(LANG)
+    assert check_form(TUNED_SAYS, pack.form).passed  # the side that always keeps the form
+    tuned_dir = Path(shutil.copytree(adapter, tmp_path / "kto-model-visits"))
+    info = adapter_info(tuned_dir, language=LANG)
+    model, tokenizer = load_model(info.base_path, str(tuned_dir))  # what train_kto.py --eval writes beside it
+    trained_on = pack.prompts[:8]  # the adapter says TUNED_SAYS to these (held-out ones it may garble)
+    evaluate(model, tokenizer, pack, trained_on, tuned_dir / "eval", seeds=1, temperatures=[0.0])
+    ensure_dataset(client, task_template(pack, dataset="haiku-en-visits", workspace="en-visits"))
+    save_target(
+        LANG,
+        {
+            "kind": "local",
+            "data_dir": str(argilla_server["data_dir"]),
+            "workspace": "en-visits",
+            "dataset": "haiku-en-visits",
+        },
+    )
+    prompts = walkthrough.held_out(tuned_dir)
+    assert prompts == trained_on  # the evaluation's prompts, in its order
+    votes = walkthrough.visit_arena(
+        LANG, tuned_dir, prompts, temperature=0.0, max_new_tokens=48, noise=0.0, output=tmp_path / "space"
+    )
+    tuned, base = "tiny + KTO (kto-model-visits)", "tiny"  # the names demo-space gives the two sides
+    assert (
+        len(votes) >= 6
+    )  # a pair with an empty base answer takes no verdict (the tiny base may say nothing)
+    for v in votes:
+        assert {v.model_a, v.model_b} == {tuned, base} and not v.noisy
+        assert (v.form_a, v.form_b) == tuple(check_form(t, pack.form).passed for t in (v.text_a, v.text_b))
+        assert (v.form_a if v.model_a == tuned else v.form_b) is True
+        assert v.verdict == form_verdict(v.form_a, v.form_b)
+
+    visitors = client.datasets(name="haiku-en-visits-visitors", workspace="en-visits-visitors")
+    records = list(visitors.records())
+    assert len(records) == 2 * len(votes)  # both answers of each verdict, once
+    stored = {}
+    for r in records:
+        m = r.metadata
+        assert m["source"] == "arena" and m["tuned"] == tuned
+        stored.setdefault(m["compare"], {})[m["side"]] = (r.fields["prompt"], r.fields["completion"], m)
+    returned = sorted((v.prompt, v.text_a, v.text_b, v.verdict, v.model_a, v.model_b) for v in votes)
+    assert returned == sorted(
+        (a[0], a[1], b[1], a[2]["verdict"], a[2]["model_a"], a[2]["model_b"])
+        for a, b in ((sides["A"], sides["B"]) for sides in stored.values())
+    )
+
+    # the form-keeping side never loses, and wins wherever the base breaks the form; the sentence is the
+    # tuned model's
+    (pair,) = arena_summary(LANG, read_verdicts(r.metadata for r in records))["pairs"]
+    base_broke = sum(not (v.form_b if v.model_a == tuned else v.form_a) for v in votes)
+    assert pair["tuned"] == tuned and (pair["a"], pair["b"]) == (base, tuned)
+    assert (pair["votes"], pair["a_wins"], pair["b_wins"]) == (len(votes), 0, base_broke)
+    assert pair["b_win_rate"] >= 0.5 and re.match(
+        rf"[Tt]he tuned model {re.escape(tuned)} ", verdict_sentence(pair)
+    )
+
+    capfd.readouterr()
+    assert walkthrough.finish(LANG, tuned_dir) == 0
+    out, err = capfd.readouterr()
+    printed = out + err
+    assert "tuned - base form score:" in printed  # the form check's gain, from the evaluation
+    assert f"$ python -m ktokit arena --language {LANG}" in printed
+    assert verdict_sentence(pair) in printed  # the arena's sentence, as `ktokit arena` prints it
+    assert "Warning" not in printed and "Traceback" not in printed
+
+    # base and tuned may write the same answer from the same seed: a verdict still stores one record a side
+    app = load_app(rendered[0])
+    settings = app.Settings(
+        base_model="base",
+        adapter="adapter",
+        language=LANG,
+        argilla_api_url=argilla_server["api_url"],
+        argilla_api_key=argilla_server["api_key"],
+        dataset="haiku-en-visits-visitors",
+        workspace="en-visits-visitors",
+    )
+    same = {
+        "id": "same",
+        "prompt": "p",
+        "texts": {"A": TUNED_SAYS, "B": TUNED_SAYS},
+        "names": {"A": base, "B": tuned},
+    }
+    assert "Thanks" in app.Feedback(settings, pack).verdict(same, "tie")
+    assert len(list(visitors.records())) == 2 * len(votes) + 2

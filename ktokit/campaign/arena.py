@@ -2,7 +2,10 @@
 
 Each verdict is a pair of records in the visitors' dataset (space_template/demo/app.py, arena mode) with
 metadata `source=arena`, `compare` (the pair id), `model_a`, `model_b`, `verdict` (a/b/tie/both_bad) and
-`voted_at`; either record alone holds the whole verdict, and a pair counts once.
+`voted_at`, and (since the app says so) `tuned`, the tuned model's name; either record alone holds the whole
+verdict, and a pair counts once. A pair of models one of which its verdicts name as tuned gets `tuned` in
+the summary, and its sentence says whether the *tuned* model is preferred; verdicts stored before that key
+existed leave it None, and the sentence names whichever model leads.
 
 Per pair of models (named in sorted order, `a` before `b`), a draw (tie or both bad) counts half a win to
 each side, as in Chatbot Arena's Bradley-Terry fit: `b_win_rate = (b_wins + (ties + both_bad) / 2) /
@@ -15,7 +18,7 @@ scale (400 log10 of the strength ratio, mean 1000).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -40,7 +43,8 @@ def read_verdicts(metadata: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]
         if not (meta.get("compare") and meta.get("model_a") and meta.get("model_b")):
             continue
         verdict = {
-            k: str(meta.get(k) or "") for k in ("compare", "model_a", "model_b", "verdict", "voted_at")
+            k: str(meta.get(k) or "")
+            for k in ("compare", "model_a", "model_b", "verdict", "voted_at", "tuned")
         }
         old = seen.get(verdict["compare"])
         if old is None or verdict["voted_at"] < old["voted_at"]:
@@ -98,6 +102,7 @@ def arena_summary(language: str, verdicts: list[dict[str, str]]) -> dict[str, An
         scores = np.array([_score_for_b(v, a, b) for v in mine])
         games += [(a, b, float(s)) for s in scores]
         kinds = [v["verdict"] for v in mine]
+        tuned = {v["tuned"] for v in mine} & {a, b}
         pairs.append(
             {
                 "a": a,
@@ -109,6 +114,8 @@ def arena_summary(language: str, verdicts: list[dict[str, str]]) -> dict[str, An
                 "both_bad": kinds.count("both_bad"),
                 "b_win_rate": float(scores.mean()),
                 "ci": bootstrap_mean_ci(scores),
+                # the tuned one of the two, as the app named it (None: verdicts from before it did)
+                "tuned": tuned.pop() if len(tuned) == 1 else None,
             }
         )
     ratings = []
@@ -128,9 +135,46 @@ def arena_summary(language: str, verdicts: list[dict[str, str]]) -> dict[str, An
     return {"language": language, "models": models, "pairs": pairs, "ratings": ratings}
 
 
+def more_votes(rate: float, ci: Sequence[float], votes: int) -> int:
+    """About how many more votes the same win rate needs for its CI to leave 0.5 out (the CI's
+    half-width shrinks as 1/sqrt(votes))."""
+    half = (ci[1] - ci[0]) / 2
+    return max(math.ceil(votes * (half / abs(rate - 0.5)) ** 2) - votes, 1)
+
+
+def tuned_sentence(pair: Mapping[str, Any]) -> str:
+    """Whether the pair's tuned model is preferred beyond noise, is not (the other one is), or about how
+    many more votes would tell."""
+    n, tuned = pair["votes"], pair["tuned"]
+    other = pair["a"] if tuned == pair["b"] else pair["b"]
+    rate, (lo, hi) = pair["b_win_rate"], pair["ci"]
+    if tuned == pair["a"]:  # the rate and its CI seen from the tuned side
+        rate, lo, hi = 1 - rate, 1 - hi, 1 - lo
+    head = f"the tuned model {tuned} against {other}"
+    if n < MIN_VOTES:
+        return (
+            f"{head}: only {n} votes, too few for the bootstrap CI to mean anything; "
+            f"collect at least {MIN_VOTES}."
+        )
+    share = f"{rate:.0%} of {n} votes, 95 % CI {lo:.0%}-{hi:.0%}"
+    if lo > 0.5:
+        return f"The tuned model {tuned} is preferred to {other} beyond noise ({share})."
+    if hi < 0.5:
+        return f"The tuned model {tuned} is not preferred: {other} is, beyond noise (the tuned one: {share})."
+    if abs(rate - 0.5) < 1e-9:
+        return f"{head[0].upper()}{head[1:]}: even so far ({n} votes), no preference to wait for yet."
+    leads = "leads" if rate > 0.5 else "trails"
+    return (
+        f"The tuned model {tuned} {leads} {other} but not beyond noise ({share}): at this rate about "
+        f"{more_votes(rate, (lo, hi), n)} more votes would settle it."
+    )
+
+
 def verdict_sentence(pair: Mapping[str, Any]) -> str:
     """Whether `b` is preferred to `a` beyond noise (the CI leaves 0.5 out), or about how many more votes
-    the same win rate would need for that (the CI's half-width shrinks as 1/sqrt(votes))."""
+    the same win rate would need for that; said of the tuned model when the verdicts name one."""
+    if pair.get("tuned") in (pair["a"], pair["b"]):
+        return tuned_sentence(pair)
     a, b, rate, (lo, hi), n = pair["a"], pair["b"], pair["b_win_rate"], pair["ci"], pair["votes"]
     if n < MIN_VOTES:
         return (
@@ -147,25 +191,27 @@ def verdict_sentence(pair: Mapping[str, Any]) -> str:
     leader, share = (b, rate) if rate >= 0.5 else (a, 1 - rate)
     if abs(rate - 0.5) < 1e-9:
         return f"{a} and {b} are even so far ({n} votes): no preference to wait for yet."
-    half = (hi - lo) / 2
-    need = math.ceil(n * (half / abs(rate - 0.5)) ** 2)
     return (
         f"{leader} leads ({share:.0%} of {n} votes) but not beyond noise (95 % CI {lo:.0%}-{hi:.0%} for "
-        f"{b}): at this rate about {max(need - n, 1)} more votes would settle it."
+        f"{b}): at this rate about {more_votes(rate, (lo, hi), n)} more votes would settle it."
     )
 
 
 def summary_line(summary: Mapping[str, Any]) -> str:
-    """One line for `progress`: the verdicts and the first pair's win rate."""
+    """One line for `progress`: the verdicts and the win rate of the tuned model's pair (else the first)."""
     pairs = summary["pairs"]
     votes = sum(p["votes"] for p in pairs)
     if not pairs:
         return ""
-    p = pairs[0]
-    lo, hi = p["ci"]
+    p = next((p for p in pairs if p.get("tuned")), pairs[0])  # the tuned model's pair first
+    winner, loser, rate, (lo, hi) = p["b"], p["a"], p["b_win_rate"], p["ci"]
+    if p.get("tuned") == p["a"]:
+        winner, loser, rate, lo, hi = p["a"], p["b"], 1 - rate, 1 - hi, 1 - lo
+    if p.get("tuned"):
+        winner = f"{winner} (tuned)"
     more = f" (+{len(pairs) - 1} more pairs)" if len(pairs) > 1 else ""
     return (
-        f"arena        {votes} blind verdicts; {p['b']} wins {p['b_win_rate']:.0%} against {p['a']} "
+        f"arena        {votes} blind verdicts; {winner} wins {rate:.0%} against {loser} "
         f"(95 % CI {lo:.0%}-{hi:.0%}){more}: `python -m ktokit arena --language {summary['language']}`"
     )
 

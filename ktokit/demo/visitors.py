@@ -33,6 +33,7 @@ VISITOR_METADATA = (
     {"kind": "terms", "name": "model_b", "title": "model B", "visible": False},
     {"kind": "terms", "name": "verdict", "title": "arena verdict", "visible": False},
     {"kind": "terms", "name": "voted_at", "title": "voted at", "visible": False},
+    {"kind": "terms", "name": "tuned", "title": "tuned model", "visible": False},  # which one is tuned
 )
 
 

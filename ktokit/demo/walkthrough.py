@@ -2,24 +2,37 @@
 
 Every step is the user's own command (printed before it runs), so the demo is also the tutorial:
 packs → local Argilla → preference_gen.py (tiny offline models) → create_task.py --local →
-(simulated annotators) → export_kto.py → train_kto.py with the cpu-learning recipe and --eval, ending
-with base vs tuned on held-out prompts and whether the gain is beyond noise (benchmarks/learning.py runs
-the same flow, with a flipped-labels control, for every pack).
+(simulated annotators) → export_kto.py → train_kto.py with the cpu-learning recipe and --eval →
+demo-space --serve (the blind arena) with simulated visitors voting through it, ending with base vs tuned
+on held-out prompts twice: the form check's gain, and which model the visitors prefer, each with whether
+it is beyond noise (benchmarks/learning.py runs the flow up to the form check, with a flipped-labels
+control, for every pack).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ktokit.console import KitError, quiet_libraries, say
 from ktokit.paths import CHECKOUT
 
+if TYPE_CHECKING:
+    from ktokit.demo.simulated_visitors import BlindVote
+
 DEMO_RATERS = ("demo-rater-1", "demo-rater-2", "demo-rater-3")  # odd: a majority, never a tie
 DEMO_RECIPE = "recipes/cpu-learning.yaml"
 DEMO_SAMPLE = 72  # prompts rated: ~140 rows, enough for KTO to show on the held-out prompts
+VISITOR_NOISE = 0.15  # simulated visitors' random verdicts, as the simulated annotators' flipped votes
+VISITS_PER_PROMPT = 2  # verdicts per held-out prompt: 80 on the recipe's 40: a CI of about ±7 points
+APP_START_S = 180  # the app imports torch and gradio and loads the model: ~10 s idle, more on a busy machine
 
 
 def _step(title: str) -> None:
@@ -33,7 +46,8 @@ def run_step(script: str, *args: str) -> None:
     settings of `quiet_libraries` hold for it too."""
     shown = " ".join(["python", script, *args])
     say(f"$ {shown}")
-    result = subprocess.run([sys.executable, str(CHECKOUT / script), *args], cwd=CHECKOUT)
+    path = [script] if script.startswith("-") else [str(CHECKOUT / script)]  # `-m ktokit`: a kit command
+    result = subprocess.run([sys.executable, *path, *args], cwd=CHECKOUT)
     if result.returncode != 0:
         raise KitError(f"`{shown}` failed (exit {result.returncode}); see its message above")
 
@@ -177,20 +191,133 @@ def run_demo(language: str = "en", sample: int = DEMO_SAMPLE, stop_after_task: b
 
     _step(f"7. Train with KTO + LoRA on the tiny model ({DEMO_RECIPE}); base vs tuned on held-out prompts")
     run_step("train_kto.py", "--config", DEMO_RECIPE, "--language", language, "--eval")
+
+    _step("8. Simulated visitors vote blind in the demo Space (the demo only: people vote in the Space)")
+    adapter, recipe = _recipe(language)
+    votes = visit_arena(
+        language,
+        adapter,
+        held_out(adapter) * VISITS_PER_PROMPT,
+        temperature=recipe.get("eval_temperatures", [0.7])[0],
+        max_new_tokens=recipe.get("eval_max_new_tokens", 64),
+    )
+    decisive = sum(v.form_a != v.form_b for v in votes)
+    say(
+        f"{len(votes)} blind verdicts stored in the visitors' dataset ({decisive} with one answer keeping "
+        f"the form, which the visitor prefers; {VISITOR_NOISE:.0%} of verdicts random)"
+    )
     _closing(language, creds)
-    return _result(language)
+    return finish(language, adapter)
 
 
-def _result(language: str) -> int:
-    """The evaluation's table and its verdict, last, so the demo ends on whether the votes helped."""
+def _recipe(language: str) -> tuple[Path, dict]:
+    """The demo recipe's output folder (the adapter) and its settings."""
     import yaml
 
-    output_dir = yaml.safe_load((CHECKOUT / DEMO_RECIPE).read_text())["output_dir"].replace(
-        "{language}", language
+    recipe = yaml.safe_load((CHECKOUT / DEMO_RECIPE).read_text())
+    return Path(recipe["output_dir"].replace("{language}", language)), recipe
+
+
+def held_out(adapter: Path) -> list[str]:
+    """The prompts the evaluation used (never trained on), in its order, from its completions.jsonl."""
+    import json
+
+    rows = (CHECKOUT / adapter / "eval" / "completions.jsonl").read_text(encoding="utf-8").splitlines()
+    return list(dict.fromkeys(json.loads(line)["prompt"] for line in rows if line.strip()))
+
+
+def visit_arena(
+    language: str,
+    adapter: Path,
+    prompts: list[str],
+    *,
+    temperature: float,
+    max_new_tokens: int,
+    noise: float = VISITOR_NOISE,
+    seed: int = 0,
+    output: Path | None = None,
+) -> list[BlindVote]:
+    """Serve the demo Space as its user would (`demo-space --serve`: the blind arena, verdicts to the
+    visitors' dataset of the server create_task.py recorded), with the evaluation's sampling; simulated
+    visitors vote once per prompt (ktokit.demo.simulated_visitors); then stop it. Returns the verdicts
+    stored. `output`: where the Space is rendered (default outputs/<lang>/demo-space; its log beside it)."""
+    from ktokit.annotate.argilla_local.processes import free_port
+    from ktokit.demo.simulated_visitors import vote_blind
+    from ktokit.packs.languages import load_pack
+
+    port = free_port()
+    args = ["-m", "ktokit", "demo-space", "--language", language, "--adapter", str(adapter)]
+    out = Path(output) if output else CHECKOUT / "outputs" / language / "demo-space"
+    if output:
+        args += ["-o", str(out)]
+    say(f"$ python {' '.join([*args, '--serve', str(port)])}")
+    log_path = out.parent / f"{out.name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {  # the evaluation's sampling, so the arena and the form check see the same kind of answers
+        **os.environ,
+        "TEMPERATURE": str(temperature),
+        "MAX_NEW_TOKENS": str(max_new_tokens),
+        # one answer at a time: the tiny model's small matrices gain nothing from a second thread, and
+        # threads that wait on each other on a busy machine made a comparison ten times slower (0.28 s
+        # against 2.5 s on 2 shared cores)
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
+    with open(log_path, "w", encoding="utf-8") as log:
+        app = subprocess.Popen(
+            [sys.executable, *args, "--serve", str(port)],
+            cwd=CHECKOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the CLI and the app it starts stop together
+        )
+    try:
+        url = wait_for_app(app, f"http://127.0.0.1:{port}/", log_path)
+        say(f"the blind arena is up at {url} (its log: {log_path})")
+        return vote_blind(url, prompts, load_pack(language), noise=noise, seed=seed)
+    finally:
+        stop_app(app)
+
+
+def wait_for_app(app: subprocess.Popen, url: str, log_path: Path, timeout: float = APP_START_S) -> str:
+    """`url` once the app answers there; one line (with the log's last lines) when it stopped or never
+    came up."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and app.poll() is None:
+        try:
+            if httpx.get(f"{url}config", timeout=2).status_code == 200:
+                return url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    tail = " | ".join(log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:])
+    why = (
+        f"stopped (exit {app.returncode})" if app.poll() is not None else f"did not answer in {timeout:.0f} s"
     )
-    summary = CHECKOUT / output_dir / "eval" / "summary.md"
+    raise KitError(f"the demo Space {why}; its log {log_path} ends: {tail}")
+
+
+def stop_app(app: subprocess.Popen) -> None:
+    """Ctrl+C to the app's process group (the CLI stops the app it serves), then a kill if it lingers."""
+    if app.poll() is not None:
+        return
+    os.killpg(app.pid, signal.SIGINT)
+    try:
+        app.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(app.pid, signal.SIGKILL)
+        app.wait()
+
+
+def finish(language: str, adapter: Path) -> int:
+    """The evaluation's table and its verdict, then the arena's (`ktokit arena`, run as the user would),
+    last, so the demo ends on whether the votes helped: by the form check, and by (simulated) people."""
     _step("Did the votes make the model better? (held-out prompts, base vs tuned)")
-    say(summary.read_text(encoding="utf-8").strip())
+    say((CHECKOUT / adapter / "eval" / "summary.md").read_text(encoding="utf-8").strip())
+    _step("Do people prefer the tuned model? (blind verdicts in the demo Space)")
+    run_step("-m", "ktokit", "arena", "--language", language)
     return 0
 
 

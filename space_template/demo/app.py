@@ -6,7 +6,8 @@ shown. Which model is on which side stays in server-side session state (gr.State
 nothing the browser receives before it (page, config, responses) names a model. A verdict adds both
 answers to the visitors' dataset as two records (ids from the pair and the side, so one verdict per
 pair), each with metadata `source=arena`, `compare` (the pair id), `side` (A/B), `model_a`, `model_b`,
-`verdict` (a/b/tie/both_bad) and `voted_at` (UTC, ISO 8601): either record alone is the whole verdict.
+`verdict` (a/b/tie/both_bad), `voted_at` (UTC, ISO 8601) and `tuned` (the tuned model's name, so the count
+knows which side is the tuned one): either record alone is the whole verdict.
 `python -m ktokit arena` counts them.
 
 MODE=side-by-side: the named view,
@@ -64,6 +65,7 @@ EXTRA_METADATA = (
     ("model_b", "model B", False),
     ("verdict", "arena verdict", False),
     ("voted_at", "voted at", False),
+    ("tuned", "tuned model", False),
 )
 
 
@@ -287,7 +289,9 @@ class Feedback:
                 f"Try again in {max(1, round(wait))} s."
             )
         names = {side: pair["names"][side] for side in ("A", "B")}
-        records = self._records(pair["prompt"], [(names[s], pair["texts"][s]) for s in ("A", "B")])
+        # one record per side, each built alone: build_records merges equal texts into one record, and
+        # base and tuned may well write the same answer from the same seed
+        records = [self._records(pair["prompt"], [(names[s], pair["texts"][s])])[0] for s in ("A", "B")]
         voted_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for side, record in zip(("A", "B"), records, strict=True):
             record["id"] = f"{self.settings.language}-arena-{pair['id']}-{side}"
@@ -299,6 +303,7 @@ class Feedback:
                 model_b=names["B"],
                 verdict=verdict,
                 voted_at=voted_at,
+                tuned=self.settings.names["tuned"],  # which of the two is the tuned one: `arena` says so
             )
         try:
             with self.lock:
