@@ -163,12 +163,13 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def add_flow_options(parser: argparse.ArgumentParser, *, eval_seeds: int) -> None:
-    """The options of a run of the whole flow (generate, rate, train, evaluate): this benchmark's and
-    benchmarks/trust.py's."""
-    parser.add_argument(
-        "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
-    )
+def add_flow_options(parser: argparse.ArgumentParser, *, eval_seeds: int, prompts: bool = True) -> None:
+    """The options of a run of the whole flow (generate, rate, train, evaluate): this benchmark's,
+    benchmarks/trust.py's and benchmarks/rounds.py's (which counts prompts per round: `prompts=False`)."""
+    if prompts:
+        parser.add_argument(
+            "--prompts", type=int, default=72, help="prompts generated for and rated (the first N)"
+        )
     parser.add_argument("--eval_prompts", type=int, default=40, help="held-out prompts (the pack's last N)")
     parser.add_argument(
         "--eval_seeds", type=int, default=eval_seeds, help="completions per held-out prompt and model"

@@ -349,10 +349,11 @@ RAY_TOKEN = Path.home() / ".ray" / "auth_token"  # Ray's default token file
 
 def require_ray() -> None:
     """Ray is an optional extra: one line saying how to add it, before anything is generated."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        raise KitError(f"--runner ray needs Ray, an optional extra of the kit: {RAY_HINT}") from None
+    import importlib.util
+
+    # found, not imported: Ray reads its auth mode when it loads (see join_with_token)
+    if importlib.util.find_spec("ray") is None:
+        raise KitError(f"--runner ray needs Ray, an optional extra of the kit: {RAY_HINT}")
 
 
 def join_with_token(address: str) -> None:
@@ -361,7 +362,8 @@ def join_with_token(address: str) -> None:
     Ray 2.60 trap: `ray start --head` turns token authentication on when a token exists
     (`~/.ray/auth_token`, which any local `ray.init()` writes, or $RAY_AUTH_TOKEN / $RAY_AUTH_TOKEN_PATH),
     but a driver joining it with an address does not, and the cluster then refuses it (`InvalidAuthToken`,
-    retried for a minute). With $RAY_AUTH_MODE set, Ray's choice stands.
+    retried for a minute). With $RAY_AUTH_MODE set, Ray's choice stands. Call it before `import ray`:
+    Ray reads the mode when its core library loads (set after, it is silently ignored).
     """
     if os.environ.get("RAY_AUTH_MODE"):
         return
@@ -380,6 +382,8 @@ def run_with_ray(gp: GenerationPipeline, address: str | None = None) -> None:
     which resume reads, is written where the command runs, with no filesystem shared between nodes. The
     workers import the kit from this checkout when it is on their machine, else from their own install.
     """
+    if address:
+        join_with_token(address)  # before Ray is imported: Ray reads its auth mode once, at import
     import ray
 
     from ktokit.console import QUIET_ENV, VERBOSE_ENV, is_verbose
@@ -395,8 +399,6 @@ def run_with_ray(gp: GenerationPipeline, address: str | None = None) -> None:
     }
     if not address:
         init["include_dashboard"] = False
-    if address:
-        join_with_token(address)
     started = not ray.is_initialized()
     try:
         if started:

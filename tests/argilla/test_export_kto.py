@@ -159,6 +159,7 @@ def check_rows(task, rows, expected):
             "votes_down": down,
             "agreement": round(max(up, down) / (up + down), 4),
             "record_id": r["record_id"],
+            "round": 1,  # logged without a round: round 1
         }
         assert isinstance(r["label"], bool) and r["record_id"].startswith(f"{LANG}-")
     assert [order(r["prompt"], r["completion"]) for r in rows] == sorted(
