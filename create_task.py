@@ -13,7 +13,7 @@ Options: `TaskArguments` in ktokit/annotate/create.py (or `--help`).
 import sys
 
 from ktokit.annotate.create import TaskArguments, create_task, plan_task
-from ktokit.console import run_script
+from ktokit.options import run_script
 
 
 def main(args: TaskArguments) -> None:

@@ -15,9 +15,9 @@ Options: `ExportArguments` in ktokit/export/build.py (or `--help`).
 
 import sys
 
-from ktokit.console import run_script
 from ktokit.export.build import ExportArguments, export_kto
 from ktokit.hub import hub_aliases
+from ktokit.options import run_script
 
 
 def main(args: ExportArguments) -> None:

@@ -13,9 +13,9 @@ Options: `GenerationArguments` in ktokit/generate/run.py (or `--help`).
 
 import sys
 
-from ktokit.console import run_script
 from ktokit.generate import GenerationArguments, generate_responses
 from ktokit.hub import hub_aliases
+from ktokit.options import run_script
 
 
 def main(args: GenerationArguments) -> None:

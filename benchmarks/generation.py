@@ -28,10 +28,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ktokit.console import quiet_libraries  # noqa: E402
 from ktokit.generate import load_model_set, prepare, run_plan  # noqa: E402
 from ktokit.packs.counting import get_counter  # noqa: E402
 from ktokit.packs.languages import load_pack  # noqa: E402
+from ktokit.quiet import quiet_libraries  # noqa: E402
 
 
 def start_double(port: int, latency: float) -> subprocess.Popen:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OAUTH_CLIENT_ID = "dummy-client-id-for-tests"
 SPACE_LANGUAGE = "ja"  # the pack whose Space files the session server reads (a non-Latin script)
 # What libraries print on their own (warnings, log lines, bars of internal steps, log dicts): a normal run
-# of a script shows none of it, only `--verbose` does (ktokit.console.quiet_libraries)
+# of a script shows none of it, only `--verbose` does (ktokit.quiet.quiet_libraries)
 LIBRARY_NOISE = re.compile(
     r"Warning|WARNING|\[RANK \d\]|Loading weights|Writing model shards|Map[:(]|Filter:|Saving the dataset"
     r"|Tokenizing|\{'loss'|\[transformers\]|distilabel\.pipeline"

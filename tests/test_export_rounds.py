@@ -104,8 +104,8 @@ def test_an_export_keeps_the_rounds_asked_for(two_rounds, recorded, tmp_path, ro
 def test_a_round_with_no_records_is_one_line_naming_the_rounds_there_are(
     two_rounds, recorded, tmp_path, capsys
 ):
-    from ktokit.console import run_script
     from ktokit.export.build import ExportArguments, export_kto
+    from ktokit.options import run_script
 
     out = tmp_path / "none"
     rc = run_script(

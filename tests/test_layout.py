@@ -24,6 +24,8 @@ KIT = ROOT / "ktokit"
 STEPS = {
     "ktokit": 0,
     "console": 0,
+    "options": 0,
+    "quiet": 0,
     "paths": 0,
     "hub": 0,
     "kto_format": 0,

@@ -1,5 +1,5 @@
 """Quiet output: a normal run prints the kit's lines and the bars of long work; `--verbose` brings back the
-libraries' warnings, logs and internal progress bars (ktokit.console.quiet_libraries)."""
+libraries' warnings, logs and internal progress bars (ktokit.quiet.quiet_libraries)."""
 
 import os
 import subprocess
@@ -8,12 +8,12 @@ import sys
 import pytest
 from kit_testing import LIBRARY_NOISE, ROOT, run_script
 
-from ktokit.console import VERBOSE_ENV, take_verbose_flag
+from ktokit.quiet import VERBOSE_ENV, take_verbose_flag
 
 # Each library's way of making noise, one line each: hidden unless --verbose
 NOISY = """
 import logging, sys, warnings
-from ktokit.console import quiet_libraries
+from ktokit.quiet import quiet_libraries
 quiet_libraries(load_transformers=True)
 from datasets import Dataset
 from transformers.utils import logging as transformers_logging

@@ -29,8 +29,9 @@ from ktokit.annotate.task import (
     shuffle_records,
     task_template,
 )
-from ktokit.console import KitError, first_line, option, say, server_option
+from ktokit.console import KitError, first_line, say
 from ktokit.hub import check_repo_id
+from ktokit.options import option, server_option
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.spaces.provision import (
     DEFAULT_HARDWARE,

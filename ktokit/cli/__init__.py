@@ -1,7 +1,7 @@
 """The command line, `ktokit` (the console script) or `python -m ktokit`: one module per group of commands.
 
 Each module declares a command's options as the fields of one dataclass and registers it with
-`ktokit.console.add_command`; this file only puts the groups together. Every command runs through
+`ktokit.options.add_command`; this file only puts the groups together. Every command runs through
 `ktokit.console.run_command` (a user error is one `error:` line and exit status 2), and everything heavy
 is imported inside the command that needs it, so the CLI starts fast.
 """
@@ -13,14 +13,9 @@ import sys
 from pathlib import Path
 
 from ktokit.cli import argilla, campaign, demo, draft, packs
-from ktokit.console import (
-    VERBOSE_FLAG,
-    VERBOSE_HELP,
-    KitArgumentParser,
-    quiet_libraries,
-    run_command,
-    take_verbose_flag,
-)
+from ktokit.console import run_command
+from ktokit.options import KitArgumentParser
+from ktokit.quiet import VERBOSE_FLAG, VERBOSE_HELP, quiet_libraries, take_verbose_flag
 
 GROUPS = (packs, draft, argilla, demo, campaign)  # the order `--help` lists their commands in
 DESCRIPTION = """\

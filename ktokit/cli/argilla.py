@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 
 from ktokit.annotate.argilla_local.manager import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKSPACE
-from ktokit.console import KitError, add_arguments, add_command, argilla_dir_option, option
+from ktokit.console import KitError
+from ktokit.options import add_arguments, add_command, argilla_dir_option, option
 
 DATA_DIR = "data_dir"  # `argilla --data-dir D up` and `argilla up --data-dir D` both work
 

@@ -6,8 +6,8 @@ import json
 import sys
 from dataclasses import dataclass
 
-from ktokit.console import (
-    KitError,
+from ktokit.console import KitError, table
+from ktokit.options import (
     add_command,
     argilla_dir_option,
     json_option,
@@ -17,7 +17,6 @@ from ktokit.console import (
     output_option,
     server_option,
     space_option,
-    table,
 )
 from ktokit.spaces.options import SpaceOptions
 

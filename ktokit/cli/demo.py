@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ktokit.console import (
-    add_command,
-    language_option,
-    option,
-    output_option,
-)
+from ktokit.options import add_command, language_option, option, output_option
 from ktokit.spaces.options import SpaceOptions
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ktokit.console import add_command, language_option, option, say
+from ktokit.console import say
 from ktokit.draft.review import ReviewArguments
+from ktokit.options import add_command, language_option, option
 
 DRAFT_FOR = "the pack to draft for, e.g. pt"
 

@@ -6,7 +6,8 @@ import json
 import sys
 from dataclasses import dataclass
 
-from ktokit.console import KitError, add_command, json_option, language_option, option, table
+from ktokit.console import KitError, table
+from ktokit.options import add_command, json_option, language_option, option
 from ktokit.packs.counting import COUNTERS
 
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ktokit.console import KitError, quiet_libraries, say
+from ktokit.console import KitError, say
 from ktokit.paths import CHECKOUT
+from ktokit.quiet import quiet_libraries
 
 if TYPE_CHECKING:
     from ktokit.demo.simulated_visitors import BlindVote

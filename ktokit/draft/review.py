@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ktokit.annotate.task import LogResult, TaskTemplate
-from ktokit.console import KitError, argilla_dir_option, language_option, option, server_option, space_option
+from ktokit.console import KitError
+from ktokit.options import argilla_dir_option, language_option, option, server_option, space_option
 from ktokit.packs.languages import LanguagePack, load_pack
 
 PROMPT, EXAMPLE = "prompt", "example"

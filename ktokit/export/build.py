@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ktokit.console import KitError, option, say
+from ktokit.console import KitError, say
 from ktokit.export.aggregate import LEFT_OUT, aggregate
 from ktokit.export.read import DRAFT, SUBMITTED, AnnotatedRecord
 from ktokit.export.reliability import ANNOTATOR_CHOICES, score_annotators, unreliable, without
@@ -15,6 +15,7 @@ from ktokit.export.rows import dpo_pairs, kto_rows, raw_rows, split_prompts, spl
 from ktokit.export.summary import ExportSummary, summarise
 from ktokit.hub import check_hub_options
 from ktokit.kto_format import prompt_text
+from ktokit.options import option
 
 if TYPE_CHECKING:
     from ktokit.packs.languages import LanguagePack

@@ -386,7 +386,7 @@ def run_with_ray(gp: GenerationPipeline, address: str | None = None) -> None:
         join_with_token(address)  # before Ray is imported: Ray reads its auth mode once, at import
     import ray
 
-    from ktokit.console import QUIET_ENV, VERBOSE_ENV, is_verbose
+    from ktokit.quiet import QUIET_ENV, VERBOSE_ENV, is_verbose
 
     verbose = is_verbose()
     env = {key: os.environ[key] for key in (*QUIET_ENV, VERBOSE_ENV) if key in os.environ}  # quiet actors too
@@ -394,7 +394,7 @@ def run_with_ray(gp: GenerationPipeline, address: str | None = None) -> None:
     init: dict[str, Any] = {
         "address": address or "local",  # "local": a new Ray for this run, even if another runs here
         "runtime_env": {"env_vars": env},
-        "log_to_driver": verbose,  # the actors' logs: the libraries' output (see console.quiet_libraries)
+        "log_to_driver": verbose,  # the actors' logs: the libraries' output (see ktokit.quiet)
         "logging_level": "INFO" if verbose else "ERROR",
     }
     if not address:

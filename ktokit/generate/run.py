@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ktokit.console import KitError, option, say
+from ktokit.console import KitError, say
 from ktokit.generate import output
 from ktokit.generate.hub_sync import DEFAULT_MINUTES, HubSync, pull_checkpoint, push_checkpoint
 from ktokit.generate.models import (
@@ -21,6 +21,7 @@ from ktokit.generate.models import (
 )
 from ktokit.generate.tiny import is_tiny, tiny_language
 from ktokit.hub import LOGIN_HINT, check_hub_options, hf_token, push_dataset, require_hf_token
+from ktokit.options import option
 from ktokit.packs.languages import FormRule, LanguagePack, load_pack
 
 RUNNERS = ("local", "distilabel", "ray")
@@ -340,7 +341,7 @@ def answer_rows(
         resources=[spec.resources for spec in model_set.models],
         hub=hub.to_dict() if hub else None,
     )
-    # distilabel's own logs are the libraries' output: `console.quiet_libraries` hides them unless --verbose
+    # distilabel's own logs are the libraries' output: `ktokit.quiet` hides them unless --verbose
     if runner == "ray":
         run_with_ray(gp, ray_address)
     else:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ktokit.console import dry_run_option, option, serve_option, sleep_time_option, space_option
 from ktokit.hub import check_repo_id
+from ktokit.options import dry_run_option, option, serve_option, sleep_time_option, space_option
 from ktokit.spaces.provision import DEFAULT_HARDWARE, check_hardware, check_port, check_sleep_time
 
 

@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from ktokit.console import option
+from ktokit.options import option
 
 # transformers 5 renamed gradient_checkpointing* to activation_checkpointing*, but TRL 1.16's KTOConfig
 # still sets the old names: a warning per run that users can do nothing about.

@@ -19,13 +19,15 @@ from typing import Any
 from transformers.trainer_callback import ProgressCallback
 from trl import KTOConfig, KTOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
 
-from ktokit.console import KitError, is_verbose, run_script, say
+from ktokit.console import KitError, say
 from ktokit.generate.adapters import adapter_info, check_adapter_base, resolve_base_model
 from ktokit.generate.tiny import is_tiny
 from ktokit.hub import check_repo_id, hub_aliases, hub_error, hub_failures, is_hub_failure
 from ktokit.kto_format import balance_weights, is_conversational_row, to_conversational
+from ktokit.options import run_script
 from ktokit.packs.languages import LanguagePack, load_pack
 from ktokit.paths import write_json
+from ktokit.quiet import is_verbose
 from ktokit.train.arguments import (
     DEFAULT_DATASET,
     KitArguments,
