@@ -384,8 +384,11 @@ def test_the_command_line_prints_one_line_on_bad_input(env, tmp_path):
 def test_another_runs_output_is_not_mixed_in(env, tmp_path):
     with ScriptedOpenAI() as api:
         run(models=str(model_set(tmp_path / "a.yaml", api.base_url, models=1)), sample=1, output="out")
-        with pytest.raises(KitError, match="holds generations of another run"):
+        with pytest.raises(KitError, match="holds generations of another run") as error:
             run(models=str(model_set(tmp_path / "b.yaml", api.base_url, models=2)), sample=1, output="out")
+    # a set that adds a model (round two) is told where its answers go
+    assert "for a new round with" in str(error.value) and "--round N" in str(error.value)
+    assert "\n" not in str(error.value)
 
 
 def test_dataset_card_names_models_counts_and_reuse(env, tmp_path):

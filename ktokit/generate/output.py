@@ -79,13 +79,27 @@ def claim_output_dir(output_dir: Path, identity: dict[str, Any]) -> None:
         if before != identity:
             raise KitError(
                 f"{output_dir} holds generations of another run ({path.name}: {before}); "
-                "pass another --output or delete that directory"
+                f"pass another --output or delete that directory{_round_two_hint(before, identity)}"
             )
         return
     if output_dir.exists() and any(output_dir.iterdir()):
         raise KitError(f"{output_dir} exists and is not a generations directory; pass another --output")
     output_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, identity)
+
+
+def _round_two_hint(before: Any, identity: dict[str, Any]) -> str:
+    """What to do when a model set adds models to an earlier run's (round two: the tuned model beside
+    the others): a folder holds one model set's rows, a row per prompt with every model's answer."""
+    if not isinstance(before, dict) or before.get("language") != identity["language"]:
+        return ""
+    added = [m for m in identity["models"] if m not in (before.get("models") or [])]
+    if not added or not set(before.get("models") or []) <= set(identity["models"]):
+        return ""
+    return (
+        f" (for a new round with {', '.join(added)}, write it to its own --output; "
+        "`create_task.py --round N` then adds only the answers the dataset does not have)"
+    )
 
 
 def ordered_rows(done: dict[str, dict[str, Any]], prompts: list[str]) -> list[dict[str, Any]]:
